@@ -1,0 +1,65 @@
+# The kit's two commands:  make lab  (set up, open JupyterLab)  ·  make test  (set up, run every test)
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+JOBS ?= 2
+EXTRAS ?= test
+# Data: ../shared/data when it exists beside the checkout; any KITLIB_DATA_DIR you set wins.
+KITLIB_DATA_DIR ?= $(abspath $(wildcard ../shared/data))
+export KITLIB_DATA_DIR
+STAMP := $(VENV)/.kitlib-installed
+NBVAL_ENV := KITLIB_OFFLINE=1 KITLIB_WORK_DIR=$(CURDIR)/build/nbval/work KITLIB_METRICS_DIR=$(CURDIR)/build/nbval/metrics
+
+.PHONY: setup data lab test test-unit-and-notebooks test-nbval test-full baselines notebooks bench clean help
+
+help:
+	@echo "make lab    set up (venv, kit, data) and open JupyterLab on notebooks/"
+	@echo "make test   set up and run every test (unit, notebooks in smoke mode, nbval)"
+	@echo "make test-full   notebooks in full mode against baselines (GPU runners; KITLIB_TOLERANCE=gpu)"
+	@echo "make notebooks   re-execute the committed notebooks in place (after changing them)"
+	@echo "make baselines   re-record tests/baselines/{smoke,full}.json (review the diff!)"
+	@echo "make bench       run the benchmarks in bench/"
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (kitlib)" >/dev/null
+	touch $@
+
+setup: $(STAMP) data
+
+data: $(STAMP)
+	$(BIN)/python -m kitlib data --install --require mnist
+
+lab: setup
+	$(BIN)/jupyter lab --ip=127.0.0.1 --notebook-dir=notebooks
+
+test: setup test-unit-and-notebooks test-nbval
+
+test-unit-and-notebooks: $(STAMP)
+	KITLIB_OFFLINE=1 $(BIN)/python -m pytest tests -n $(JOBS) --durations=10
+
+test-nbval: $(STAMP)
+	rm -rf build/nbval
+	$(NBVAL_ENV) $(BIN)/python -m pytest --nbval --nbval-current-env \
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks -n $(JOBS) --dist loadfile -p no:cacheprovider
+	$(BIN)/python tests/check_metrics.py full build/nbval/metrics
+
+test-full: setup
+	KITLIB_OFFLINE=1 $(BIN)/python -m pytest tests/notebooks/test_notebooks.py --mode full -n $(JOBS)
+
+baselines: setup
+	KITLIB_OFFLINE=1 $(BIN)/python -m pytest tests/notebooks/test_notebooks.py --mode smoke -n $(JOBS) --update-baselines
+	KITLIB_OFFLINE=1 $(BIN)/python -m pytest tests/notebooks/test_notebooks.py --mode full -n $(JOBS) --update-baselines
+
+notebooks: setup
+	KITLIB_OFFLINE=1 $(BIN)/python tools/refresh_notebooks.py
+
+bench: setup
+	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
+
+clean:
+	rm -rf build work

@@ -1,0 +1,42 @@
+"""kitlib: the helpers behind the Keras 3 training & evaluation teaching kit.
+
+Importing kitlib is cheap: it only quiets TensorFlow's C++ logging (which must happen
+before TensorFlow is imported) and picks the TensorFlow backend for Keras. The
+submodules that need TensorFlow are imported on first use::
+
+    import kitlib
+    kit = kitlib.setup("01_end_to_end", smoke=SMOKE, seed=SEED)
+    data = kit.mnist()
+
+Modules: ``kitlib.data`` (offline MNIST / Fashion-MNIST), ``kitlib.models`` (the
+guide's model factories), ``kitlib.runtime`` (seeding, smoke/full mode, work dirs,
+environment report).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+
+# Must be set before TensorFlow is imported anywhere in the process.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+__version__ = "0.1.0"
+
+_SUBMODULES = {"data", "models", "runtime"}
+_RUNTIME_NAMES = {"setup", "Kit", "seed_everything", "environment_report"}
+
+__all__ = sorted(_SUBMODULES | _RUNTIME_NAMES | {"__version__"})
+
+
+def __getattr__(name: str):
+    if name in _SUBMODULES:
+        return importlib.import_module(f"kitlib.{name}")
+    if name in _RUNTIME_NAMES:
+        return getattr(importlib.import_module("kitlib.runtime"), name)
+    raise AttributeError(f"module 'kitlib' has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__

@@ -1,0 +1,43 @@
+"""Command line: ``python -m kitlib env | data [--install]``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m kitlib", description=__doc__)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("env", help="print the environment report (versions, devices, data found)")
+    p_data = sub.add_parser("data", help="find and verify MNIST and Fashion-MNIST")
+    p_data.add_argument("--install", action="store_true",
+                        help="copy the verified data into the kit's data folder (data/)")
+    p_data.add_argument("--require", action="append", default=[],
+                        help="fail unless this dataset is found (repeatable); others are optional")
+    args = parser.parse_args(argv)
+
+    from kitlib import data
+    if args.cmd == "env":
+        from kitlib import runtime
+        print(runtime.environment_report())
+        return 0
+    if args.cmd == "data":
+        status = 0
+        for name in data.DATASETS:
+            try:
+                print(data.main_report(name))
+                if args.install:
+                    print(f"  installed: {data.install(name)}")
+            except data.DataNotFoundError as exc:
+                required = name in {data.dataset_spec(r).name for r in args.require}
+                print(f"{data.dataset_spec(name).title}: {'ERROR' if required else 'not found (optional)'}")
+                if required:
+                    print(exc, file=sys.stderr)
+                    status = 1
+        return status
+    return 2  # pragma: no cover
+
+
+if __name__ == "__main__":
+    sys.exit(main())

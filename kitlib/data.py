@@ -1,0 +1,664 @@
+"""Offline-first loading of MNIST and Fashion-MNIST, and the guide's preprocessing.
+
+``keras.datasets.mnist.load_data()`` downloads, checks the *file* hash and deletes a
+cached copy that does not match byte for byte (a re-zipped but identical copy
+included). This module instead looks in several places, in order, accepts either an
+``.npz`` archive or the four original IDX files (gzipped or not), and verifies the
+*arrays* (shapes, dtypes, label counts and a sha256 over the array bytes). It never
+deletes or modifies a file it did not write.
+
+Sources, in the order they are tried (``sources(name)`` lists them for this machine):
+
+1. the ``path=`` argument (a ``.npz`` file or a folder);
+2. the folder in the ``KITLIB_DATA_DIR`` environment variable;
+3. the kit's data folder (``$KITLIB_CACHE_DIR``, else ``data/`` in the repository, else
+   ``~/.cache/kitlib/data``);
+4. system folders, e.g. Debian's ``dataset-fashion-mnist`` package
+   (``/usr/share/datasets/fashion-mnist``);
+5. Keras' own cache (``$KERAS_HOME/datasets`` or ``~/.keras/datasets``), read only;
+6. a download into the kit's data folder (skipped when ``KITLIB_OFFLINE=1``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import gzip
+import hashlib
+import os
+import shutil
+import socket
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+__all__ = [
+    "DataNotFoundError",
+    "DatasetSpec",
+    "Source",
+    "GuideData",
+    "DATASETS",
+    "dataset_spec",
+    "kit_data_dir",
+    "keras_cache_dir",
+    "candidates",
+    "sources",
+    "load_data",
+    "last_source",
+    "array_digest",
+    "read_idx",
+    "read_npz",
+    "guide_data",
+    "preprocess",
+    "class_names",
+    "install",
+]
+
+IDX_STEMS = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
+ARRAY_KEYS = ("x_train", "y_train", "x_test", "y_test")
+_SHAPES = {
+    "x_train": (60000, 28, 28),
+    "y_train": (60000,),
+    "x_test": (10000, 28, 28),
+    "y_test": (10000,),
+}
+_KERAS_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
+
+
+class DataNotFoundError(FileNotFoundError):
+    """No usable copy of a dataset was found; the message lists every way to provide one."""
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    name: str
+    title: str
+    npz_names: tuple[str, ...]
+    folder_names: tuple[str, ...]
+    system_dirs: tuple[str, ...]
+    keras_cache: tuple[str, ...]
+    download_files: tuple[str, ...]
+    digest: str
+    train_counts: tuple[int, ...]
+    test_counts: tuple[int, ...]
+    class_names: tuple[str, ...]
+    debian_package: str | None = None
+
+
+DATASETS: dict[str, DatasetSpec] = {
+    "mnist": DatasetSpec(
+        name="mnist",
+        title="MNIST",
+        npz_names=("mnist.npz",),
+        folder_names=("mnist", "mnist-idx"),
+        system_dirs=("/usr/share/datasets/mnist",),
+        keras_cache=("mnist.npz",),
+        download_files=("mnist.npz",),
+        digest="06b0d1f124c4e5fa796686ade41a9b778edacc8622f2195a352ef479ad44fc16",
+        train_counts=(5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949),
+        test_counts=(980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009),
+        class_names=tuple(str(i) for i in range(10)),
+    ),
+    "fashion_mnist": DatasetSpec(
+        name="fashion_mnist",
+        title="Fashion-MNIST",
+        npz_names=("fashion_mnist.npz", "fashion-mnist.npz"),
+        folder_names=("fashion-mnist", "fashion_mnist"),
+        system_dirs=("/usr/share/datasets/fashion-mnist",),
+        keras_cache=("fashion-mnist",),
+        download_files=tuple(f"{stem}.gz" for stem in IDX_STEMS),
+        digest="ca3ab2a37f845e1b8ae23cab1b51749a3011ba3bf1d9016176d75cbaabac376f",
+        train_counts=(6000,) * 10,
+        test_counts=(1000,) * 10,
+        class_names=(
+            "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+            "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+        ),
+        debian_package="dataset-fashion-mnist",
+    ),
+}
+_ALIASES = {"fashion-mnist": "fashion_mnist", "fashion": "fashion_mnist", "fmnist": "fashion_mnist"}
+
+
+def dataset_spec(name: str) -> DatasetSpec:
+    """The spec of a dataset by name ('mnist', 'fashion_mnist'; a few aliases accepted)."""
+    if not isinstance(name, str):
+        raise TypeError(f"dataset name must be a string such as 'mnist', not {type(name).__name__}")
+    key = _ALIASES.get(name.strip().lower(), name.strip().lower())
+    if key not in DATASETS:
+        close = difflib.get_close_matches(key, list(DATASETS) + list(_ALIASES), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"unknown dataset {name!r}: choose one of {sorted(DATASETS)}.{hint}")
+    return DATASETS[key]
+
+
+def class_names(name: str = "mnist") -> tuple[str, ...]:
+    """Human-readable class names, index = label."""
+    return dataset_spec(name).class_names
+
+
+# --------------------------------------------------------------------------- places
+
+
+def _project_root() -> Path | None:
+    root = Path(__file__).resolve().parent.parent
+    return root if (root / "pyproject.toml").is_file() and (root / "kitlib").is_dir() else None
+
+
+def kit_data_dir() -> Path:
+    """The kit's own data folder: $KITLIB_CACHE_DIR, else ``data/`` in the repository
+    checkout, else ``~/.cache/kitlib/data``."""
+    env = os.environ.get("KITLIB_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    root = _project_root()
+    if root is not None:
+        return root / "data"
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "kitlib" / "data"
+
+
+def keras_cache_dir() -> Path:
+    """Where Keras caches datasets: ``$KERAS_HOME/datasets`` or ``~/.keras/datasets``."""
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    return Path(home) / "datasets"
+
+
+@dataclass(frozen=True)
+class Source:
+    """One place a dataset may come from."""
+
+    dataset: str
+    how: str  # "argument", "KITLIB_DATA_DIR", "kit data dir", "system", "keras cache", "download"
+    path: Path
+    fmt: str  # "npz" or "idx"
+    files: tuple[Path, ...] = field(default=(), compare=False)
+
+    def describe(self) -> str:
+        return f"{self.path} ({self.fmt}, via {self.how})"
+
+
+def _idx_files(folder: Path) -> tuple[Path, ...] | None:
+    """The four IDX files in *folder* (each gzipped or plain), or None if any is missing."""
+    found = []
+    for stem in IDX_STEMS:
+        for candidate in (folder / f"{stem}.gz", folder / stem):
+            if candidate.is_file():
+                found.append(candidate)
+                break
+        else:
+            return None
+    return tuple(found)
+
+
+def _in_folder(spec: DatasetSpec, folder: Path, how: str) -> list[Source]:
+    """Every copy of *spec* a folder may hold: an npz, IDX files in a named subfolder, or loose IDX files."""
+    out: list[Source] = []
+    for npz in spec.npz_names:
+        if (folder / npz).is_file():
+            out.append(Source(spec.name, how, folder / npz, "npz", (folder / npz,)))
+    for sub in spec.folder_names:
+        files = _idx_files(folder / sub)
+        if files:
+            out.append(Source(spec.name, how, folder / sub, "idx", files))
+    files = _idx_files(folder)
+    if files:
+        out.append(Source(spec.name, how, folder, "idx", files))
+    return out
+
+
+def _path_argument(spec: DatasetSpec, path: str | os.PathLike) -> list[Source]:
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise FileNotFoundError(
+            f"path={str(path)!r} does not exist. Pass the {spec.title} .npz file or a folder "
+            f"holding it (or the four IDX files), or leave path out to search the usual places."
+        )
+    if p.is_file():
+        if p.suffix != ".npz":
+            raise ValueError(
+                f"path={str(path)!r} is a file but not an .npz archive. Pass an .npz with keys "
+                f"{', '.join(ARRAY_KEYS)}, or the folder that holds the four IDX files."
+            )
+        return [Source(spec.name, "argument", p, "npz", (p,))]
+    found = _in_folder(spec, p, "argument")
+    if not found:
+        raise FileNotFoundError(
+            f"folder {str(path)!r} holds no {spec.title} data: expected one of "
+            f"{', '.join(spec.npz_names)} or the four IDX files ({', '.join(IDX_STEMS)}, .gz or not)."
+        )
+    return found
+
+
+def candidates(name: str = "mnist", path: str | os.PathLike | None = None) -> list[Source]:
+    """Every existing local copy of a dataset, in the order ``load_data`` tries them.
+
+    Only checks that files exist; nothing is read. Downloads are not listed.
+    """
+    spec = dataset_spec(name)
+    if path is not None:
+        return _path_argument(spec, path)
+    out: list[Source] = []
+    env_dir = os.environ.get("KITLIB_DATA_DIR")
+    if env_dir:
+        p = Path(env_dir).expanduser()
+        if p.is_dir():
+            out += _in_folder(spec, p, "KITLIB_DATA_DIR")
+        else:
+            warnings.warn(
+                f"KITLIB_DATA_DIR={env_dir!r} is not a folder; ignoring it. Point it at the "
+                f"folder that holds {spec.npz_names[0]} (or unset it).",
+                stacklevel=3,
+            )
+    kit_dir = kit_data_dir()
+    if kit_dir.is_dir():
+        out += _in_folder(spec, kit_dir, "kit data dir")
+    for sysdir in spec.system_dirs:
+        if Path(sysdir).is_dir():
+            out += _in_folder(spec, Path(sysdir), "system")
+    cache = keras_cache_dir()
+    for entry in spec.keras_cache:
+        p = cache / entry
+        if p.is_file() and p.suffix == ".npz":
+            out.append(Source(spec.name, "keras cache", p, "npz", (p,)))
+        elif p.is_dir():
+            files = _idx_files(p)
+            if files:
+                out.append(Source(spec.name, "keras cache", p, "idx", files))
+    # The same file can be reachable two ways (e.g. KITLIB_DATA_DIR == kit data dir).
+    seen, unique = set(), []
+    for s in out:
+        key = s.path.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(s)
+    return unique
+
+
+def sources(name: str = "mnist") -> list[str]:
+    """Human-readable list of every place searched for *name*, in order (for error messages)."""
+    spec = dataset_spec(name)
+    env_dir = os.environ.get("KITLIB_DATA_DIR")
+    lines = [
+        "the path= argument of load_data()/guide_data() (an .npz file or a folder)",
+        f"KITLIB_DATA_DIR={env_dir}" if env_dir else "the KITLIB_DATA_DIR environment variable (unset)",
+        f"the kit's data folder {kit_data_dir()}",
+    ]
+    lines += [f"the system folder {d}" for d in spec.system_dirs]
+    lines.append(f"Keras' cache {keras_cache_dir() / spec.keras_cache[0]} (read only)")
+    lines.append(f"a download from {_download_base()} into {kit_data_dir()}")
+    return lines
+
+
+# --------------------------------------------------------------------------- readers
+
+
+class _Reject(Exception):
+    """A candidate that exists but is not usable; the message says why."""
+
+
+def read_idx(path: str | os.PathLike) -> np.ndarray:
+    """Read one IDX file (``.gz`` or plain) of unsigned bytes into a read-only array.
+
+    Raises ValueError with the reason when the file is not IDX, is truncated or corrupt.
+    """
+    path = Path(path)
+    try:
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rb") as f:
+            raw = f.read()
+    except (OSError, EOFError) as exc:  # gzip.BadGzipFile is an OSError
+        raise ValueError(f"{path.name}: cannot read ({exc}); the file is truncated, corrupt or unreadable") from exc
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
+        raise ValueError(f"{path.name}: not an IDX file (bad magic number)")
+    if raw[2] != 0x08:
+        raise ValueError(f"{path.name}: IDX element type 0x{raw[2]:02x} is not unsigned byte (0x08)")
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    if ndim == 0 or len(raw) < header:
+        raise ValueError(f"{path.name}: IDX header is truncated")
+    dims = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    expected = int(np.prod(dims))
+    if len(raw) - header != expected:
+        raise ValueError(
+            f"{path.name}: header promises shape {dims} ({expected} bytes) but the file holds "
+            f"{len(raw) - header} bytes; it is truncated or corrupt"
+        )
+    arr = np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
+    return arr  # frombuffer on bytes is read-only already
+
+
+def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """Read the four arrays of a Keras-style ``mnist.npz`` (no pickles). ValueError if unusable."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            missing = [k for k in ARRAY_KEYS if k not in archive.files]
+            if missing:
+                raise ValueError(
+                    f"{path.name}: missing array(s) {missing}; found {sorted(archive.files)}. "
+                    f"Expected keys {list(ARRAY_KEYS)} as in Keras' mnist.npz"
+                )
+            arrays = {k: archive[k] for k in ARRAY_KEYS}
+    except ValueError:
+        raise
+    except Exception as exc:  # BadZipFile, EOFError, OSError, zlib.error ...
+        raise ValueError(f"{path.name}: cannot read the archive ({type(exc).__name__}: {exc}); "
+                         f"it is truncated or corrupt") from exc
+    for a in arrays.values():
+        a.flags.writeable = False
+    return arrays
+
+
+def array_digest(x_train, y_train, x_test, y_test) -> str:
+    """sha256 over the bytes of the four arrays (C order), independent of the file container."""
+    h = hashlib.sha256()
+    for a in (x_train, y_train, x_test, y_test):
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()
+
+
+def _check(spec: DatasetSpec, arrays: dict[str, np.ndarray], verify: bool) -> None:
+    for key in ARRAY_KEYS:
+        a = arrays[key]
+        if a.shape != _SHAPES[key] or a.dtype != np.uint8:
+            raise _Reject(
+                f"{key} has shape {a.shape} and dtype {a.dtype}; expected {_SHAPES[key]} uint8"
+            )
+    if not verify:
+        return
+    for key, want in (("y_train", spec.train_counts), ("y_test", spec.test_counts)):
+        counts = tuple(np.bincount(arrays[key], minlength=10).tolist())
+        if counts != want:
+            other = [s.title for s in DATASETS.values() if s is not spec
+                     and counts == (s.train_counts if key == "y_train" else s.test_counts)]
+            if other:
+                raise _Reject(f"this copy holds {other[0]}, not {spec.title}")
+            raise _Reject(f"{key} label counts {counts} differ from {spec.title}'s {want}")
+    digest = array_digest(*(arrays[k] for k in ARRAY_KEYS))
+    if digest != spec.digest:
+        raise _Reject(f"array sha256 {digest[:12]}… differs from {spec.title}'s {spec.digest[:12]}… "
+                      f"(pixels altered or corrupt)")
+
+
+def _read_source(src: Source) -> dict[str, np.ndarray]:
+    if src.fmt == "npz":
+        return read_npz(src.path)
+    return dict(zip(ARRAY_KEYS, (read_idx(f) for f in src.files)))
+
+
+# --------------------------------------------------------------------------- download
+
+
+def _download_base() -> str:
+    return os.environ.get("KITLIB_DOWNLOAD_URL", _KERAS_URL)
+
+
+def _offline() -> bool:
+    return os.environ.get("KITLIB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _reachable(url: str, deadline: float) -> str | None:
+    """None if the host of *url* accepts a TCP connection within *deadline* s, else the reason.
+
+    DNS lookups ignore socket timeouts, so the probe runs in a daemon thread we stop waiting for.
+    """
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme == "file":
+        return None
+    host, port = parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
+    result: list[str | None] = []
+
+    def probe():
+        try:
+            socket.create_connection((host, port), timeout=deadline).close()
+            result.append(None)
+        except OSError as exc:
+            result.append(f"{type(exc).__name__}: {exc}")
+
+    t = threading.Thread(target=probe, daemon=True)
+    t.start()
+    t.join(deadline)
+    if not result:
+        return f"no answer from {host}:{port} within {deadline:.1f} s"
+    return result[0]
+
+
+def _download(spec: DatasetSpec, dest: Path, deadline: float = 1.5) -> Source:
+    base = _download_base()
+    if not base.endswith("/"):
+        base += "/"
+    reason = _reachable(base, deadline)
+    if reason is not None:
+        raise _Reject(f"offline? {reason}")
+    dest.mkdir(parents=True, exist_ok=True)
+    target = dest if spec.download_files[0].endswith(".npz") else dest / spec.folder_names[0]
+    target.mkdir(parents=True, exist_ok=True)
+    written = []
+    for fname in spec.download_files:
+        final = target / fname
+        if final.exists():
+            raise _Reject(f"{final} already exists and was not usable; not overwriting it. "
+                          f"Move it away and retry")
+        part = final.with_name(final.name + ".part")
+        try:
+            with urllib.request.urlopen(base + fname, timeout=30) as resp, open(part, "wb") as out:
+                shutil.copyfileobj(resp, out)
+        except (OSError, urllib.error.URLError) as exc:
+            part.unlink(missing_ok=True)  # our own partial file
+            for w in written:
+                w.unlink(missing_ok=True)
+            raise _Reject(f"download of {base + fname} failed: {exc}") from exc
+        written.append(part)
+    finals = []
+    for part in written:
+        final = part.with_name(part.name[: -len(".part")])
+        part.rename(final)
+        finals.append(final)
+    if spec.download_files[0].endswith(".npz"):
+        return Source(spec.name, "download", finals[0], "npz", tuple(finals))
+    return Source(spec.name, "download", target, "idx", tuple(finals))
+
+
+# --------------------------------------------------------------------------- loading
+
+_CACHE: dict[str, tuple[dict[str, np.ndarray], Source]] = {}
+
+
+def _no_data_message(spec: DatasetSpec, tried: list[tuple[str, str]]) -> str:
+    lines = [f"No usable copy of {spec.title} was found, and it could not be downloaded."]
+    if tried:
+        lines.append("Tried:")
+        lines += [f"  - {where}: {why}" for where, why in tried]
+    lines.append("Provide the data one of these ways, then run the cell again:")
+    lines.append(f"  - set KITLIB_DATA_DIR to a folder holding {spec.npz_names[0]} or the four IDX "
+                 f"files (.gz): e.g. export KITLIB_DATA_DIR=../shared/data")
+    lines.append(f"  - copy {spec.npz_names[0]} (or a folder '{spec.folder_names[0]}/' of IDX files) into "
+                 f"{kit_data_dir()}")
+    lines.append(f"  - pass path=... to load_data()/guide_data()")
+    if spec.debian_package:
+        where = f" (installs {spec.system_dirs[0]})" if spec.system_dirs else ""
+        lines.append(f"  - on Debian/Ubuntu: sudo apt-get install {spec.debian_package}{where}")
+    lines.append(f"  - go online once (and unset KITLIB_OFFLINE) so the kit can download it")
+    return "\n".join(lines)
+
+
+def _locate_and_read(spec: DatasetSpec, path, verify: bool, download: bool | None):
+    tried: list[tuple[str, str]] = []
+    for src in candidates(spec.name, path):
+        try:
+            arrays = _read_source(src)
+            _check(spec, arrays, verify)
+            return arrays, src
+        except (ValueError, _Reject) as exc:
+            tried.append((src.describe(), str(exc)))
+    if path is not None:  # an explicit path is not silently replaced by another copy
+        raise DataNotFoundError(
+            f"{spec.title} at {path} is not usable:\n" + "\n".join(f"  - {w}: {r}" for w, r in tried)
+        )
+    if download is None:
+        download = not _offline()
+    if download:
+        try:
+            src = _download(spec, kit_data_dir())
+            arrays = _read_source(src)
+            _check(spec, arrays, verify)
+            return arrays, src
+        except (OSError, ValueError, _Reject) as exc:
+            tried.append((f"download from {_download_base()}", str(exc)))
+    else:
+        tried.append(("download", "skipped (KITLIB_OFFLINE is set)" if _offline() else "skipped (download=False)"))
+    raise DataNotFoundError(_no_data_message(spec, tried))
+
+
+def load_data(name: str = "mnist", path: str | os.PathLike | None = None, *,
+              verify: bool = True, download: bool | None = None):
+    """Load a dataset the way ``keras.datasets.<name>.load_data()`` returns it, without network.
+
+    Returns ``(x_train, y_train), (x_test, y_test)`` as read-only uint8 arrays
+    (images 28×28, labels 0–9). Copies are verified by array checksum; unusable ones are
+    skipped (the reason is kept for the error message) and never deleted.
+    ``download=None`` downloads only as a last resort and not when ``KITLIB_OFFLINE=1``.
+    """
+    spec = dataset_spec(name)
+    key = f"{spec.name}|{os.fspath(path) if path is not None else ''}|{verify}"
+    if key not in _CACHE:
+        _CACHE[key] = _locate_and_read(spec, path, verify, download)
+    arrays, _ = _CACHE[key]
+    return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
+
+
+def last_source(name: str = "mnist") -> Source | None:
+    """Where the most recent successful ``load_data(name)`` found the data (None before any)."""
+    spec = dataset_spec(name)
+    hits = [src for key, (_, src) in _CACHE.items() if key.startswith(spec.name + "|")]
+    return hits[-1] if hits else None
+
+
+def _clear_cache() -> None:
+    _CACHE.clear()
+
+
+def install(name: str = "mnist", dest: str | os.PathLike | None = None) -> Path:
+    """Copy the first verified local copy into the kit's data folder (for ``make data``).
+
+    Returns the path of the installed copy; does nothing if one is already there.
+    """
+    spec = dataset_spec(name)
+    dest = Path(dest) if dest is not None else kit_data_dir()
+    load_data(spec.name)
+    src = last_source(spec.name)
+    if src.how in {"kit data dir", "download"} and dest == kit_data_dir():
+        return src.path
+    dest.mkdir(parents=True, exist_ok=True)
+    if src.fmt == "npz":
+        target = dest / spec.npz_names[0]
+        if not target.exists():
+            shutil.copyfile(src.path, target)
+        return target
+    target = dest / spec.folder_names[0]
+    target.mkdir(exist_ok=True)
+    for f in src.files:
+        if not (target / f.name).exists():
+            shutil.copyfile(f, target / f.name)
+    return target
+
+
+# --------------------------------------------------------------------------- preprocessing
+
+
+class GuideData(NamedTuple):
+    """The guide's split: 50k train, the last 10k training images as validation, 10k test."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+    def summary(self) -> str:
+        def s(a):
+            return f"{a.shape} {a.dtype}"
+        return (f"train {s(self.x_train)} / {s(self.y_train)}; val {s(self.x_val)}; "
+                f"test {s(self.x_test)}")
+
+
+def preprocess(images: np.ndarray, labels: np.ndarray, *, flatten: bool = True,
+               label_dtype: str = "float32") -> tuple[np.ndarray, np.ndarray]:
+    """The guide's preprocessing in one allocation: flatten to 784, scale to [0, 1] float32.
+
+    ``np.divide(uint8, 255, dtype=float32)`` gives exactly ``x.astype("float32") / 255``
+    without the intermediate copy (and never goes through float64).
+    """
+    images = np.asarray(images)
+    labels = np.asarray(labels)
+    if images.dtype != np.uint8:
+        raise TypeError(f"expected uint8 images (0–255), got {images.dtype}; "
+                        f"already preprocessed? Scale only raw data")
+    if images.ndim != 3 or images.shape[1:] != (28, 28):
+        raise ValueError(f"expected images of shape (n, 28, 28), got {images.shape}")
+    if labels.shape != (images.shape[0],):
+        raise ValueError(f"labels shape {labels.shape} does not match {images.shape[0]} images")
+    x = images.reshape(images.shape[0], 784) if flatten else images
+    x = np.divide(x, 255, dtype=np.float32)
+    return x, labels.astype(label_dtype)
+
+
+def _count(value, available: int, what: str) -> int:
+    if value is None:
+        return available
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{what} must be an int or None, got {value!r}")
+    if not 0 < value <= available:
+        raise ValueError(f"{what}={value} is out of range: pick 1..{available} (or None for all)")
+    return int(value)
+
+
+def guide_data(name: str = "mnist", *, n_train: int | None = None, n_val: int | None = None,
+               n_test: int | None = None, validation_size: int = 10000, flatten: bool = True,
+               label_dtype: str = "float32", path=None) -> GuideData:
+    """Load and preprocess as the guide does, optionally keeping only the first n of each split.
+
+    The validation set is always taken from the *end* of the training data (as the
+    guide's ``x_train[-10000:]``), before any subsetting, so a smoke run validates on
+    the same kind of samples as a full run. Subsets are converted alone (no full-size copy).
+    """
+    if isinstance(validation_size, bool) or not isinstance(validation_size, (int, np.integer)) \
+            or not 0 < validation_size < 60000:
+        raise ValueError(f"validation_size={validation_size!r}: pick an int in 1..59999")
+    (xtr, ytr), (xte, yte) = load_data(name, path)
+    n_fit = xtr.shape[0] - validation_size
+    n_train = _count(n_train, n_fit, "n_train")
+    n_val = _count(n_val, validation_size, "n_val")
+    n_test = _count(n_test, xte.shape[0], "n_test")
+    if n_train == n_fit and n_val == validation_size:
+        x_all, y_all = preprocess(xtr, ytr, flatten=flatten, label_dtype=label_dtype)
+        x_train, y_train = x_all[:n_fit], y_all[:n_fit]  # views, no copy
+        x_val, y_val = x_all[n_fit:], y_all[n_fit:]
+    else:
+        x_train, y_train = preprocess(xtr[:n_train], ytr[:n_train], flatten=flatten, label_dtype=label_dtype)
+        x_val, y_val = preprocess(xtr[n_fit:n_fit + n_val], ytr[n_fit:n_fit + n_val],
+                                  flatten=flatten, label_dtype=label_dtype)
+    x_test, y_test = preprocess(xte[:n_test], yte[:n_test], flatten=flatten, label_dtype=label_dtype)
+    return GuideData(x_train, y_train, x_val, y_val, x_test, y_test)
+
+
+def main_report(name: str) -> str:
+    """One line saying where *name* was found (used by ``python -m kitlib data``)."""
+    t0 = time.perf_counter()
+    load_data(name)
+    src = last_source(name)
+    return f"{dataset_spec(name).title}: {src.describe()}, verified in {time.perf_counter() - t0:.2f} s"

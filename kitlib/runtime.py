@@ -1,0 +1,344 @@
+"""One setup call per notebook: seeding and op determinism, quiet logs, smoke/full mode,
+a per-notebook work directory, metric recording, and an environment report."""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import os
+import platform
+import re
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kitlib import data as _data
+
+__all__ = ["Kit", "setup", "seed_everything", "quiet_logs", "work_root", "environment_report",
+           "EnvironmentReport", "SMOKE_SIZES"]
+
+# Smoke mode: tiny data, 1 epoch; seconds per notebook.
+SMOKE_SIZES = {"n_train": 2048, "n_val": 512, "n_test": 512}
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_MARKER = ".kitlib-workdir"
+
+
+# TensorFlow 2.21 logs through absl before absl::InitializeLog() is called, so
+# TF_CPP_MIN_LOG_LEVEL no longer hides its C++ lines (oneDNN notice at import, a
+# harmless NodeDef version-skew error at the first fit). In a Jupyter kernel those
+# lines reach the notebook through the captured file descriptor 2.
+_CPP_LOG = re.compile(rb"^([IWEF])\d{4} \d\d:\d\d:\d+\.\d+ +\d+ [\w.+-]+:\d+\] ")
+_ALWAYS_DROP = (
+    b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
+    b"NodeDef mentions attribute use_unbounded_threadpool which is not in the op definition",
+)
+_fd_filter_installed = False
+
+
+def _drop_line(line: bytes, level: int) -> bool:
+    if any(s in line for s in _ALWAYS_DROP):
+        return True
+    m = _CPP_LOG.match(line)
+    return bool(m) and "IWEF".index(m.group(1).decode()) < level
+
+
+def filter_lines(data: bytes, level: int = 2) -> bytes:
+    """Drop TensorFlow C++ log lines below *level* (0 I, 1 W, 2 E, 3 F) and known noise."""
+    return b"".join(l for l in data.splitlines(keepends=True) if not _drop_line(l, level))
+
+
+def _install_fd_filter(level: int) -> bool:
+    """Route file descriptor 2 through a line filter (only inside a Jupyter kernel).
+
+    Python-level output in a kernel does not use fd 2, so tracebacks are unaffected; in a
+    plain script nothing is changed (a filter thread could lose the last lines at exit).
+    """
+    global _fd_filter_installed
+    if _fd_filter_installed or "ipykernel" not in sys.modules or os.name != "posix":
+        return _fd_filter_installed
+    import threading
+    try:
+        original = os.dup(2)
+        r, w = os.pipe()
+        os.dup2(w, 2)
+        os.close(w)
+    except OSError:  # pragma: no cover - no fd 2 to filter
+        return False
+
+    def pump():
+        buf = b""
+        with os.fdopen(r, "rb", buffering=0) as src:
+            while chunk := src.read(65536):
+                buf += chunk
+                *lines, buf = buf.split(b"\n")
+                out = b"".join(l + b"\n" for l in lines if not _drop_line(l, level))
+                if out:
+                    os.write(original, out)
+                if buf and not _CPP_LOG.match(buf) and not buf.startswith(b"WARNING: All log"):
+                    os.write(original, buf)  # a partial line that is not a log line: pass it on now
+                    buf = b""
+
+    threading.Thread(target=pump, name="kitlib-stderr-filter", daemon=True).start()
+    _fd_filter_installed = True
+    return True
+
+
+def quiet_logs() -> None:
+    """Silence TensorFlow's C++ INFO/WARNING lines and its Python logger below ERROR.
+
+    Python warnings (e.g. Keras' own deprecation notices) stay visible: they teach.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        level = int(os.environ["TF_CPP_MIN_LOG_LEVEL"])
+    except ValueError:
+        level = 2
+    _install_fd_filter(level)
+    try:
+        import absl.logging
+        absl.logging.set_verbosity(absl.logging.ERROR)
+    except ImportError:  # pragma: no cover - absl ships with tensorflow
+        pass
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+
+
+def seed_everything(seed: int = 42, deterministic: bool = True) -> None:
+    """Seed Python, NumPy and the backend; optionally make TF ops deterministic.
+
+    With ``deterministic=True`` a rerun (same machine, same thread count) gives the
+    same losses and weights. Seed-only is also repeatable but gives other numbers,
+    so the kit always uses one mode: both.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    import keras
+    keras.utils.set_random_seed(int(seed))
+    if deterministic:
+        import tensorflow as tf
+        tf.config.experimental.enable_op_determinism()
+
+
+def work_root() -> Path:
+    """Where per-notebook work directories live: $KITLIB_WORK_DIR, else ``work/`` in the repo."""
+    env = os.environ.get("KITLIB_WORK_DIR")
+    if env:
+        return Path(env).expanduser().resolve()
+    root = _data._project_root()
+    return (root / "work") if root is not None else Path.cwd().resolve() / "kitlib-work"
+
+
+@dataclass
+class Kit:
+    """What ``setup()`` returns: the notebook's mode, seed, work dir and helpers."""
+
+    name: str
+    smoke: bool
+    seed: int
+    deterministic: bool
+    workdir: Path
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    # ---- mode helpers
+    @property
+    def mode(self) -> str:
+        return "smoke" if self.smoke else "full"
+
+    def pick(self, full, smoke):
+        """``full`` in full mode, ``smoke`` in smoke mode."""
+        return smoke if self.smoke else full
+
+    def epochs(self, full: int, smoke: int = 1) -> int:
+        """Number of epochs: the guide's in full mode, one (or ``smoke``) in smoke mode."""
+        for what, v in (("full", full), ("smoke", smoke)):
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"epochs({what}=...) must be a positive int, got {v!r}")
+        return smoke if self.smoke else full
+
+    # ---- data
+    def mnist(self, name: str = "mnist", **kwargs) -> _data.GuideData:
+        """The guide's preprocessed split; small subsets in smoke mode (override with n_*=...)."""
+        if self.smoke:
+            for k, v in SMOKE_SIZES.items():
+                kwargs.setdefault(k, v)
+        return _data.guide_data(name, **kwargs)
+
+    # ---- seeding
+    def reseed(self, seed: int | None = None) -> None:
+        """Seed again (e.g. before building each model) so a cell gives the same result when rerun."""
+        seed_everything(self.seed if seed is None else seed, self.deterministic)
+
+    # ---- files
+    def path(self, *parts: str) -> Path:
+        """A path inside this notebook's work directory (parent folders are created)."""
+        p = self.workdir.joinpath(*parts).resolve()
+        if self.workdir.resolve() not in (p, *p.parents):
+            raise ValueError(f"{'/'.join(parts)!r} leaves the work directory {self.workdir}; "
+                             f"use a relative path without '..'")
+        p.parent.mkdir(parents=True, exist_ok=True)
+        return p
+
+    def fresh_dir(self, *parts: str) -> Path:
+        """An empty folder inside the work directory (its old contents are removed).
+
+        Only folders inside this notebook's own work directory can be emptied.
+        """
+        if not parts:
+            raise ValueError("fresh_dir() needs a sub-folder name, e.g. kit.fresh_dir('checkpoints')")
+        p = self.path(*parts)
+        if p == self.workdir.resolve():
+            raise ValueError("fresh_dir() cannot empty the whole work directory; name a sub-folder")
+        if p.exists():
+            shutil.rmtree(p) if p.is_dir() else p.unlink()
+        p.mkdir(parents=True)
+        return p
+
+    # ---- metrics (read by the regression tests)
+    @property
+    def metrics_file(self) -> Path:
+        env = os.environ.get("KITLIB_METRICS_DIR")
+        if env:
+            return Path(env) / f"{self.name}.json"
+        return self.workdir / "metrics.json"
+
+    def record(self, **values) -> None:
+        """Record numbers this notebook shows, so tests can compare them with baselines.
+
+        Accepts numbers, NumPy scalars/arrays, lists and dicts of those (e.g.
+        ``history.history``). Written to ``$KITLIB_METRICS_DIR/<notebook>.json``
+        (or ``metrics.json`` in the work dir).
+        """
+        if not values:
+            raise ValueError("record() needs name=value pairs, e.g. kit.record(test_acc=acc)")
+        for k, v in values.items():
+            self.metrics[k] = _jsonable(v, k)
+        f = self.metrics_file
+        f.parent.mkdir(parents=True, exist_ok=True)
+        tmp = f.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps({"notebook": self.name, "mode": self.mode, "seed": self.seed,
+                                   "metrics": self.metrics}, indent=1, sort_keys=True))
+        tmp.replace(f)
+
+    # ---- reporting
+    def report(self, verify_data: bool = True) -> "EnvironmentReport":
+        """The environment report (versions, devices, data found, mode); displays as a table."""
+        rep = environment_report(verify_data=verify_data)
+        rep.rows.update({"mode": self.mode, "seed": str(self.seed),
+                         "op determinism": "on" if self.deterministic else "off",
+                         "work dir": str(self.workdir)})
+        return rep
+
+    def summary(self) -> str:
+        return (f"kitlib: {self.name} in {self.mode} mode, seed {self.seed}, "
+                f"op determinism {'on' if self.deterministic else 'off'}")
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+
+def _jsonable(v, key: str):
+    if isinstance(v, (bool, int, float, str)) or v is None:
+        return v
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x, key) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x, key) for x in v]
+    if hasattr(v, "numpy"):  # a backend tensor
+        return _jsonable(np.asarray(v.numpy()), key)
+    raise TypeError(f"record({key}=...) got a {type(v).__name__}; record numbers, lists or dicts of numbers")
+
+
+def setup(notebook: str, *, smoke: bool = False, seed: int = 42, deterministic: bool = True,
+          show: bool = True) -> Kit:
+    """Prepare a notebook: quiet logs, seed + op determinism, mode, work dir.
+
+    ``notebook`` names the work directory (``work/<notebook>/``). Call it once, in the
+    cell after the ``parameters`` cell::
+
+        kit = kitlib.setup("01_end_to_end", smoke=SMOKE, seed=SEED)
+    """
+    if not isinstance(notebook, str) or not _NAME_RE.match(notebook):
+        raise ValueError(f"notebook name {notebook!r} must be a simple name such as '01_end_to_end' "
+                         f"(letters, digits, '_', '-', '.')")
+    if not isinstance(smoke, bool):
+        raise TypeError(f"smoke must be True or False, got {smoke!r}")
+    quiet_logs()
+    seed_everything(seed, deterministic)
+    workdir = work_root() / notebook
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / _MARKER).touch()
+    kit = Kit(notebook, smoke, int(seed), deterministic, workdir)
+    if show:
+        print(kit.summary())
+    return kit
+
+
+# --------------------------------------------------------------------------- report
+
+
+@dataclass
+class EnvironmentReport:
+    rows: dict[str, str]
+
+    def __str__(self) -> str:
+        width = max(map(len, self.rows))
+        return "\n".join(f"{k:<{width}}  {v}" for k, v in self.rows.items())
+
+    def _repr_html_(self) -> str:
+        body = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
+                       f"<td style='text-align:left'>{html.escape(v)}</td></tr>"
+                       for k, v in self.rows.items())
+        return f"<table>{body}</table>"
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def _total_memory_gb() -> str:
+    try:
+        import psutil
+        return f"{psutil.virtual_memory().total / 2**30:.1f} GiB"
+    except Exception:  # pragma: no cover
+        return "unknown"
+
+
+def environment_report(verify_data: bool = True) -> EnvironmentReport:
+    """Versions, devices and where each dataset was found (and whether it verified)."""
+    import keras
+    import tensorflow as tf
+    rows: dict[str, str] = {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(terse=True),
+        "tensorflow": tf.__version__,
+        "keras": f"{keras.__version__} (backend {keras.backend.backend()})",
+        "numpy": np.__version__,
+        "cpus": f"{os.cpu_count()} logical, {_total_memory_gb()} RAM",
+    }
+    gpus = tf.config.list_physical_devices("GPU")
+    rows["devices"] = ", ".join(d.name.replace("/physical_device:", "") for d in
+                                tf.config.list_physical_devices()) or "none"
+    rows["gpu"] = f"{len(gpus)} GPU(s)" if gpus else "none (CPU only: smoke mode is seconds, full mode minutes)"
+    for name in _data.DATASETS:
+        title = _data.DATASETS[name].title
+        if verify_data:
+            t0 = time.perf_counter()
+            try:
+                _data.load_data(name, download=False)
+                src = _data.last_source(name)
+                rows[f"data: {title}"] = f"{src.describe()}, verified in {time.perf_counter() - t0:.1f} s"
+            except _data.DataNotFoundError:
+                rows[f"data: {title}"] = "not found (see kitlib.data.sources())"
+        else:
+            found = _data.candidates(name)
+            rows[f"data: {title}"] = found[0].describe() if found else "not found locally"
+    rows["KITLIB_OFFLINE"] = os.environ.get("KITLIB_OFFLINE", "unset")
+    return EnvironmentReport(rows)

@@ -1,0 +1,178 @@
+"""Execute notebooks with papermill and measure them (wall time, kernel peak RSS, metrics).
+
+Used by tests/notebooks and by bench/. Each run gets its own work and metrics folders,
+so runs in parallel (pytest-xdist) never share files.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK_DIR = ROOT / "notebooks"
+BUILD = ROOT / "build"
+BASELINES = ROOT / "tests" / "baselines"
+PROBE_TAG = "kitlib-harness-probe"
+_PROBE_MARK = "KITLIB_PROBE "
+_PROBE_SOURCE = f"""\
+import json as _j, resource as _r, sys as _s
+print({_PROBE_MARK!r} + _j.dumps({{"peak_rss_kb": _r.getrusage(_r.RUSAGE_SELF).ru_maxrss,
+                                  "executable": _s.executable}}))
+"""
+
+
+def notebooks() -> list[Path]:
+    return sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
+
+
+@dataclass
+class Run:
+    notebook: str
+    mode: str
+    wall_s: float
+    peak_rss_mb: float
+    executable: str
+    output: Path
+    metrics: dict = field(default_factory=dict)
+    stderr: list[str] = field(default_factory=list)
+
+    def row(self) -> dict:
+        d = asdict(self)
+        d["output"] = str(self.output.relative_to(ROOT)) if self.output.is_relative_to(ROOT) else str(self.output)
+        d.pop("stderr")
+        return d
+
+
+def with_probe(nb):
+    """A copy of *nb* with a last cell that prints the kernel's peak RSS and interpreter."""
+    nb = nbformat.from_dict(json.loads(json.dumps(nb)))
+    cell = nbformat.v4.new_code_cell(_PROBE_SOURCE, metadata={"tags": [PROBE_TAG]})
+    nb.cells.append(cell)
+    return nb
+
+
+def execute(path: Path, mode: str, out_dir: Path, parameters: dict | None = None,
+            timeout: int = 1200, extra_env: dict | None = None) -> Run:
+    """Run one notebook in *mode* ('smoke' or 'full'); raise if any cell fails."""
+    import papermill
+
+    if mode not in {"smoke", "full"}:
+        raise ValueError(f"mode must be 'smoke' or 'full', not {mode!r}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    src = nbformat.read(path, as_version=4)
+    probe_in = out_dir / f"{path.stem}.input.ipynb"
+    nbformat.write(with_probe(src), probe_in)
+    output = out_dir / f"{path.stem}.ipynb"
+    metrics_dir = out_dir / "metrics"
+    env = {
+        "KITLIB_WORK_DIR": str(out_dir / "work"),
+        "KITLIB_METRICS_DIR": str(metrics_dir),
+        "PYTHONHASHSEED": "0",
+        **(extra_env or {}),
+    }
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    params = {"SMOKE": mode == "smoke", **(parameters or {})}
+    t0 = time.perf_counter()
+    try:
+        papermill.execute_notebook(
+            str(probe_in), str(output), parameters=params, cwd=str(NOTEBOOK_DIR),
+            kernel_name="python3", progress_bar=False, log_output=False,
+            execution_timeout=timeout, report_mode=False,
+        )
+    finally:
+        wall = time.perf_counter() - t0
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    executed = nbformat.read(output, as_version=4)
+    probe = _probe_result(executed)
+    metrics_file = metrics_dir / f"{path.stem}.json"
+    metrics = json.loads(metrics_file.read_text())["metrics"] if metrics_file.exists() else {}
+    stderr = [o.get("text", "") for c in executed.cells if c.cell_type == "code"
+              for o in c.get("outputs", []) if o.get("name") == "stderr"]
+    return Run(path.stem, mode, round(wall, 2), round(probe["peak_rss_kb"] / 1024, 1),
+               probe["executable"], output, metrics, stderr)
+
+
+def _probe_result(nb) -> dict:
+    for cell in reversed(nb.cells):
+        if PROBE_TAG in cell.metadata.get("tags", []):
+            for out in cell.get("outputs", []):
+                text = out.get("text", "")
+                if _PROBE_MARK in text:
+                    return json.loads(text.split(_PROBE_MARK, 1)[1].splitlines()[0])
+    raise AssertionError("the probe cell did not run: the notebook stopped early")
+
+
+# --------------------------------------------------------------------------- baselines
+
+
+def baseline_file(mode: str) -> Path:
+    return BASELINES / f"{mode}.json"
+
+
+def load_baselines(mode: str) -> dict:
+    f = baseline_file(mode)
+    return json.loads(f.read_text()) if f.exists() else {"tolerance": {}, "notebooks": {}}
+
+
+def compare(expected, actual, rtol: float, atol: float, where: str = "") -> list[str]:
+    """Differences between a recorded baseline and new metrics (numbers within tolerance)."""
+    problems: list[str] = []
+    if isinstance(expected, dict):
+        if not isinstance(actual, dict):
+            return [f"{where}: expected a dict, got {type(actual).__name__}"]
+        for k, v in expected.items():
+            if k not in actual:
+                problems.append(f"{where}.{k}: missing (the notebook no longer records it)")
+            else:
+                problems += compare(v, actual[k], rtol, atol, f"{where}.{k}")
+        for k in actual.keys() - expected.keys():
+            problems.append(f"{where}.{k}: new metric without a baseline (run `make baselines`)")
+        return problems
+    if isinstance(expected, list):
+        if not isinstance(actual, list) or len(actual) != len(expected):
+            return [f"{where}: expected {len(expected)} values, got {actual!r}"]
+        for i, (e, a) in enumerate(zip(expected, actual)):
+            problems += compare(e, a, rtol, atol, f"{where}[{i}]")
+        return problems
+    if isinstance(expected, bool) or isinstance(expected, str) or expected is None:
+        return [] if expected == actual else [f"{where}: expected {expected!r}, got {actual!r}"]
+    if not isinstance(actual, (int, float)) or (isinstance(actual, float) and math.isnan(actual)):
+        return [f"{where}: expected a number near {expected}, got {actual!r}"]
+    if not math.isclose(actual, expected, rel_tol=rtol, abs_tol=atol):
+        return [f"{where}: {actual:.6g} differs from baseline {expected:.6g} (rtol {rtol}, atol {atol})"]
+    return []
+
+
+def tolerance(mode: str, profile: str | None = None) -> tuple[float, float]:
+    """(rtol, atol) for *mode*; profile 'gpu' (env KITLIB_TOLERANCE) loosens them."""
+    profile = profile or os.environ.get("KITLIB_TOLERANCE", "cpu")
+    tol = load_baselines(mode).get("tolerance", {}).get(profile)
+    if tol is None:
+        raise KeyError(f"no tolerance profile {profile!r} in {baseline_file(mode)}")
+    return float(tol["rtol"]), float(tol["atol"])
+
+
+def write_json(path: Path, data) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+    tmp.replace(path)
+
+
+if __name__ == "__main__":  # python tests/nbharness.py 01_end_to_end smoke
+    name, mode = sys.argv[1], sys.argv[2]
+    run = execute(NOTEBOOK_DIR / f"{name}.ipynb", mode, BUILD / "adhoc" / mode)
+    print(json.dumps(run.row(), indent=1))
