@@ -19,7 +19,7 @@ help:
 	@echo "make test   set up and run every test (unit, notebooks in smoke mode, nbval)"
 	@echo "make test-full   notebooks in full mode against baselines (GPU runners; KITLIB_TOLERANCE=gpu)"
 	@echo "make notebooks   re-execute the committed notebooks in place (after changing them)"
-	@echo "make baselines   re-record tests/baselines/{smoke,full}.json (review the diff!)"
+	@echo "make baselines   re-record tests/baselines/{smoke,full}/ (review the diff!)"
 	@echo "make bench       run the benchmarks in bench/"
 
 $(STAMP): pyproject.toml

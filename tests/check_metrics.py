@@ -1,4 +1,4 @@
-"""Compare metrics recorded by a notebook run (kit.record) with tests/baselines/<mode>.json.
+"""Compare metrics recorded by a notebook run (kit.record) with tests/baselines/<mode>/.
 
     python tests/check_metrics.py full build/nbval/metrics
 
@@ -23,22 +23,22 @@ def main(argv: list[str]) -> int:
         return 2
     mode, folder = argv[0], Path(argv[1])
     rtol, atol = H.tolerance(mode)
-    expected = H.load_baselines(mode)["notebooks"]
     names = [p.stem for p in H.notebooks()]
     problems: list[str] = []
     for name in names:
         f = folder / f"{name}.json"
-        if name not in expected:
+        expected = H.load_baseline(mode, name)
+        if expected is None:
             problems.append(f"{name}: no {mode} baseline (run `make baselines`)")
             continue
         if not f.exists():
             problems.append(f"{name}: recorded no metrics in {folder} (did it run?)")
             continue
         got = json.loads(f.read_text())["metrics"]
-        problems += H.compare(expected[name], got, rtol, atol, name)
+        problems += H.compare(expected, got, rtol, atol, name)
         print(f"{name:<28} {'ok' if not any(p.startswith(name) for p in problems) else 'MOVED'}")
     if problems:
-        print(f"\n{len(problems)} metric problem(s) against {H.baseline_file(mode).relative_to(H.ROOT)} "
+        print(f"\n{len(problems)} metric problem(s) against tests/baselines/{mode}/ "
               f"(rtol {rtol}, atol {atol}):", file=sys.stderr)
         for p in problems:
             print("  " + p, file=sys.stderr)

@@ -2,7 +2,7 @@
 
 Each notebook test writes build/reports/runs/<mode>/<notebook>.json (xdist workers
 included); the controller merges them into build/reports/notebooks-<mode>.{json,csv},
-prints a table, and with --update-baselines rewrites tests/baselines/<mode>.json.
+prints a table, and with --update-baselines rewrites tests/baselines/<mode>/<notebook>.json.
 These hooks live here, not in tests/notebooks/, because an xdist controller only loads
 the conftest files of the paths it was given.
 """
@@ -25,7 +25,7 @@ def pytest_addoption(parser):
     group.addoption("--mode", choices=("smoke", "full"), default="smoke",
                     help="notebook execution mode: smoke (tiny data, CI) or full (guide settings, GPU runners)")
     group.addoption("--update-baselines", action="store_true",
-                    help="write the metrics the notebooks record into tests/baselines/<mode>.json "
+                    help="write the metrics the notebooks record into tests/baselines/<mode>/<notebook>.json "
                          "instead of comparing against them")
 
 
@@ -73,8 +73,6 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     tr.write_line(f"{'sum of wall times':<28} {sum(r['wall_s'] for r in rows):>7.1f} s   "
                   f"(report: {out.with_suffix('.json').relative_to(H.ROOT)})")
     if config.getoption("--update-baselines"):
-        base = H.load_baselines(mode)
         for r in rows:
-            base["notebooks"][r["notebook"]] = r["metrics"]
-        H.write_json(H.baseline_file(mode), base)
-        tr.write_line(f"baselines written: {H.baseline_file(mode).relative_to(H.ROOT)}")
+            f = H.save_baseline(mode, r["notebook"], r["metrics"])
+            tr.write_line(f"baseline written: {f.relative_to(H.ROOT)}")

@@ -118,13 +118,20 @@ def _probe_result(nb) -> dict:
 # --------------------------------------------------------------------------- baselines
 
 
-def baseline_file(mode: str) -> Path:
-    return BASELINES / f"{mode}.json"
+def baseline_file(mode: str, notebook: str) -> Path:
+    """tests/baselines/<mode>/<notebook>.json: the metrics that notebook records."""
+    return BASELINES / mode / f"{notebook}.json"
 
 
-def load_baselines(mode: str) -> dict:
-    f = baseline_file(mode)
-    return json.loads(f.read_text()) if f.exists() else {"tolerance": {}, "notebooks": {}}
+def load_baseline(mode: str, notebook: str) -> dict | None:
+    f = baseline_file(mode, notebook)
+    return json.loads(f.read_text()) if f.exists() else None
+
+
+def save_baseline(mode: str, notebook: str, metrics: dict) -> Path:
+    f = baseline_file(mode, notebook)
+    write_json(f, metrics)
+    return f
 
 
 def compare(expected, actual, rtol: float, atol: float, where: str = "") -> list[str]:
@@ -157,11 +164,15 @@ def compare(expected, actual, rtol: float, atol: float, where: str = "") -> list
 
 
 def tolerance(mode: str, profile: str | None = None) -> tuple[float, float]:
-    """(rtol, atol) for *mode*; profile 'gpu' (env KITLIB_TOLERANCE) loosens them."""
+    """(rtol, atol) for *mode* from tests/baselines/tolerance.json; profile 'gpu'
+    (env KITLIB_TOLERANCE=gpu) is looser: other kernels, other rounding."""
     profile = profile or os.environ.get("KITLIB_TOLERANCE", "cpu")
-    tol = load_baselines(mode).get("tolerance", {}).get(profile)
-    if tol is None:
-        raise KeyError(f"no tolerance profile {profile!r} in {baseline_file(mode)}")
+    table = json.loads((BASELINES / "tolerance.json").read_text())
+    try:
+        tol = table[mode][profile]
+    except KeyError:
+        raise KeyError(f"no tolerance for mode {mode!r}, profile {profile!r} in "
+                       f"{BASELINES / 'tolerance.json'}") from None
     return float(tol["rtol"]), float(tol["atol"])
 
 

@@ -35,7 +35,7 @@ def test_notebook_runs(path: Path, request):
     if request.config.getoption("--update-baselines"):
         assert run.metrics, f"{path.stem} records no metrics (kit.record(...))"
         return
-    baseline = H.load_baselines(mode)["notebooks"].get(path.stem)
+    baseline = H.load_baseline(mode, path.stem)
     assert baseline is not None, (f"no {mode} baseline for {path.stem}: run "
                                   f"`make baselines` and review the diff")
     rtol, atol = H.tolerance(mode)
