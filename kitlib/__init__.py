@@ -24,19 +24,25 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 __version__ = "0.1.0"
 
-_SUBMODULES = {"data", "models", "runtime"}
 _RUNTIME_NAMES = {"setup", "Kit", "seed_everything", "environment_report"}
 
-__all__ = sorted(_SUBMODULES | _RUNTIME_NAMES | {"__version__"})
+
+def _submodules() -> set[str]:
+    import pkgutil
+    return {m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")}
+
+
+__all__ = sorted(_RUNTIME_NAMES | {"__version__"})
 
 
 def __getattr__(name: str):
-    if name in _SUBMODULES:
-        return importlib.import_module(f"kitlib.{name}")
+    # Any submodule (kitlib.data, kitlib.models, ...) is imported on first attribute access.
     if name in _RUNTIME_NAMES:
         return getattr(importlib.import_module("kitlib.runtime"), name)
+    if not name.startswith("_") and name in _submodules():
+        return importlib.import_module(f"kitlib.{name}")
     raise AttributeError(f"module 'kitlib' has no attribute {name!r}")
 
 
 def __dir__():
-    return __all__
+    return sorted(set(__all__) | _submodules())

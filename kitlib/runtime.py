@@ -21,7 +21,11 @@ import numpy as np
 from kitlib import data as _data
 
 __all__ = ["Kit", "setup", "seed_everything", "quiet_logs", "work_root", "environment_report",
-           "EnvironmentReport", "SMOKE_SIZES"]
+           "EnvironmentReport", "SMOKE_SIZES", "ClaimFailed", "filter_lines"]
+
+
+class ClaimFailed(AssertionError):
+    """A number the notebook states did not hold when the cell ran."""
 
 # Smoke mode: tiny data, 1 epoch; seconds per notebook.
 SMOKE_SIZES = {"n_train": 2048, "n_val": 512, "n_test": 512}
@@ -224,6 +228,25 @@ class Kit:
                                    "metrics": self.metrics}, indent=1, sort_keys=True))
         tmp.replace(f)
 
+    def claim(self, statement: str, actual, expected, *, rtol: float = 0.0, atol: float = 0.0,
+              record: str | None = None):
+        """State a fact the prose relies on, check it now, and keep it for the tests.
+
+        Prints ``✔ statement: actual`` (or raises ClaimFailed with both values), so a
+        notebook that runs in CI proves what it says. Numbers are compared with
+        ``rtol``/``atol``; other values (shapes, strings, lists) must be equal.
+        ``record="name"`` also records ``actual`` under that name.
+        """
+        a, e = _jsonable(actual, statement), _jsonable(expected, statement)
+        if not _close(a, e, rtol, atol):
+            raise ClaimFailed(f"{statement}: got {a!r}, expected {e!r}"
+                              + (f" (rtol={rtol}, atol={atol})" if rtol or atol else ""))
+        if record:
+            self.record(**{record: a})
+        shown = f"{a:.4g}" if isinstance(a, float) else repr(a)
+        print(f"✔ {statement}: {shown}")
+        return actual
+
     # ---- reporting
     def report(self, verify_data: bool = True) -> "EnvironmentReport":
         """The environment report (versions, devices, data found, mode); displays as a table."""
@@ -239,6 +262,18 @@ class Kit:
 
     def __repr__(self) -> str:
         return self.summary()
+
+
+def _close(a, e, rtol: float, atol: float) -> bool:
+    import math
+    if isinstance(a, (list, tuple)) and isinstance(e, (list, tuple)):
+        return len(a) == len(e) and all(_close(x, y, rtol, atol) for x, y in zip(a, e))
+    if isinstance(a, dict) and isinstance(e, dict):
+        return a.keys() == e.keys() and all(_close(a[k], e[k], rtol, atol) for k in a)
+    numeric = (int, float)
+    if isinstance(a, numeric) and isinstance(e, numeric) and not isinstance(a, bool) and not isinstance(e, bool):
+        return math.isclose(a, e, rel_tol=rtol, abs_tol=atol)
+    return a == e
 
 
 def _jsonable(v, key: str):

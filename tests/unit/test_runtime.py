@@ -178,3 +178,26 @@ def test_importing_kitlib_is_light_and_quiets_tensorflow():
 def test_unknown_attribute_error():
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         kitlib.nope
+
+
+def test_claim_passes_prints_and_records(kit, capsys):
+    out = kit.claim("true positives match numpy", np.int64(233), 233, record="tp")
+    assert out == 233
+    assert capsys.readouterr().out.strip() == "✔ true positives match numpy: 233"
+    assert kit.metrics["tp"] == 233
+    kit.claim("loss equals the weighted sum", 0.30000001, 0.3, rtol=1e-6)
+    kit.claim("shapes", (2, 3), [2, 3])
+
+
+def test_claim_failure_stops_the_notebook(kit):
+    with pytest.raises(runtime.ClaimFailed, match=r"counts agree: got 14249, expected 233"):
+        kit.claim("counts agree", 14249, 233)
+    with pytest.raises(AssertionError, match=r"rtol=0.001"):
+        kit.claim("close", 1.0, 1.1, rtol=1e-3)
+    with pytest.raises(runtime.ClaimFailed):
+        kit.claim("dicts", {"a": 1.0}, {"a": 1.0, "b": 2.0})
+
+
+def test_submodules_are_reachable_lazily():
+    assert "data" in dir(kitlib) and "runtime" in dir(kitlib)
+    assert kitlib.models.get_compiled_model is not None
