@@ -12,21 +12,22 @@ export KITLIB_DATA_DIR
 STAMP := $(VENV)/.kitlib-installed
 NBVAL_ENV := KITLIB_OFFLINE=1 KITLIB_WORK_DIR=$(CURDIR)/build/nbval/work KITLIB_METRICS_DIR=$(CURDIR)/build/nbval/metrics
 
-.PHONY: setup data lab test test-unit-and-notebooks test-nbval test-full baselines notebooks bench clean help
+.PHONY: setup data lab test test-unit-and-notebooks test-browser test-binder test-nbval test-full baselines notebooks bench clean help
 
 help:
 	@echo "make lab    set up (venv, kit, data) and open JupyterLab on notebooks/"
-	@echo "make test   set up and run every test (unit, notebooks in smoke mode, nbval)"
+	@echo "make test   set up and run every test (unit, notebooks smoke, nbval, browser, binder)"
 	@echo "make test-full   notebooks in full mode against baselines (GPU runners; KITLIB_TOLERANCE=gpu)"
 	@echo "make notebooks   re-execute the committed notebooks in place (after changing them)"
 	@echo "make baselines   re-record tests/baselines/{smoke,full}/ (review the diff!)"
 	@echo "make bench       run the benchmarks in bench/"
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml binder/overrides.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
-	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (kitlib)" >/dev/null
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ipykernel)" >/dev/null
+	mkdir -p $(VENV)/share/jupyter/lab/settings && cp binder/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	touch $@
 
 setup: $(STAMP) data
@@ -37,10 +38,17 @@ data: $(STAMP)
 lab: setup
 	$(BIN)/jupyter lab --ip=127.0.0.1 --notebook-dir=notebooks
 
-test: setup test-unit-and-notebooks test-nbval
+test: setup test-unit-and-notebooks test-nbval test-browser test-binder
 
 test-unit-and-notebooks: $(STAMP)
-	KITLIB_OFFLINE=1 $(BIN)/python -m pytest tests -n $(JOBS) --durations=10
+	KITLIB_OFFLINE=1 $(BIN)/python -m pytest tests -n $(JOBS) --durations=10 \
+	  --ignore=tests/browser --ignore=tests/binder
+
+test-browser: $(STAMP)
+	KITLIB_OFFLINE=1 $(BIN)/python -m pytest tests/browser -p no:xdist
+
+test-binder: $(STAMP)
+	KITLIB_OFFLINE=1 $(BIN)/python -m pytest tests/binder -p no:xdist
 
 test-nbval: $(STAMP)
 	rm -rf build/nbval

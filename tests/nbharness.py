@@ -183,7 +183,20 @@ def write_json(path: Path, data) -> None:
     tmp.replace(path)
 
 
-if __name__ == "__main__":  # python tests/nbharness.py 01_end_to_end smoke
-    name, mode = sys.argv[1], sys.argv[2]
-    run = execute(NOTEBOOK_DIR / f"{name}.ipynb", mode, BUILD / "adhoc" / mode)
-    print(json.dumps(run.row(), indent=1))
+def main(argv: list[str]) -> int:
+    """python tests/nbharness.py NOTEBOOK MODE [OUTDIR]: run one notebook, print its row as JSON.
+
+    Used to execute notebooks inside another environment (e.g. the Binder test's venv).
+    """
+    if len(argv) not in (2, 3):
+        print(main.__doc__, file=sys.stderr)
+        return 2
+    name, mode = argv[0], argv[1]
+    out = Path(argv[2]) if len(argv) == 3 else BUILD / "adhoc" / mode
+    run = execute(NOTEBOOK_DIR / f"{Path(name).stem}.ipynb", mode, out)
+    print(json.dumps(run.row()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
