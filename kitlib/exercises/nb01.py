@@ -113,7 +113,8 @@ def q1(best_epoch, best_val_loss, history):
     else:
         raise Incorrect(f"Epoch {epoch} had validation loss {val[epoch - 1]:.4f}, but another epoch's is lower.")
     return (f"Epoch {position + 1} of {n} has the lowest validation loss. With more epochs this is "
-            f"the number to watch: when it stops falling, the model starts to memorise the training data.")
+            f"the number to watch: once it stops falling while the training loss still falls, more "
+            f"epochs no longer help (EarlyStopping in notebook 10 watches it for you).")
 
 
 # --------------------------------------------------------------------------- 2. scores by name
