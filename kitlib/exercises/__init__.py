@@ -34,20 +34,25 @@ Exercises go in an ``## Exercises`` section before the Summary::
     # ### Exercise 1 · The best epoch (easy)
     # Which epoch had the lowest validation loss? ...
 
-    # %%                              <- the answer cell: exactly ``ex.q1.starter``
-    best_epoch = ___
-    best_val_loss = ___
+    # %%                         <- the answer cell: exactly ``ex.q1.starter``
+    best_epoch = ___      # the epoch (as fit() counts them) with the lowest validation loss
+    best_val_loss = ___   # that validation loss
 
-    # %% tags=["solution"]            <- exactly ``ex.q1.solution_code``; removed for students
-    best_val_loss = min(history.history["val_loss"])
-    best_epoch = history.history["val_loss"].index(best_val_loss) + 1
+    # %% tags=["solution"]       <- exactly ``ex.q1.solution_code``; removed for students
+    val_losses = history.history["val_loss"]
+    best_val_loss = min(val_losses)
+    best_epoch = val_losses.index(best_val_loss) + 1
 
     # %%
     ex.q1.check()
 
-The tests (tests/exercises/) enforce that the answer cell equals ``starter`` and the
-``solution`` cell equals ``solution_code`` (whitespace-normalised), in that order, followed
-by a cell calling ``ex.q1.check()``.
+The tests (tests/exercises/) enforce: one answer cell equal to ``starter`` and one
+``solution``-tagged cell equal to ``solution_code`` (whitespace-normalised: dedent, trailing
+spaces and blank lines ignored), in that order, then a cell calling ``ex.q1.check()``; every
+``solution`` cell belongs to an exercise; no solution line shows in any other cell; module
+``nbNN`` goes with ``notebooks/NN_*.ipynb`` and holds 2–4 exercises ``q1``, ``q2``, ... with
+ids ``"NN.1"``, ``"NN.2"``, ..., easy first. The answer cell must run as given (``___`` only
+assigned or inside a ``def``), because the student build runs it.
 
 Defining exercises (kitlib/exercises/nbNN.py, one module per notebook)
 -----------------------------------------------------------------------
@@ -55,26 +60,34 @@ Defining exercises (kitlib/exercises/nbNN.py, one module per notebook)
 
     from kitlib.exercises import Wrong, exercise, expect, expect_type
 
-    def _history_context():               # tiny, fast objects the check needs (for tests)
+    def _history_context():     # tiny, fast stand-ins for the notebook's names (for tests)
         import keras
+        import numpy as np
         h = keras.callbacks.History()
         h.history = {"loss": [0.9, 0.5, 0.3], "val_loss": [0.6, 0.4, 0.45]}
-        return {"history": h}
+        return {"history": h, "np": np}
 
     @exercise(
         "01.1", "The best epoch",
         answers=("best_epoch", "best_val_loss"),   # names the learner defines
-        starter="best_epoch = ___\\nbest_val_loss = ___",
-        solution='''
-    best_val_loss = min(history.history["val_loss"])
-    best_epoch = history.history["val_loss"].index(best_val_loss) + 1
+        starter='''
+    best_epoch = ___      # the epoch (as fit() counts them) with the lowest validation loss
+    best_val_loss = ___   # that validation loss
     ''',
-        hints=("Look at history.history['val_loss'].", "min() and list.index() help.",
-               "Epochs count from 1, list indexes from 0."),
+        solution='''
+    val_losses = history.history["val_loss"]
+    best_val_loss = min(val_losses)
+    best_epoch = val_losses.index(best_val_loss) + 1
+    ''',
+        hints=("Which key of `history.history` holds the validation loss?",
+               "`min(values)` and `values.index(v)` help.",
+               "fit() prints `Epoch 1/2` first; list positions start at 0."),
         context=_history_context,
         wrong=(Wrong("best_val_loss = min(history.history['val_loss'])\\n"
                      "best_epoch = history.history['val_loss'].index(best_val_loss)",
-                     "count from 1"),),
+                     "Epochs count from 1"),),
+        alternatives=("best_epoch = int(np.argmin(history.history['val_loss'])) + 1\\n"
+                      "best_val_loss = float(np.min(history.history['val_loss']))",),
     )
     def q1(best_epoch, best_val_loss, history):   # answers + names from the notebook
         expect_type(best_epoch, int, "best_epoch", "a whole number such as 3")
@@ -89,8 +102,16 @@ names; ``___`` in them means "not attempted") and the notebook names it reads (h
 raises :class:`Incorrect` (``expect(...)``, ``expect_type(...)``) with a teaching message.
 Call a learner's function through :func:`call` (exceptions and ``___`` are reported for
 you). ``context()`` builds the notebook names for the tests; ``wrong`` lists realistic
-mistakes with a substring of the message each must produce. tests/exercises/ picks up
-every ``nbNN`` module automatically.
+mistakes with a substring of the message each must produce; ``alternatives`` lists other
+correct answers (a grader that rejects a right answer teaches the wrong lesson).
+tests/exercises/ picks up every ``nbNN`` module automatically.
+
+Checks stay fast (well under a second): build what they need from :func:`tiny_data` and
+:func:`tiny_model` (seeded initializers, no global seeding). A check that must train calls
+``kitlib.runtime.seed_everything(0)`` first and fits a tiny model for a few steps, so its
+outcome is the same every time; exercises come last in a notebook, so reseeding there
+changes no number the lesson shows. Success messages must not depend on timing or the
+machine: the committed notebooks show them and nbval compares them.
 """
 
 from __future__ import annotations
@@ -418,7 +439,8 @@ class Exercise:
     """One question. Made with the :func:`exercise` decorator; see the module docstring."""
 
     def __init__(self, id: str, title: str, check: Callable[..., Any], *, answers, starter: str,
-                 solution: str, hints, context: Callable[[], dict] | None = None, wrong=()):
+                 solution: str, hints, context: Callable[[], dict] | None = None, wrong=(),
+                 alternatives=()):
         if not isinstance(id, str) or not _ID_RE.match(id):
             raise ValueError(f"exercise id {id!r} must look like '01.2' (notebook number, dot, question)")
         if isinstance(answers, str):
@@ -443,6 +465,9 @@ class Exercise:
         wrong = tuple(wrong)
         if not all(isinstance(w, Wrong) for w in wrong):
             raise TypeError(f"{id}: wrong= takes Wrong(code, expect) items")
+        alternatives = tuple(alternatives)
+        if not all(isinstance(a, str) and a.strip() for a in alternatives):
+            raise TypeError(f"{id}: alternatives= takes other correct answers as code strings")
         if context is not None and not callable(context):
             raise TypeError(f"{id}: context must be a function returning a dict of notebook names")
         self.id = id
@@ -454,6 +479,7 @@ class Exercise:
         self.hints = hints
         self.context = context
         self.wrong = wrong
+        self.alternatives = alternatives
         self._check = check
         self._hints_seen = 0
         self.name = getattr(check, "__name__", "")
@@ -557,11 +583,15 @@ def _names(names) -> str:
 
 
 def exercise(id: str, title: str, *, answers, starter: str, solution: str, hints,
-             context: Callable[[], dict] | None = None, wrong=()) -> Callable[[Callable], Exercise]:
-    """Decorator: turn a check function into an :class:`Exercise` (see the module docstring)."""
+             context: Callable[[], dict] | None = None, wrong=(), alternatives=()) -> Callable[[Callable], Exercise]:
+    """Decorator: turn a check function into an :class:`Exercise` (see the module docstring).
+
+    ``wrong``: realistic mistakes, ``Wrong(code, expected message substring)``;
+    ``alternatives``: other correct answers (code), which must check correct too.
+    """
     def wrap(check: Callable) -> Exercise:
         return Exercise(id, title, check, answers=answers, starter=starter, solution=solution,
-                        hints=hints, context=context, wrong=wrong)
+                        hints=hints, context=context, wrong=wrong, alternatives=alternatives)
     return wrap
 
 

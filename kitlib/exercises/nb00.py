@@ -35,6 +35,7 @@ n_images = len(data.x_train)
         Wrong("n_images = len(data.x_val)", "validation"),
         Wrong("n_images = str(len(data.x_train))", "whole number"),
     ),
+    alternatives=("n_images = data.x_train.shape[0]",),
 )
 def q1(n_images, data):
     x = getattr(data, "x_train", None)

@@ -46,7 +46,8 @@ def _history_context():
         "val_loss": [0.634, 0.412, 0.447, 0.493],
         "val_sparse_categorical_accuracy": [0.812, 0.873, 0.869, 0.866],
     }
-    return {"history": history}
+    import numpy as np
+    return {"history": history, "np": np}
 
 
 @exercise(
@@ -76,6 +77,10 @@ best_epoch = val_losses.index(best_val_loss) + 1
         Wrong("best_epoch = len(history.history['val_loss'])\n"
               "best_val_loss = history.history['val_loss'][-1]", "last epoch"),
         Wrong("best_epoch = 2.0\nbest_val_loss = 0.412", "whole number"),
+    ),
+    alternatives=(
+        "best_epoch = int(np.argmin(history.history['val_loss'])) + 1\n"
+        "best_val_loss = float(np.min(history.history['val_loss']))",
     ),
 )
 def q1(best_epoch, best_val_loss, history):
@@ -123,7 +128,7 @@ def q1(best_epoch, best_val_loss, history):
 def _keras_context():
     import keras
     import numpy as np
-    return {"keras": keras, "np": np}
+    return {"keras": keras, "np": np}  # imported by the notebook above the exercises
 
 
 @exercise(
@@ -153,6 +158,11 @@ def scores(model, x, y):
               '    return model.evaluate(x, y, verbose=0)', "list"),
         Wrong('def scores(model, x, y):\n'
               '    model.evaluate(x, y, verbose=0, return_dict=True)', "return"),
+    ),
+    alternatives=(
+        'def scores(model, x, y):\n'
+        '    results = model.evaluate(x, y, verbose=0, return_dict=True)\n'
+        '    return {name: float(value) for name, value in results.items()}',
     ),
 )
 def q2(scores):
@@ -252,6 +262,14 @@ def compile_for_one_hot(model):
               '    model.compile(optimizer="rmsprop", loss="categorical_crossentropy")', "no metric"),
         Wrong('def compile_for_one_hot(model):\n'
               '    return keras.losses.CategoricalCrossentropy()', "compile"),
+    ),
+    alternatives=(
+        'def compile_for_one_hot(model):\n'
+        '    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])',
+        'def compile_for_one_hot(model):\n'
+        '    model.compile(optimizer="adam", loss=keras.losses.CategoricalCrossentropy(),\n'
+        '                  metrics=["categorical_accuracy", keras.metrics.TopKCategoricalAccuracy(k=3)])\n'
+        '    return model',
     ),
 )
 def q3(compile_for_one_hot):
@@ -366,6 +384,13 @@ def accuracy_from_probabilities(probabilities, labels):
         Wrong('def accuracy_from_probabilities(probabilities, labels):\n'
               '    return 100 * np.mean(np.argmax(probabilities, axis=-1) == np.reshape(labels, -1))',
               "fraction"),
+    ),
+    alternatives=(
+        'def accuracy_from_probabilities(probabilities, labels):\n'
+        '    return np.mean(probabilities.argmax(axis=1) == np.ravel(labels))',
+        'def accuracy_from_probabilities(probabilities, labels):\n'
+        '    labels = np.asarray(labels).reshape(-1).astype(int)\n'
+        '    return sum(int(p.argmax()) == y for p, y in zip(probabilities, labels)) / len(labels)',
     ),
 )
 def q4(accuracy_from_probabilities):

@@ -124,3 +124,13 @@ def test_notebook_follows_the_exercise_cell_pattern(module):
     nb = nbformat.read(_notebook(module), as_version=4)
     assert B.layout_problems(nb, module) == []
     assert B.solution_leaks(B.student_copy(nb), module) == []
+
+
+ALTERNATIVES = [(q, a) for q in ALL for a in q.alternatives]
+
+
+@pytest.mark.parametrize("q, code", ALTERNATIVES,
+                         ids=[f"{q.id}-alt{q.alternatives.index(a) + 1}" for q, a in ALTERNATIVES])
+def test_other_correct_answers_are_accepted(q, code):
+    r = E.run_code(q, code)
+    assert r.outcome == E.CORRECT, str(r)

@@ -260,6 +260,8 @@ def test_bad_ids_and_signatures_are_rejected():
                    solution="a = 1", hints=("h", "h2"))
     with pytest.raises(TypeError, match="Wrong"):
         _toy(wrong=("total = 1",))
+    with pytest.raises(TypeError, match="alternatives"):
+        _toy(alternatives=(1,))
 
 
 def test_exercise_decorator_and_uses():
