@@ -1,4 +1,4 @@
-"""Command line: ``python -m kitlib env | data [--install]``."""
+"""Command line: ``python -m kitlib env | data [--install] | student OUTDIR | instructor OUTDIR``."""
 
 from __future__ import annotations
 
@@ -15,7 +15,25 @@ def main(argv: list[str] | None = None) -> int:
                         help="copy the verified data into the kit's data folder (data/)")
     p_data.add_argument("--require", action="append", default=[],
                         help="fail unless this dataset is found (repeatable); others are optional")
+    for kind, what in (("student", "without the solution cells"), ("instructor", "with the solutions")):
+        p = sub.add_parser(kind, help=f"write copies of the notebooks {what}, outputs cleared")
+        p.add_argument("outdir", help="a new or empty folder, or one written by an earlier build")
+        p.add_argument("--notebooks", default=None, metavar="DIR",
+                       help="where the notebooks are (default: the kit's notebooks/)")
     args = parser.parse_args(argv)
+
+    if args.cmd in ("student", "instructor"):
+        from kitlib.exercises import build
+        try:
+            written = build.build(args.cmd, args.outdir, args.notebooks)
+        except build.BuildError as exc:
+            print(f"python -m kitlib {args.cmd}: {exc}", file=sys.stderr)
+            return 1
+        what = "solutions removed" if args.cmd == "student" else "solutions kept"
+        print(f"{args.cmd} build ({what}, outputs cleared): {len(written)} notebooks in {written[0].parent}")
+        for path in written:
+            print(f"  {path.name}")
+        return 0
 
     from kitlib import data
     if args.cmd == "env":

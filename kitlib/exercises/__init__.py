@@ -1,0 +1,660 @@
+"""Classroom exercises: ``ex.q1.check()``, ``ex.q1.hint()``, ``ex.q1.solution()``.
+
+A learner replaces the placeholder ``___`` in an answer cell, runs it, and runs the check
+below it. ``check()`` reads the learner's variables by name from the notebook (the
+caller's globals, or ``check(ns=...)``) and returns a :class:`Result` whose ``outcome`` is
+one of
+
+- ``"correct"``;
+- ``"incorrect"``, with a message that teaches (what was found, what to compare);
+- ``"not attempted"``: a ``___`` is still there (in a variable, or used by a function);
+- ``"undefined"``: "define X first", a name the check needs does not exist yet.
+
+``check()`` never raises for anything a learner can write: a wrong type, an exception in
+the learner's function, ``___`` used inside a function all become a Result. Checks look
+at the learner's *objects* (values, a function's output on a known input, a compiled
+model's behaviour on a known batch), never at source text, and never ``eval`` strings.
+``hint()`` gives the next hint (``hint(2)`` a given level); ``solution()`` shows the
+reference code, which also sits in the notebook in a code cell tagged ``solution``
+(``python -m kitlib student OUTDIR`` removes those cells).
+
+The notebook cell pattern
+-------------------------
+Exercises go in an ``## Exercises`` section before the Summary::
+
+    # %% [markdown]
+    # ## Exercises
+    # Replace each `___`, run the cell, then run the check below it. `ex.q1.hint()` gives a
+    # hint (call it again for the next one), `ex.q1.solution()` shows a reference answer.
+
+    # %%
+    from kitlib.exercises import ___, nb01 as ex
+
+    # %% [markdown]
+    # ### Exercise 1 · The best epoch (easy)
+    # Which epoch had the lowest validation loss? ...
+
+    # %%                         <- the answer cell: exactly ``ex.q1.starter``
+    best_epoch = ___      # the epoch (as fit() counts them) with the lowest validation loss
+    best_val_loss = ___   # that validation loss
+
+    # %% tags=["solution"]       <- exactly ``ex.q1.solution_code``; removed for students
+    val_losses = history.history["val_loss"]
+    best_val_loss = min(val_losses)
+    best_epoch = val_losses.index(best_val_loss) + 1
+
+    # %%
+    ex.q1.check()
+
+The tests (tests/exercises/) enforce: one answer cell equal to ``starter`` and one
+``solution``-tagged cell equal to ``solution_code`` (whitespace-normalised: dedent, trailing
+spaces and blank lines ignored), in that order, then a cell calling ``ex.q1.check()``; every
+``solution`` cell belongs to an exercise; no solution line shows in any other cell; module
+``nbNN`` goes with ``notebooks/NN_*.ipynb`` and holds 2–4 exercises ``q1``, ``q2``, ... with
+ids ``"NN.1"``, ``"NN.2"``, ..., easy first. The answer cell must run as given (``___`` only
+assigned or inside a ``def``), because the student build runs it.
+
+Defining exercises (kitlib/exercises/nbNN.py, one module per notebook)
+-----------------------------------------------------------------------
+::
+
+    from kitlib.exercises import Wrong, exercise, expect, expect_type
+
+    def _history_context():     # tiny, fast stand-ins for the notebook's names (for tests)
+        import keras
+        import numpy as np
+        h = keras.callbacks.History()
+        h.history = {"loss": [0.9, 0.5, 0.3], "val_loss": [0.6, 0.4, 0.45]}
+        return {"history": h, "np": np}
+
+    @exercise(
+        "01.1", "The best epoch",
+        answers=("best_epoch", "best_val_loss"),   # names the learner defines
+        starter='''
+    best_epoch = ___      # the epoch (as fit() counts them) with the lowest validation loss
+    best_val_loss = ___   # that validation loss
+    ''',
+        solution='''
+    val_losses = history.history["val_loss"]
+    best_val_loss = min(val_losses)
+    best_epoch = val_losses.index(best_val_loss) + 1
+    ''',
+        hints=("Which key of `history.history` holds the validation loss?",
+               "`min(values)` and `values.index(v)` help.",
+               "fit() prints `Epoch 1/2` first; list positions start at 0."),
+        context=_history_context,
+        wrong=(Wrong("best_val_loss = min(history.history['val_loss'])\\n"
+                     "best_epoch = history.history['val_loss'].index(best_val_loss)",
+                     "Epochs count from 1"),),
+        alternatives=("best_epoch = int(np.argmin(history.history['val_loss'])) + 1\\n"
+                      "best_val_loss = float(np.min(history.history['val_loss']))",),
+    )
+    def q1(best_epoch, best_val_loss, history):   # answers + names from the notebook
+        expect_type(best_epoch, int, "best_epoch", "a whole number such as 3")
+        values = history.history["val_loss"]
+        expect(best_epoch != values.index(min(values)), "Epochs count from 1 ...")
+        ...
+        return "Epoch 2 has the lowest validation loss."   # the message when correct
+
+The decorated function is the check: its parameters are the ``answers`` (the learner's
+names; ``___`` in them means "not attempted") and the notebook names it reads (here
+``history``; missing means "run the cells above"). It returns the success message, or
+raises :class:`Incorrect` (``expect(...)``, ``expect_type(...)``) with a teaching message.
+Call a learner's function through :func:`call` (exceptions and ``___`` are reported for
+you). ``context()`` builds the notebook names for the tests; ``wrong`` lists realistic
+mistakes with a substring of the message each must produce; ``alternatives`` lists other
+correct answers (a grader that rejects a right answer teaches the wrong lesson).
+tests/exercises/ picks up every ``nbNN`` module automatically.
+
+Checks stay fast (well under a second): build what they need from :func:`tiny_data` and
+:func:`tiny_model` (seeded initializers, no global seeding). A check that must train calls
+``kitlib.runtime.seed_everything(0)`` first and fits a tiny model for a few steps, so its
+outcome is the same every time; exercises come last in a notebook, so reseeding there
+changes no number the lesson shows. Success messages must not depend on timing or the
+machine: the committed notebooks show them and nbval compares them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import importlib
+import inspect
+import io
+import keyword
+import pkgutil
+import re
+import sys
+import textwrap
+import types
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+__all__ = ["___", "Placeholder", "PlaceholderError", "Exercise", "exercise", "Wrong", "Result",
+           "Note", "Incorrect", "NotAttempted", "expect", "expect_type", "call", "describe",
+           "contains_placeholder", "normalise_code", "modules", "exercises", "catalog", "run_code",
+           "tiny_data", "tiny_model",
+           "CORRECT", "INCORRECT", "NOT_ATTEMPTED", "UNDEFINED", "OUTCOMES"]
+
+CORRECT = "correct"
+INCORRECT = "incorrect"
+NOT_ATTEMPTED = "not attempted"
+UNDEFINED = "undefined"
+OUTCOMES = (CORRECT, INCORRECT, NOT_ATTEMPTED, UNDEFINED)
+
+_MAX_ERROR_CHARS = 400
+
+
+# --------------------------------------------------------------------------- placeholder
+
+
+class PlaceholderError(Exception):
+    """Raised when code uses the placeholder ``___`` instead of an answer."""
+
+
+class Placeholder:
+    """The ``___`` a learner replaces. Using it (calling it, arithmetic, attributes, ``if``)
+    raises :class:`PlaceholderError`, so a half-filled answer never runs by accident."""
+
+    __slots__ = ()
+    _instance: "Placeholder | None" = None
+
+    def __new__(cls):
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "___"
+
+    def __reduce__(self):
+        return "___"  # pickles as a reference to kitlib.exercises.___
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def _used(self, how: str):
+        raise PlaceholderError(f"___ is a placeholder: replace it with your answer (the code tried {how})")
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        self._used(f"to use .{name}")
+
+    def __call__(self, *args, **kwargs):
+        self._used("to call it")
+
+    def __bool__(self):
+        self._used("to use it as True/False")
+
+    def __iter__(self):
+        self._used("to loop over it")
+
+    def __len__(self):
+        self._used("to take its len()")
+
+    def __getitem__(self, key):
+        self._used("to index it")
+
+    def __float__(self):
+        self._used("to convert it to a number")
+
+    __int__ = __index__ = __float__
+
+    def _arith(self, *other):
+        self._used("arithmetic with it")
+
+    (__add__, __radd__, __sub__, __rsub__, __mul__, __rmul__, __truediv__, __rtruediv__,
+     __floordiv__, __rfloordiv__, __mod__, __rmod__, __pow__, __rpow__, __matmul__, __rmatmul__,
+     __neg__, __pos__, __abs__, __lt__, __le__, __gt__, __ge__) = (_arith,) * 23
+
+
+___ = Placeholder()
+
+
+def contains_placeholder(value, _depth: int = 3) -> bool:
+    """True if *value* is ``___`` or a list/tuple/set/dict (a few levels deep) holding it."""
+    if isinstance(value, Placeholder):
+        return True
+    if _depth <= 0:
+        return False
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return any(contains_placeholder(v, _depth - 1) for v in list(value)[:1000])
+    if isinstance(value, dict):
+        items = list(value.items())[:1000]
+        return any(contains_placeholder(k, _depth - 1) or contains_placeholder(v, _depth - 1)
+                   for k, v in items)
+    return False
+
+
+def _placeholder_in_traceback(exc: BaseException) -> bool:
+    """Did this error come from ``___``? (a PlaceholderError in the chain, or ``___`` held
+    by a local variable of a frame the error passed through, e.g. ``compile(loss=___)``)."""
+    seen = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(e, PlaceholderError):
+            return True
+        tb = e.__traceback__
+        while tb is not None:
+            try:
+                if any(contains_placeholder(v, 1) for v in list(tb.tb_frame.f_locals.values())):
+                    return True
+            except Exception:  # pragma: no cover - exotic frames
+                pass
+            tb = tb.tb_next
+        e = e.__cause__ or e.__context__
+    return False
+
+
+# --------------------------------------------------------------------------- outcomes
+
+
+class Incorrect(Exception):
+    """Raise from a check (or use :func:`expect`) to report a wrong answer with a message."""
+
+
+class NotAttempted(Exception):
+    """Raise from a check when the answer still is (or returns) the placeholder."""
+
+
+def describe(value) -> str:
+    """A short description of a value for messages: ``a str ('0.95')``, ``a list of 3 items``."""
+    t = type(value)
+    name = t.__name__ if t.__module__ in ("builtins", "numpy") else f"{t.__module__.split('.')[0]}.{t.__qualname__}"
+    article = "an" if name[:1].lower() in "aeiou" else "a"
+    if value is None:
+        return "None"
+    try:
+        if isinstance(value, (bool, int, float, complex)):
+            return f"{article} {name} ({value!r})"
+        if isinstance(value, str):
+            shown = value if len(value) <= 40 else value[:37] + "..."
+            return f"{article} {name} ({shown!r})"
+        shape = getattr(value, "shape", None)
+        if shape is not None and not callable(shape):
+            return f"{article} {name} of shape {tuple(shape)}"
+        if isinstance(value, (list, tuple, set, dict)):
+            return f"{article} {name} of {len(value)} item{'s' * (len(value) != 1)}"
+        if isinstance(value, types.FunctionType):
+            return f"a function ({value.__name__})"
+    except Exception:  # pragma: no cover - a value whose attributes misbehave
+        pass
+    return f"{article} {name}"
+
+
+def expect(condition, message: str) -> None:
+    """Raise :class:`Incorrect` with *message* unless *condition* holds."""
+    if not condition:
+        raise Incorrect(message)
+
+
+def expect_type(value, types_, name: str, wanted: str) -> None:
+    """Raise :class:`Incorrect` unless *value* is one of *types_* (``bool`` never counts as
+    a number). *wanted* says what was expected in words, e.g. ``"a whole number"``."""
+    tuple_ = types_ if isinstance(types_, tuple) else (types_,)
+    numeric = any(t in (int, float) for t in tuple_)
+    ok = isinstance(value, tuple_) and not (numeric and isinstance(value, bool) and bool not in tuple_)
+    if not ok and numeric:
+        import numpy as np
+        want_int = int in tuple_ and float not in tuple_
+        np_types = (np.integer,) if want_int else (np.integer, np.floating)
+        ok = isinstance(value, np_types)
+    if not ok:
+        raise Incorrect(f"`{name}` should be {wanted}, but it is {describe(value)}.")
+
+
+def _error_text(exc: BaseException) -> str:
+    msg = str(exc).strip()
+    if len(msg) > _MAX_ERROR_CHARS:
+        msg = msg[:_MAX_ERROR_CHARS - 3] + "..."
+    return f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
+
+
+def call(fn, *args, name: str | None = None, **kwargs):
+    """Call a learner's function *fn* (their variable *name*) the way a check should.
+
+    Not a function → :class:`Incorrect`; it used ``___`` or returned it →
+    :class:`NotAttempted`; it raised → :class:`Incorrect` naming the error.
+    """
+    shown = name or getattr(fn, "__name__", "your function")
+    if not callable(fn):
+        raise Incorrect(f"`{shown}` should be a function (`def {shown}(...):`), but it is {describe(fn)}.")
+    try:
+        result = fn(*args, **kwargs)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as exc:
+        if _placeholder_in_traceback(exc):
+            raise NotAttempted(f"`{shown}` still uses ___: replace every ___ in it, run its cell, "
+                               f"then check again.") from None
+        raise Incorrect(f"Calling `{shown}` raised {_error_text(exc)}\n"
+                        f"Read the error's last line: it usually names the problem.") from None
+    if contains_placeholder(result):
+        raise NotAttempted(f"`{shown}` still returns ___: replace it with your answer, run its cell, "
+                           f"then check again.")
+    return result
+
+
+def _inline_code(text: str) -> str:
+    """HTML-escape *text*, render `code` spans and line breaks."""
+    out = html.escape(text)
+    out = re.sub(r"`([^`]+)`", r"<code>\1</code>", out)
+    return out.replace("\n", "<br>")
+
+
+_STYLE = {
+    CORRECT: ("✔", "#1b7f3b", "#e9f7ee"),
+    INCORRECT: ("✘", "#b3261e", "#fdecea"),
+    NOT_ATTEMPTED: ("…", "#5f6368", "#f1f3f4"),
+    UNDEFINED: ("?", "#a05a00", "#fff4e5"),
+}
+
+
+@dataclass(frozen=True)
+class Result:
+    """What ``check()`` returns: ``outcome`` (one of OUTCOMES) and ``message``.
+
+    Shows as coloured HTML in Jupyter and as deterministic plain text elsewhere.
+    """
+
+    exercise: str
+    title: str
+    outcome: str
+    message: str
+    output: str = field(default="", repr=False, compare=False)  # what the learner's code printed
+
+    @property
+    def correct(self) -> bool:
+        return self.outcome == CORRECT
+
+    def _header(self) -> str:
+        return f"{_STYLE[self.outcome][0]} {self.outcome} · Exercise {self.exercise}: {self.title}"
+
+    def __str__(self) -> str:
+        lines = [self._header()]
+        lines += ["  " + l for l in self.message.splitlines()]
+        if self.output:
+            lines.append(f"  (your code printed {len(self.output.splitlines())} line(s): see .output)")
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        mark, fg, bg = _STYLE[self.outcome]
+        extra = (f"<div style='color:#5f6368'>(your code printed {len(self.output.splitlines())} "
+                 f"line(s): see <code>.output</code>)</div>") if self.output else ""
+        return (f"<div style='border-left:4px solid {fg};background:{bg};padding:6px 10px;margin:2px 0'>"
+                f"<b style='color:{fg}'>{mark} {html.escape(self.outcome)}</b> · Exercise "
+                f"{html.escape(self.exercise)}: {html.escape(self.title)}"
+                f"<div>{_inline_code(self.message)}</div>{extra}</div>")
+
+
+@dataclass(frozen=True)
+class Note:
+    """A hint or a solution: markdown in Jupyter, plain text elsewhere."""
+
+    title: str
+    body: str          # markdown
+    plain: str
+
+    def __str__(self) -> str:
+        return f"{self.title}\n{self.plain}"
+
+    __repr__ = __str__
+
+    def _repr_markdown_(self) -> str:
+        return f"**{self.title}**\n\n{self.body}"
+
+
+# --------------------------------------------------------------------------- exercises
+
+
+def normalise_code(code: str) -> str:
+    """Code compared between a notebook cell and an exercise: dedented, trailing spaces
+    and blank lines removed."""
+    lines = textwrap.dedent(code.expandtabs(4)).splitlines()
+    return "\n".join(l.rstrip() for l in lines if l.strip())
+
+
+@dataclass(frozen=True)
+class Wrong:
+    """A realistic wrong answer (code run in the exercise's context by the tests) and a
+    substring the check's message must contain."""
+
+    code: str
+    expect: str
+    outcome: str = INCORRECT
+
+
+_ID_RE = re.compile(r"^\d\d\.\d+$")
+
+
+class Exercise:
+    """One question. Made with the :func:`exercise` decorator; see the module docstring."""
+
+    def __init__(self, id: str, title: str, check: Callable[..., Any], *, answers, starter: str,
+                 solution: str, hints, context: Callable[[], dict] | None = None, wrong=(),
+                 alternatives=()):
+        if not isinstance(id, str) or not _ID_RE.match(id):
+            raise ValueError(f"exercise id {id!r} must look like '01.2' (notebook number, dot, question)")
+        if isinstance(answers, str):
+            answers = (answers,)
+        answers = tuple(answers)
+        if not answers or not all(isinstance(a, str) and a.isidentifier() and not keyword.iskeyword(a)
+                                  for a in answers):
+            raise ValueError(f"{id}: answers must name the learner's variables, e.g. ('best_epoch',)")
+        params = inspect.signature(check).parameters
+        bad = [p.name for p in params.values() if p.kind not in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        if bad:
+            raise ValueError(f"{id}: the check's parameters must be plain names (no *args/**kwargs): {bad}")
+        missing = [a for a in answers if a not in params]
+        if missing:
+            raise ValueError(f"{id}: the check function must take the answers as parameters: {missing}")
+        hints = tuple(hints)
+        if len(hints) < 2 or not all(isinstance(h, str) and h.strip() for h in hints):
+            raise ValueError(f"{id}: give at least 2 hints, each more specific than the last")
+        for what, code in (("starter", starter), ("solution", solution)):
+            if not isinstance(code, str) or not code.strip():
+                raise ValueError(f"{id}: {what} must be the code of the notebook cell")
+        wrong = tuple(wrong)
+        if not all(isinstance(w, Wrong) for w in wrong):
+            raise TypeError(f"{id}: wrong= takes Wrong(code, expect) items")
+        alternatives = tuple(alternatives)
+        if not all(isinstance(a, str) and a.strip() for a in alternatives):
+            raise TypeError(f"{id}: alternatives= takes other correct answers as code strings")
+        if context is not None and not callable(context):
+            raise TypeError(f"{id}: context must be a function returning a dict of notebook names")
+        self.id = id
+        self.title = title
+        self.answers = answers
+        self.uses = tuple(p for p in params if p not in answers)
+        self.starter = normalise_code(starter)
+        self.solution_code = normalise_code(solution)
+        self.hints = hints
+        self.context = context
+        self.wrong = wrong
+        self.alternatives = alternatives
+        self._check = check
+        self._hints_seen = 0
+        self.name = getattr(check, "__name__", "")
+        self.__doc__ = check.__doc__
+
+    # ---- learner API
+    def check(self, ns: Mapping | None = None) -> Result:
+        """Check the learner's answer; reads the notebook's variables unless *ns* is given."""
+        if ns is None:
+            ns = sys._getframe(1).f_globals
+        elif not isinstance(ns, Mapping):
+            raise TypeError(f"check(ns=...) takes a dict of names, got {type(ns).__name__}")
+        return self._run(ns)
+
+    def hint(self, n: int | None = None) -> Note:
+        """Hint number *n* (1 = gentlest); without *n*, the next one you have not seen."""
+        k = len(self.hints)
+        if n is None:
+            if self._hints_seen >= k:
+                return Note(f"No more hints · Exercise {self.id}",
+                            f"That was the last of {k} hints. `solution()` shows a reference answer.",
+                            f"  That was the last of {k} hints. solution() shows a reference answer.")
+            n = self._hints_seen + 1
+        if isinstance(n, bool) or not isinstance(n, int):
+            raise TypeError(f"hint(n) takes a hint number 1..{k} (or nothing for the next one), got {n!r}")
+        if n < 1:
+            raise ValueError(f"hint numbers start at 1: hint(1) … hint({k}), or hint() for the next one")
+        if n > k:
+            return Note(f"No hint {n} · Exercise {self.id}",
+                        f"This exercise has {k} hints: `hint(1)` … `hint({k})`. `solution()` shows a reference answer.",
+                        f"  This exercise has {k} hints: hint(1) … hint({k}). solution() shows a reference answer.")
+        self._hints_seen = max(self._hints_seen, n)
+        text = self.hints[n - 1]
+        return Note(f"Hint {n} of {k} · Exercise {self.id}: {self.title}", text,
+                    textwrap.indent(text, "  "))
+
+    def solution(self) -> Note:
+        """The reference solution (the same code as the notebook's `solution` cell)."""
+        return Note(f"Solution · Exercise {self.id}: {self.title}",
+                    f"```python\n{self.solution_code}\n```",
+                    textwrap.indent(self.solution_code, "    "))
+
+    def reset(self) -> None:
+        """Forget which hints were shown (``hint()`` starts again at 1)."""
+        self._hints_seen = 0
+
+    # ---- the checking machinery
+    def _result(self, outcome: str, message: str, output: str = "") -> Result:
+        return Result(self.id, self.title, outcome, message.strip(), output)
+
+    def _run(self, ns: Mapping) -> Result:
+        missing_uses = [n for n in self.uses if n not in ns]
+        missing_answers = [n for n in self.answers if n not in ns]
+        if missing_uses or missing_answers:
+            parts = []
+            if missing_uses:
+                parts.append(f"{_names(missing_uses)} {'is' if len(missing_uses) == 1 else 'are'} not "
+                             f"defined: run the notebook's cells above this exercise first.")
+            if missing_answers:
+                parts.append(f"Define {_names(missing_answers)} first: run the cell with your answer "
+                             f"(the one that had ___).")
+            return self._result(UNDEFINED, "\n".join(parts))
+        unfinished = [n for n in self.answers if contains_placeholder(ns[n])]
+        if unfinished:
+            return self._result(NOT_ATTEMPTED, f"Replace the ___ in {_names(unfinished)} with your answer, "
+                                               f"run that cell, then check again.")
+        kwargs = {n: ns[n] for n in (*self.answers, *self.uses)}
+        out = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(out):
+                message = self._check(**kwargs)
+        except Incorrect as exc:
+            return self._result(INCORRECT, str(exc), out.getvalue())
+        except NotAttempted as exc:
+            return self._result(NOT_ATTEMPTED, str(exc) or "Replace every ___ with your answer.", out.getvalue())
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as exc:
+            if _placeholder_in_traceback(exc):
+                return self._result(NOT_ATTEMPTED, "Your answer still uses ___: replace every ___, "
+                                                   "run that cell, then check again.", out.getvalue())
+            return self._result(INCORRECT, f"Checking your answer raised {_error_text(exc)}\n"
+                                           f"Read the error's last line: it usually names the problem "
+                                           f"(a type, a shape, a name).", out.getvalue())
+        if message is not None and not isinstance(message, str):  # pragma: no cover - author error
+            raise TypeError(f"{self.id}: a check returns its success message (str) or None")
+        return self._result(CORRECT, message or "Well done.", out.getvalue())
+
+    def __repr__(self) -> str:
+        return (f"Exercise {self.id}: {self.title} (your answer: {', '.join(self.answers)}; "
+                f"{len(self.hints)} hints)")
+
+    def _repr_markdown_(self) -> str:
+        return (f"**Exercise {self.id}: {html.escape(self.title)}**. Your answer: "
+                f"{', '.join(f'`{a}`' for a in self.answers)}. `check()` · `hint()` · `solution()`")
+
+
+def _names(names) -> str:
+    names = [f"`{n}`" for n in names]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def exercise(id: str, title: str, *, answers, starter: str, solution: str, hints,
+             context: Callable[[], dict] | None = None, wrong=(), alternatives=()) -> Callable[[Callable], Exercise]:
+    """Decorator: turn a check function into an :class:`Exercise` (see the module docstring).
+
+    ``wrong``: realistic mistakes, ``Wrong(code, expected message substring)``;
+    ``alternatives``: other correct answers (code), which must check correct too.
+    """
+    def wrap(check: Callable) -> Exercise:
+        return Exercise(id, title, check, answers=answers, starter=starter, solution=solution,
+                        hints=hints, context=context, wrong=wrong, alternatives=alternatives)
+    return wrap
+
+
+# --------------------------------------------------------------------------- catalogue
+
+
+_MODULE_RE = re.compile(r"^nb(\d\d)$")
+
+
+def modules() -> list[str]:
+    """Names of the per-notebook exercise modules (``nb00``, ``nb01``, ...)."""
+    return sorted(m.name for m in pkgutil.iter_modules(__path__) if _MODULE_RE.match(m.name))
+
+
+def exercises(module) -> list[Exercise]:
+    """The exercises of one module (a module object or a name such as ``"nb01"``), by id."""
+    if isinstance(module, str):
+        if not _MODULE_RE.match(module):
+            raise ValueError(f"exercise modules are named nbNN (e.g. 'nb01'), not {module!r}")
+        module = importlib.import_module(f"{__name__}.{module}")
+    found = []
+    for attr, value in vars(module).items():
+        if isinstance(value, Exercise):
+            value.name = attr
+            found.append(value)
+    return sorted(found, key=lambda q: tuple(int(p) for p in q.id.split(".")))
+
+
+def catalog() -> dict[str, list[Exercise]]:
+    """Every exercise of every module: ``{"nb01": [q1, q2, ...], ...}``."""
+    return {m: exercises(m) for m in modules()}
+
+
+def run_code(q: Exercise, code: str, ns: dict | None = None) -> Result:
+    """For tests and authors: run *code* (an answer cell) in a fresh copy of the exercise's
+    context and check it. (Checks themselves never run code from strings.)"""
+    if ns is None:
+        ns = dict(q.context() if q.context else {})
+    ns.setdefault("___", ___)
+    exec(compile(code, f"<answer to {q.id}>", "exec"), ns)  # noqa: S102 - test helper
+    return q.check(ns=ns)
+
+
+# --------------------------------------------------------------------------- helpers for checks
+
+
+def tiny_data(n: int = 32, input_dim: int = 8, num_classes: int = 3, seed: int = 0):
+    """A small, fixed classification batch: ``x`` float32 (n, input_dim), ``y`` float32 labels (n,)."""
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, input_dim), dtype=np.float32)
+    y = rng.integers(0, num_classes, n).astype("float32")
+    return x, y
+
+
+def tiny_model(input_dim: int = 8, num_classes: int = 3, hidden: int = 8, seed: int = 0):
+    """A small uncompiled softmax MLP with seeded initializers: the same weights every call,
+    without touching the notebook's global random state."""
+    import keras
+    from keras import layers
+
+    init = keras.initializers.GlorotUniform
+    inputs = keras.Input(shape=(input_dim,), name="features")
+    x = layers.Dense(hidden, activation="relu", kernel_initializer=init(seed=seed))(inputs)
+    outputs = layers.Dense(num_classes, activation="softmax", kernel_initializer=init(seed=seed + 1))(x)
+    return keras.Model(inputs, outputs)

@@ -1,0 +1,232 @@
+"""Student and instructor copies of the notebooks (``python -m kitlib student|instructor OUTDIR``).
+
+- **student**: cells tagged ``solution`` removed, outputs cleared; every other cell, tag
+  and metadata kept, kernel ``python3``. A build stops if a reference solution would still
+  be visible in a cell that is not tagged ``solution``.
+- **instructor**: the same with the solutions kept.
+
+The output folder must be new, empty, or written by an earlier build (it holds a
+``.kitlib-build.json`` marker listing the files and their hashes). A notebook there that
+changed since that build (a learner's work?) is never overwritten, and nothing is deleted.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import re
+from pathlib import Path
+
+from kitlib.exercises import exercises, modules, normalise_code
+
+__all__ = ["BuildError", "build", "student_copy", "instructor_copy", "solution_leaks",
+           "layout_problems", "module_for", "source_notebooks", "MARKER", "SOLUTION_TAG", "KINDS"]
+
+MARKER = ".kitlib-build.json"
+SOLUTION_TAG = "solution"
+KINDS = ("student", "instructor")
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+_NOTEBOOK_RE = re.compile(r"^(\d\d)_.+\.ipynb$")
+
+
+class BuildError(Exception):
+    """The build refused to run; the message says why and what to do."""
+
+
+def _tags(cell) -> list:
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+def module_for(notebook: str | os.PathLike) -> str | None:
+    """The exercise module of a notebook file (``01_end_to_end.ipynb`` → ``"nb01"``), if any."""
+    m = _NOTEBOOK_RE.match(Path(notebook).name)
+    if not m:
+        return None
+    name = f"nb{m.group(1)}"
+    return name if name in modules() else None
+
+
+def source_notebooks(source: str | os.PathLike | None = None) -> list[Path]:
+    """The kit's notebooks (``NN_topic.ipynb``) in *source*, by default the repository's notebooks/."""
+    if source is None:
+        from kitlib.data import _project_root
+        root = _project_root()
+        if root is None:
+            raise BuildError("kitlib is not running from a checkout of the kit: pass the notebooks "
+                             "folder with --notebooks DIR")
+        source = root / "notebooks"
+    src = Path(source).expanduser().resolve()
+    if not src.is_dir():
+        raise BuildError(f"notebooks folder {src} does not exist")
+    paths = sorted(p for p in src.iterdir() if _NOTEBOOK_RE.match(p.name))
+    if not paths:
+        raise BuildError(f"no notebooks (NN_topic.ipynb) in {src}")
+    return paths
+
+
+def _cleared(nb):
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = []
+            cell["execution_count"] = None
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
+    return nb
+
+
+def instructor_copy(nb):
+    """*nb* with outputs cleared (solutions, tags and metadata kept)."""
+    return _cleared(nb)
+
+
+def student_copy(nb):
+    """*nb* with the cells tagged ``solution`` removed and outputs cleared."""
+    nb = _cleared(nb)
+    nb.cells = [c for c in nb.cells if SOLUTION_TAG not in _tags(c)]
+    return nb
+
+
+def _revealing_lines(q) -> list[str]:
+    """Lines of a reference solution that give something away: not in the starter, not a
+    comment or a docstring line, long enough to be specific."""
+    starter = set(q.starter.splitlines())
+    lines = []
+    for line in q.solution_code.splitlines():
+        s = line.strip()
+        if line in starter or s.startswith("#") or len(s) < 12 or s.startswith(('"""', "'''")):
+            continue
+        if s.startswith(("def ", "import ", "from ", "return ___")):
+            continue
+        lines.append(s)
+    return lines
+
+
+def solution_leaks(nb, module: str) -> list[str]:
+    """Places in *nb* outside ``solution`` cells that show a line of a reference solution."""
+    leaks = []
+    for q in exercises(module):
+        revealing = _revealing_lines(q)
+        for i, cell in enumerate(nb.cells):
+            if SOLUTION_TAG in _tags(cell):
+                continue
+            text = {l.strip() for l in "".join(cell.get("source", "")).splitlines()}
+            for line in revealing:
+                if line in text:
+                    leaks.append(f"cell {i} shows the solution of exercise {q.id} ({line!r}) but is not "
+                                 f"tagged {SOLUTION_TAG!r}")
+                    break
+    return leaks
+
+
+def layout_problems(nb, module: str) -> list[str]:
+    """How *nb* departs from the exercise cell pattern (see ``kitlib.exercises``).
+
+    For each exercise: one answer cell equal to ``starter``, then one ``solution``-tagged
+    cell equal to ``solution_code``, then a cell calling ``ex.<name>.check()``. Every
+    ``solution`` cell belongs to an exercise.
+    """
+    problems = []
+    code = [(i, c) for i, c in enumerate(nb.cells) if c.get("cell_type") == "code"]
+    norm = {i: normalise_code("".join(c.get("source", ""))) for i, c in code}
+    solutions = {i for i, c in code if SOLUTION_TAG in _tags(c)}
+    claimed = set()
+    if not any(f"{module} as ex" in "".join(c.get("source", "")) for _, c in code):
+        problems.append(f"no cell imports the exercises: `from kitlib.exercises import ___, {module} as ex`")
+    for q in exercises(module):
+        starters = [i for i, _ in code if norm[i] == q.starter and i not in solutions]
+        sols = [i for i in solutions if norm[i] == q.solution_code]
+        if len(starters) != 1:
+            problems.append(f"{q.id}: expected one answer cell equal to ex.{q.name}.starter, found {len(starters)}")
+        if len(sols) != 1:
+            problems.append(f"{q.id}: expected one cell tagged {SOLUTION_TAG!r} equal to "
+                            f"ex.{q.name}.solution_code, found {len(sols)}")
+        claimed.update(sols)
+        if len(starters) == 1 and len(sols) == 1:
+            if sols[0] < starters[0]:
+                problems.append(f"{q.id}: the solution cell comes before the answer cell")
+            call = f"ex.{q.name}.check()"
+            if not any(i > sols[0] and call in "".join(c.get("source", "")) for i, c in code):
+                problems.append(f"{q.id}: no cell after the solution calls {call}")
+    for i in sorted(solutions - claimed):
+        problems.append(f"cell {i} is tagged {SOLUTION_TAG!r} but matches no exercise's solution_code")
+    return problems
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _check_outdir(out: Path, sources: list[Path], names: list[str]) -> dict:
+    """Refuse unsafe output folders; return the previous build's file hashes."""
+    from kitlib.data import _project_root
+    root = _project_root()
+    protected = {sources[0].parent.resolve()} | ({(root / "notebooks").resolve()} if root else set())
+    for folder in protected:
+        if out == folder or folder in out.parents:
+            raise BuildError(f"refusing to write into the notebooks folder {folder}: "
+                             f"give another folder, e.g. build/student")
+    if out.exists() and not out.is_dir():
+        raise BuildError(f"{out} exists and is not a folder")
+    if not out.exists() or not any(out.iterdir()):
+        return {}
+    marker = out / MARKER
+    if not marker.is_file():
+        raise BuildError(f"{out} is not empty and was not written by a kitlib build (no {MARKER}): "
+                         f"give a new or empty folder; nothing there was changed")
+    try:
+        previous = json.loads(marker.read_text())["files"]
+        if not isinstance(previous, dict):
+            raise TypeError
+    except (ValueError, KeyError, TypeError):
+        raise BuildError(f"{marker} is not a kitlib build marker: give a new or empty folder") from None
+    changed = [n for n in names if (out / n).exists()
+               and previous.get(n) != _sha((out / n).read_bytes())]
+    if changed:
+        raise BuildError(f"{', '.join(changed)} in {out} changed since the last build (someone's work?) "
+                         f"and would be overwritten: build into a new folder, or move those files away first")
+    return previous
+
+
+def build(kind: str, outdir: str | os.PathLike, source: str | os.PathLike | None = None) -> list[Path]:
+    """Write the *kind* (``"student"`` or ``"instructor"``) copies of the notebooks to *outdir*."""
+    import nbformat
+
+    if kind not in KINDS:
+        raise BuildError(f"kind must be one of {KINDS}, not {kind!r}")
+    sources = source_notebooks(source)
+    out = Path(outdir).expanduser().resolve()
+    names = [p.name for p in sources]
+    previous = _check_outdir(out, sources, names)
+
+    rendered: dict[str, bytes] = {}
+    for path in sources:
+        nb = nbformat.read(path, as_version=4)
+        module = module_for(path)
+        if kind == "student":
+            nb = student_copy(nb)
+            leaks = solution_leaks(nb, module) if module else []
+            if leaks:
+                raise BuildError(f"{path.name}: " + "; ".join(leaks) + ". Tag that cell "
+                                 f"{SOLUTION_TAG!r} (nothing was written)")
+        else:
+            nb = instructor_copy(nb)
+        rendered[path.name] = (nbformat.writes(nb) + "\n").encode()
+
+    out.mkdir(parents=True, exist_ok=True)
+    files = {n: h for n, h in previous.items()
+             if (out / n).is_file() and _sha((out / n).read_bytes()) == h}
+    written = []
+    for name, data in rendered.items():
+        target = out / name
+        tmp = out / f".{name}.tmp"
+        tmp.write_bytes(data)
+        tmp.replace(target)
+        files[name] = _sha(data)
+        written.append(target)
+    (out / MARKER).write_text(json.dumps({"kitlib_build": kind, "files": files}, indent=1, sort_keys=True) + "\n")
+    return written

@@ -1,0 +1,60 @@
+"""The try-out exercise of notebook 00 · Start here (``from kitlib.exercises import ___, nb00 as ex``)."""
+
+from __future__ import annotations
+
+from kitlib.exercises import Incorrect, Wrong, describe, exercise, expect, expect_type
+
+
+def _data_context():
+    import numpy as np
+    from kitlib.data import GuideData
+
+    def split(n):
+        return np.zeros((n, 784), dtype="float32"), np.zeros(n, dtype="float32")
+
+    return {"data": GuideData(*split(48), *split(16), *split(8))}
+
+
+@exercise(
+    "00.1", "Count the training images",
+    answers=("n_images",),
+    starter="""
+n_images = ___   # how many training images does data.x_train hold?
+""",
+    solution="""
+n_images = len(data.x_train)
+""",
+    hints=(
+        "`data.x_train` is a NumPy array with one row per image.",
+        "`len(array)` counts the rows of an array (so does `array.shape[0]`).",
+    ),
+    context=_data_context,
+    wrong=(
+        Wrong("n_images = data.x_train.shape", "first number"),
+        Wrong("n_images = data.x_train.shape[1]", "pixels"),
+        Wrong("n_images = len(data.x_val)", "validation"),
+        Wrong("n_images = str(len(data.x_train))", "whole number"),
+    ),
+    alternatives=("n_images = data.x_train.shape[0]",),
+)
+def q1(n_images, data):
+    x = getattr(data, "x_train", None)
+    expect(hasattr(x, "shape"), f"`data` should be what `kit.mnist()` returned, but it is {describe(data)}: "
+                                f"run the cells above again.")
+    n = len(x)
+    if isinstance(n_images, tuple):
+        raise Incorrect(f"`n_images` is the whole shape {n_images}: (rows, values per row). The number of "
+                        f"images is its first number.")
+    expect_type(n_images, int, "n_images", "a whole number")
+    count = int(n_images)
+    if count == n:
+        return f"Yes: `data.x_train` holds {n:,} images, one row of {x.shape[1]} pixel values each."
+    if count == x.shape[1]:
+        raise Incorrect(f"{count} is the number of pixels in one image (28 × 28), the array's second "
+                        f"dimension. How many rows are there?")
+    for split in ("x_val", "x_test"):
+        other = getattr(data, split, None)
+        if other is not None and count == len(other):
+            kind = "validation" if split == "x_val" else "test"
+            raise Incorrect(f"{count:,} is the size of the {kind} set (`data.{split}`); count `data.x_train`.")
+    raise Incorrect(f"`n_images` is {count:,}; count the rows of `data.x_train`.")

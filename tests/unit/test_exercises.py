@@ -1,0 +1,441 @@
+"""kitlib.exercises: the engine (placeholder, outcomes, hints, rendering) and the
+student/instructor build. The per-notebook exercises are tested in tests/exercises/."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import pickle
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+import kitlib.exercises as E
+from kitlib.exercises import ___, build as B
+
+
+# --------------------------------------------------------------------------- a toy exercise
+
+
+def _toy(**overrides):
+    """An exercise without TensorFlow: `total` must equal sum(numbers); `double` a function."""
+    def check(total, numbers):
+        E.expect_type(total, (int, float), "total", "a number")
+        E.expect(total != len(numbers), f"{total} is how many numbers there are, not their sum.")
+        E.expect(total == sum(numbers), f"`total` is {total}, but the numbers add up to something else.")
+        return "Right: that is the sum."
+
+    kwargs = dict(answers=("total",), starter="total = ___", solution="total = sum(numbers)",
+                  hints=("Add them up.", "`sum(numbers)`."), context=lambda: {"numbers": [1, 2, 3]},
+                  wrong=(E.Wrong("total = len(numbers)", "how many"),))
+    kwargs.update(overrides)
+    return E.Exercise("99.1", "Add them up", check, **kwargs)
+
+
+def _fn_exercise():
+    def check(double):
+        got = E.call(double, 21, name="double")
+        E.expect(got == 42, f"`double(21)` returned {E.describe(got)}; expected 42.")
+        return "Doubled."
+
+    return E.Exercise("99.2", "Double it", check, answers=("double",),
+                      starter="def double(x):\n    return ___",
+                      solution="def double(x):\n    return 2 * x", hints=("Multiply.", "`2 * x`."))
+
+
+# --------------------------------------------------------------------------- placeholder
+
+
+def test_placeholder_is_a_singleton_that_survives_copy_and_pickle():
+    assert E.Placeholder() is ___ and repr(___) == "___"
+    assert copy.copy(___) is ___ and copy.deepcopy([___])[0] is ___
+    assert pickle.loads(pickle.dumps(___)) is ___
+
+
+@pytest.mark.parametrize("use", [
+    lambda p: p(), lambda p: p.shape, lambda p: p + 1, lambda p: 1 - p, lambda p: p * 2,
+    lambda p: bool(p), lambda p: list(p), lambda p: p[0], lambda p: float(p), lambda p: len(p),
+    lambda p: p < 1, lambda p: -p,
+])
+def test_using_the_placeholder_raises_a_clear_error(use):
+    with pytest.raises(E.PlaceholderError, match="replace it with your answer"):
+        use(___)
+
+
+def test_placeholder_private_attributes_stay_ordinary_so_tools_can_inspect_it():
+    assert not hasattr(___, "_repr_html_") and not hasattr(___, "__array_interface__")
+    assert (___ == 0) is False and ___ == ___  # equality is identity, never an error
+
+
+def test_contains_placeholder_looks_inside_containers():
+    assert E.contains_placeholder(___)
+    assert E.contains_placeholder([1, (2, ___)]) and E.contains_placeholder({"a": ___})
+    assert E.contains_placeholder({___: 1})
+    assert not E.contains_placeholder([1, "___", None]) and not E.contains_placeholder("___")
+
+
+# --------------------------------------------------------------------------- outcomes
+
+
+def test_reference_answer_is_correct_and_renders():
+    r = E.run_code(_toy(), "total = sum(numbers)")
+    assert r.outcome == E.CORRECT and r.correct and r.message == "Right: that is the sum."
+    assert str(r) == "✔ correct · Exercise 99.1: Add them up\n  Right: that is the sum."
+    assert repr(r) == str(r)
+
+
+def test_wrong_answer_is_incorrect_with_the_reason():
+    r = _toy().check(ns={"numbers": [1, 2, 3], "total": 3})
+    assert r.outcome == E.INCORRECT and not r.correct
+    assert "3 is how many numbers there are" in r.message
+
+
+def test_placeholder_answer_is_not_attempted():
+    q = _toy()
+    for value in (___, [___], {"x": ___}):
+        r = q.check(ns={"numbers": [1], "total": value})
+        assert r.outcome == E.NOT_ATTEMPTED and "Replace the ___ in `total`" in r.message
+
+
+def test_function_returning_or_using_the_placeholder_is_not_attempted():
+    q = _fn_exercise()
+    assert E.run_code(q, q.starter).outcome == E.NOT_ATTEMPTED
+    r = E.run_code(q, "def double(x):\n    y = ___ * x\n    return y")
+    assert r.outcome == E.NOT_ATTEMPTED and "still uses ___" in r.message
+
+
+def test_placeholder_passed_to_a_library_that_fails_is_not_attempted():
+    # The library raises its own error (not PlaceholderError); ___ sits in its frame's locals.
+    def library(value):
+        raise ValueError(f"cannot interpret {value!r}")
+
+    q = _fn_exercise()
+    r = q.check(ns={"double": lambda x: library(___)})
+    assert r.outcome == E.NOT_ATTEMPTED
+
+
+def test_missing_names_are_undefined_with_what_to_run():
+    q = _toy()
+    r = q.check(ns={"numbers": [1]})
+    assert r.outcome == E.UNDEFINED and "Define `total` first" in r.message
+    r = q.check(ns={"total": 1})
+    assert r.outcome == E.UNDEFINED and "`numbers` is not defined: run the notebook's cells above" in r.message
+    r = q.check(ns={})
+    assert "`numbers`" in r.message and "`total`" in r.message
+
+
+@pytest.mark.parametrize("junk", [None, "6", b"6", [6], (6,), {"total": 6}, object(), print,
+                                  lambda *a: 6, float("nan"), True, type, ...])
+def test_wrong_types_never_crash(junk):
+    for q, name, ns in ((_toy(), "total", {"numbers": [1, 2, 3]}), (_fn_exercise(), "double", {})):
+        r = q.check(ns={**ns, name: junk})
+        assert isinstance(r, E.Result) and r.outcome == E.INCORRECT and r.message
+
+
+def test_an_exception_in_the_learners_code_becomes_incorrect_with_its_type_and_message():
+    q = _fn_exercise()
+    r = q.check(ns={"double": lambda x: {}["missing"]})
+    assert r.outcome == E.INCORRECT
+    assert "Calling `double` raised KeyError: 'missing'" in r.message and "last line" in r.message
+    # An error the check itself hits with a strange answer is reported the same way.
+    q2 = E.Exercise("99.3", "t", lambda a: a.missing_attribute, answers=("a",), starter="a = ___",
+                    solution="a = 1", hints=("h1", "h2"))
+    r = q2.check(ns={"a": 1})
+    assert r.outcome == E.INCORRECT and "AttributeError" in r.message
+
+
+def test_keyboard_interrupt_is_not_swallowed():
+    def stop(x):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _fn_exercise().check(ns={"double": stop})
+
+
+def test_check_reads_the_callers_globals():
+    q = _toy()
+    namespace = {"q": q, "numbers": [4, 5], "total": 9}
+    exec("result = q.check()", namespace)  # a notebook cell: its globals are the kernel's user_ns
+    assert namespace["result"].outcome == E.CORRECT
+
+
+def test_check_rejects_a_namespace_that_is_not_a_mapping():
+    with pytest.raises(TypeError, match="dict of names"):
+        _toy().check(ns=[("total", 1)])
+
+
+def test_what_the_learners_code_prints_is_kept_out_of_the_output(capsys):
+    def noisy(x):
+        print("debugging", x)
+        return 2 * x
+
+    r = _fn_exercise().check(ns={"double": noisy})
+    assert r.correct and r.output == "debugging 21\n" and capsys.readouterr().out == ""
+    assert "your code printed 1 line(s)" in str(r)
+
+
+# --------------------------------------------------------------------------- hints and solution
+
+
+def test_hints_come_in_order_and_say_when_there_are_no_more():
+    q = _toy()
+    assert str(q.hint()) == "Hint 1 of 2 · Exercise 99.1: Add them up\n  Add them up."
+    assert "Hint 2 of 2" in str(q.hint())
+    last = q.hint()
+    assert "No more hints" in str(last) and "last of 2 hints" in str(last)
+    assert "Hint 1 of 2" in str(q.hint(1))  # a given level, any time
+    q.reset()
+    assert "Hint 1 of 2" in str(q.hint())
+
+
+def test_hint_levels_out_of_range():
+    q = _toy()
+    note = q.hint(3)
+    assert "has 2 hints: hint(1) … hint(2)" in str(note)
+    with pytest.raises(ValueError, match="start at 1"):
+        q.hint(0)
+    with pytest.raises(TypeError, match="hint number"):
+        q.hint("2")
+    with pytest.raises(TypeError):
+        q.hint(True)
+
+
+def test_hint_asking_for_a_level_moves_next_past_it():
+    q = _toy()
+    q.hint(2)
+    assert "No more hints" in str(q.hint())
+
+
+def test_solution_shows_the_reference_code_as_markdown():
+    note = _fn_exercise().solution()
+    assert note._repr_markdown_() == ("**Solution · Exercise 99.2: Double it**\n\n"
+                                      "```python\ndef double(x):\n    return 2 * x\n```")
+    assert str(note).endswith("    def double(x):\n        return 2 * x")
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+@pytest.mark.parametrize("outcome, colour", [(E.CORRECT, "#1b7f3b"), (E.INCORRECT, "#b3261e"),
+                                             (E.NOT_ATTEMPTED, "#5f6368"), (E.UNDEFINED, "#a05a00")])
+def test_result_html_is_coloured_by_outcome_and_escaped(outcome, colour):
+    r = E.Result("99.1", "A <b>title</b>", outcome, "use `a < b`\nthen this")
+    h = r._repr_html_()
+    assert colour in h and f"{outcome}</b>" in h
+    assert "A &lt;b&gt;title&lt;/b&gt;" in h and "<code>a &lt; b</code><br>then this" in h
+
+
+def test_result_text_is_deterministic():
+    a = E.Result("01.1", "T", E.INCORRECT, "line one\nline two")
+    b = E.Result("01.1", "T", E.INCORRECT, "line one\nline two")
+    assert str(a) == str(b) == "✘ incorrect · Exercise 01.1: T\n  line one\n  line two"
+    assert a == b
+
+
+# --------------------------------------------------------------------------- definitions
+
+
+@pytest.mark.parametrize("overrides, match", [
+    ({"answers": ()}, "answers must name"),
+    ({"answers": ("not a name",)}, "answers must name"),
+    ({"answers": ("missing",)}, "must take the answers"),
+    ({"hints": ("only one",)}, "at least 2 hints"),
+    ({"starter": "  "}, "starter must be"),
+    ({"solution": None}, "solution must be"),
+])
+def test_bad_exercise_definitions_fail_at_import(overrides, match):
+    with pytest.raises(ValueError, match=match):
+        _toy(**overrides)
+
+
+def test_bad_ids_and_signatures_are_rejected():
+    with pytest.raises(ValueError, match="look like '01.2'"):
+        E.Exercise("1.1", "t", lambda a: None, answers=("a",), starter="a = ___", solution="a = 1",
+                   hints=("h", "h2"))
+    with pytest.raises(ValueError, match="plain names"):
+        E.Exercise("01.9", "t", lambda a, **kw: None, answers=("a",), starter="a = ___",
+                   solution="a = 1", hints=("h", "h2"))
+    with pytest.raises(TypeError, match="Wrong"):
+        _toy(wrong=("total = 1",))
+    with pytest.raises(TypeError, match="alternatives"):
+        _toy(alternatives=(1,))
+
+
+def test_exercise_decorator_and_uses():
+    @E.exercise("99.4", "t", answers=("a",), starter="a = ___", solution="a = b", hints=("h1", "h2"))
+    def q(a, b):
+        return None
+
+    assert isinstance(q, E.Exercise) and q.answers == ("a",) and q.uses == ("b",)
+    r = q.check(ns={"a": 1, "b": 1})
+    assert r.correct and r.message == "Well done."
+
+
+def test_expect_type_and_describe():
+    import numpy as np
+    E.expect_type(np.int64(3), int, "n", "a whole number")
+    E.expect_type(np.float32(0.5), (int, float), "x", "a number")
+    with pytest.raises(E.Incorrect, match=r"`n` should be a whole number, but it is a bool \(True\)"):
+        E.expect_type(True, int, "n", "a whole number")
+    with pytest.raises(E.Incorrect, match="float"):
+        E.expect_type(2.0, int, "n", "a whole number")
+    assert E.describe(None) == "None"
+    assert E.describe(np.zeros((2, 3))) == "a ndarray of shape (2, 3)"
+    assert E.describe([1, 2]) == "a list of 2 items" and E.describe("x" * 50).endswith("...')")
+
+
+def test_call_reports_non_functions_and_placeholders():
+    with pytest.raises(E.Incorrect, match=r"`f` should be a function \(`def f\(...\):`\), but it is an int"):
+        E.call(3, name="f")
+    with pytest.raises(E.NotAttempted, match="still returns ___"):
+        E.call(lambda: [___], name="f")
+
+
+def test_normalise_code():
+    assert E.normalise_code("\n    a = 1   \n\n    if a:\n        b = 2\n") == "a = 1\nif a:\n    b = 2"
+
+
+def test_catalogue_finds_the_notebook_modules():
+    assert {"nb00", "nb01"} <= set(E.modules())
+    qs = E.exercises("nb01")
+    assert [q.id for q in qs] == sorted((q.id for q in qs), key=lambda i: int(i.split(".")[1]))
+    assert [q.name for q in qs][:2] == ["q1", "q2"]
+    with pytest.raises(ValueError, match="named nbNN"):
+        E.exercises("build")
+
+
+# --------------------------------------------------------------------------- student / instructor build
+
+
+def _notebook(tmp_path, name="01_end_to_end.ipynb", cells=None):
+    src = tmp_path / "src"
+    src.mkdir(exist_ok=True)
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "other", "display_name": "Other", "language": "python"}
+    nb.metadata["custom"] = {"keep": True}
+    nb.cells = cells or [
+        nbformat.v4.new_markdown_cell("# title", metadata={"tags": ["intro"]}),
+        nbformat.v4.new_code_cell("SMOKE = False", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("x = ___", metadata={"tags": ["nbval-ignore-output"], "collapsed": True}),
+        nbformat.v4.new_code_cell("x = 42", metadata={"tags": ["solution"]}),
+        nbformat.v4.new_code_cell("print(x)", execution_count=3,
+                                  outputs=[nbformat.v4.new_output("stream", text="42\n")]),
+    ]
+    nbformat.write(nb, src / name)
+    return src
+
+
+def _read(path):
+    return nbformat.read(path, as_version=4)
+
+
+def test_student_build_removes_solutions_clears_outputs_keeps_tags_and_metadata(tmp_path):
+    src = _notebook(tmp_path, "05_demo.ipynb")
+    written = B.build("student", tmp_path / "out", src)
+    nb = _read(written[0])
+    assert [c.source for c in nb.cells] == ["# title", "SMOKE = False", "x = ___", "print(x)"]
+    assert [c.metadata.get("tags") for c in nb.cells] == [["intro"], ["parameters"], ["nbval-ignore-output"], None]
+    assert nb.cells[2].metadata["collapsed"] is True and nb.metadata["custom"] == {"keep": True}
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    assert all(c.outputs == [] and c.execution_count is None for c in nb.cells if c.cell_type == "code")
+    marker = json.loads((tmp_path / "out" / B.MARKER).read_text())
+    assert marker["kitlib_build"] == "student" and list(marker["files"]) == ["05_demo.ipynb"]
+
+
+def test_instructor_build_keeps_solutions(tmp_path):
+    src = _notebook(tmp_path, "05_demo.ipynb")
+    nb = _read(B.build("instructor", tmp_path / "out", src)[0])
+    assert "x = 42" in [c.source for c in nb.cells] and nb.cells[4].outputs == []
+
+
+def test_build_refuses_the_notebooks_folder_itself(tmp_path):
+    src = _notebook(tmp_path, "05_demo.ipynb")
+    for target in (src, src / "sub"):
+        with pytest.raises(B.BuildError, match="refusing to write into the notebooks folder"):
+            B.build("student", target, src)
+    repo_notebooks = B.source_notebooks()[0].parent
+    with pytest.raises(B.BuildError, match="refusing"):
+        B.build("student", repo_notebooks, src)
+    assert sorted(p.name for p in src.iterdir()) == ["05_demo.ipynb"]
+
+
+def test_build_refuses_a_folder_it_did_not_write_and_changes_nothing(tmp_path):
+    src = _notebook(tmp_path, "05_demo.ipynb")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(B.BuildError, match="not written by a kitlib build"):
+        B.build("student", out, src)
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    with pytest.raises(B.BuildError, match="not a folder"):
+        B.build("student", a_file, src)
+
+
+def test_rebuild_overwrites_its_own_files_keeps_others_and_never_a_changed_notebook(tmp_path):
+    src = _notebook(tmp_path, "05_demo.ipynb")
+    out = tmp_path / "out"
+    B.build("student", out, src)
+    (out / "notes.txt").write_text("a learner's file")
+    B.build("instructor", out, src)  # unchanged since the last build: replaced
+    assert "x = 42" in (out / "05_demo.ipynb").read_text()
+    assert (out / "notes.txt").read_text() == "a learner's file"
+    (out / "05_demo.ipynb").write_text((out / "05_demo.ipynb").read_text().replace("x = 42", "x = 43"))
+    before = (out / "05_demo.ipynb").read_bytes()
+    with pytest.raises(B.BuildError, match="changed since the last build"):
+        B.build("student", out, src)
+    assert (out / "05_demo.ipynb").read_bytes() == before
+
+
+def test_build_refuses_a_broken_marker_and_unknown_kinds(tmp_path):
+    src = _notebook(tmp_path, "05_demo.ipynb")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / B.MARKER).write_text("not json")
+    with pytest.raises(B.BuildError, match="not a kitlib build marker"):
+        B.build("student", out, src)
+    with pytest.raises(B.BuildError, match="kind must be one of"):
+        B.build("teacher", tmp_path / "new", src)
+    with pytest.raises(B.BuildError, match="no notebooks"):
+        B.build("student", tmp_path / "new", tmp_path / "out")
+
+
+def test_student_build_refuses_a_solution_left_in_an_untagged_cell(tmp_path):
+    q = E.exercises("nb01")[0]
+    cells = [nbformat.v4.new_code_cell(q.starter), nbformat.v4.new_code_cell(q.solution_code)]
+    src = _notebook(tmp_path, "01_end_to_end.ipynb", cells)
+    with pytest.raises(B.BuildError, match=r"shows the solution of exercise 01.1 .* Tag that cell 'solution'"):
+        B.build("student", tmp_path / "out", src)
+    assert not (tmp_path / "out").exists()
+
+
+def test_layout_problems_name_what_is_missing(tmp_path):
+    q = E.exercises("nb01")[0]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(q.solution_code, metadata={"tags": ["solution"]}),
+                nbformat.v4.new_code_cell(q.starter),
+                nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["solution"]})]
+    problems = "\n".join(B.layout_problems(nb, "nb01"))
+    assert "no cell imports the exercises" in problems
+    assert "01.1: the solution cell comes before the answer cell" in problems
+    assert "01.2: expected one answer cell" in problems
+    assert "cell 2 is tagged 'solution' but matches no exercise" in problems
+
+
+def _cli(*args):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    return subprocess.run([sys.executable, "-m", "kitlib", *args], capture_output=True, text=True,
+                          env=env, timeout=120)
+
+
+def test_cli_student_build_and_its_errors(tmp_path):
+    src = _notebook(tmp_path, "05_demo.ipynb")
+    r = _cli("student", str(tmp_path / "out"), "--notebooks", str(src))
+    assert r.returncode == 0, r.stderr
+    assert "student build (solutions removed, outputs cleared): 1 notebooks" in r.stdout
+    r = _cli("student", str(src), "--notebooks", str(src))
+    assert r.returncode == 1 and "refusing to write into the notebooks folder" in r.stderr
