@@ -12,7 +12,7 @@ export KITLIB_DATA_DIR
 STAMP := $(VENV)/.kitlib-installed
 NBVAL_ENV := KITLIB_OFFLINE=1 KITLIB_WORK_DIR=$(CURDIR)/build/nbval/work KITLIB_METRICS_DIR=$(CURDIR)/build/nbval/metrics
 
-.PHONY: setup data lab test test-unit-and-notebooks test-browser test-binder test-nbval test-full baselines notebooks bench clean help
+.PHONY: setup data lab test test-unit-and-notebooks test-browser test-binder test-nbval test-full baselines notebooks student instructor bench clean help
 
 help:
 	@echo "make lab    set up (venv, kit, data) and open JupyterLab on notebooks/"
@@ -20,6 +20,8 @@ help:
 	@echo "make test-full   notebooks in full mode against baselines (GPU runners; KITLIB_TOLERANCE=gpu)"
 	@echo "make notebooks   re-execute the committed notebooks in place (after changing them)"
 	@echo "make baselines   re-record tests/baselines/{smoke,full}/ (review the diff!)"
+	@echo "make student     notebooks without solution cells, outputs cleared, in build/student/"
+	@echo "make instructor  the same with solutions, in build/instructor/"
 	@echo "make bench       run the benchmarks in bench/"
 
 $(STAMP): pyproject.toml binder/overrides.json
@@ -65,6 +67,12 @@ baselines: setup
 
 notebooks: setup
 	KITLIB_OFFLINE=1 $(BIN)/python tools/refresh_notebooks.py
+
+student: $(STAMP)
+	$(BIN)/python -m kitlib student build/student
+
+instructor: $(STAMP)
+	$(BIN)/python -m kitlib instructor build/instructor
 
 bench: setup
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
