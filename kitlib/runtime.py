@@ -233,7 +233,7 @@ class Kit:
         """State a fact the prose relies on, check it now, and keep it for the tests.
 
         Prints ``✔ statement: actual`` (or raises ClaimFailed with both values), so a
-        notebook that runs in CI proves what it says. Numbers are compared with
+        notebook that runs in CI proves what it says. Returns None. Numbers are compared with
         ``rtol``/``atol``; other values (shapes, strings, lists) must be equal.
         ``record="name"`` also records ``actual`` under that name.
         """
@@ -243,9 +243,9 @@ class Kit:
                               + (f" (rtol={rtol}, atol={atol})" if rtol or atol else ""))
         if record:
             self.record(**{record: a})
-        shown = f"{a:.4g}" if isinstance(a, float) else repr(a)
-        print(f"✔ {statement}: {shown}")
-        return actual
+        print(f"✔ {statement}: {_show(a)}")
+        # Returns None on purpose: a claim is a statement, and a returned value would
+        # print a second output line (nbval runs cells without a trailing-';' filter).
 
     # ---- reporting
     def report(self, verify_data: bool = True) -> "EnvironmentReport":
@@ -262,6 +262,15 @@ class Kit:
 
     def __repr__(self) -> str:
         return self.summary()
+
+
+def _show(v) -> str:
+    """Short human form: whole-number floats as integers, others to 4 significant digits."""
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
+        return str(int(v))
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return repr(v)
 
 
 def _close(a, e, rtol: float, atol: float) -> bool:

@@ -182,11 +182,15 @@ def test_unknown_attribute_error():
 
 def test_claim_passes_prints_and_records(kit, capsys):
     out = kit.claim("true positives match numpy", np.int64(233), 233, record="tp")
-    assert out == 233
+    assert out is None  # a statement, not a value: nothing extra to print in a notebook
     assert capsys.readouterr().out.strip() == "✔ true positives match numpy: 233"
     assert kit.metrics["tp"] == 233
     kit.claim("loss equals the weighted sum", 0.30000001, 0.3, rtol=1e-6)
     kit.claim("shapes", (2, 3), [2, 3])
+    capsys.readouterr()
+    kit.claim("a whole-number float", 70920.0, 70920)
+    kit.claim("a fraction", 0.123456, 0.123456)
+    assert capsys.readouterr().out.splitlines() == ["✔ a whole-number float: 70920", "✔ a fraction: 0.1235"]
 
 
 def test_claim_failure_stops_the_notebook(kit):
