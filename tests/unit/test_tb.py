@@ -244,3 +244,15 @@ def test_launch_refuses_unsafe_or_bad_arguments(logged, kwargs, err, match):
 def test_launch_refuses_a_missing_log_dir(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         tb.launch(tmp_path / "missing")
+
+
+def test_tf1_simple_value_summaries_are_read_too(tmp_path):
+    from tensorboard.compat.proto import event_pb2, summary_pb2
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+    writer = EventFileWriter(str(tmp_path / "old"))
+    for step, v in [(0, 2.5), (5, 3.5)]:
+        value = summary_pb2.Summary.Value(tag="legacy", simple_value=v)
+        writer.add_event(event_pb2.Event(step=step, wall_time=1.0, summary=summary_pb2.Summary(value=[value])))
+    writer.close()
+    s = tb.read_scalars(tmp_path)["old"]["legacy"]
+    assert s.steps.tolist() == [0, 5] and s.values.tolist() == [2.5, 3.5]
