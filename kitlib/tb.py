@@ -205,6 +205,7 @@ def plot_scalars(logs, tags=None, runs=None, *, title: str | None = None, ncols:
     ``plt.show()`` (which also closes it in a notebook).
     """
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
     if isinstance(logs, (str, os.PathLike)):
         logs = read_scalars(logs)
     if not isinstance(logs, dict):
@@ -223,6 +224,7 @@ def plot_scalars(logs, tags=None, runs=None, *, title: str | None = None, ncols:
                 s = logs[run][tag]
                 ax.plot(s.steps, s.values, "o-" if len(s.steps) < 30 else "-", ms=3, label=run)
         ax.set(title=tag, xlabel="epoch" if tag.startswith("epoch_") else "step")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.legend(fontsize=8)
     for ax in list(axes.flat)[len(tags):]:
         ax.axis("off")
@@ -248,7 +250,7 @@ def plot_histograms(hists, tag: str, ax=None):
     cmap = plt.get_cmap("viridis")
     for k, h in enumerate(snaps):
         centers = (h.left + h.right) / 2
-        ax.plot(centers, h.counts, color=cmap(k / max(1, len(snaps) - 1)), label=f"step {h.step}")
+        ax.plot(centers, h.counts, color=cmap(k / max(1, len(snaps) - 1)), label=f"step {h.step}")  # step = epoch for Keras
     ax.set(title=tag, xlabel="weight value", ylabel="count")
     ax.legend(fontsize=8)
     return fig
