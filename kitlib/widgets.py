@@ -103,7 +103,11 @@ class _Panel:
     def _launch(self, job) -> bool:
         if self.running:
             return False
-        mode = self._resolve_mode()
+        try:
+            mode = self._resolve_mode()
+        except RuntimeError as exc:
+            self._fail(exc)
+            raise
         self.running = True
         self._stop_requested = False
         self.error = None
