@@ -349,6 +349,7 @@ class LivePlot(keras.callbacks.Callback):
         self.draw_seconds = 0.0
         self._budget_used = 0.0
         self._t0 = self._last_draw = time.perf_counter()
+        self._version = self._drawn_version = 0  # data changes / the change the last frame shows
 
     def batch_history(self, key: str = "loss") -> tuple[np.ndarray, np.ndarray]:
         """(x in epochs, value) of every batch recorded for ``key`` (copies)."""
@@ -408,6 +409,7 @@ class LivePlot(keras.callbacks.Callback):
                 series = self._batches[key] = _Series()
                 self._add_panel(key)
             series.append(x, v)
+        self._version += 1
         if not self._checked_metrics:
             self._check_metrics(logs, epoch_end=False)
         if not self.headless and time.perf_counter() - self._last_draw >= self.min_interval:
@@ -430,6 +432,7 @@ class LivePlot(keras.callbacks.Callback):
             if key not in row:
                 values.append(math.nan)
         self.epochs.append(self._epoch)
+        self._version += 1
         self._check_metrics(row, epoch_end=True)
         if not self.headless:
             self._maybe_draw()
@@ -437,7 +440,8 @@ class LivePlot(keras.callbacks.Callback):
     def on_train_end(self, logs=None):
         if not self.epochs and not self._batches:
             return
-        self._draw(final=True)
+        if self.headless or self.draws == 0 or self._drawn_version != self._version:
+            self._draw(final=True)  # in live mode only when the shown frame is not up to date
         if self.headless and self.target is None and in_kernel():
             from IPython.display import Image, display
             display(Image(data=self.png, format="png"))
@@ -506,6 +510,7 @@ class LivePlot(keras.callbacks.Callback):
             self._frame = _Frame(self._panels, has_val, self.max_cols, self.cell_size, self.dpi, label)
         png, full = self._frame.render(self._data(), self._xmax(), final)
         self.png = png
+        self._drawn_version = self._version
         self._show(png)
         done = time.perf_counter()
         self.draws += 1
