@@ -173,35 +173,59 @@ class _Frame:
                 "train": ax.plot([], [], "o-", color="C0", ms=4, lw=1.5, animated=True)[0],
                 "val": ax.plot([], [], "s-", color="C1", ms=4, lw=1.5, animated=True)[0],
             }
-        first = self.lines[self.names[0]]
-        handles, labels = [first["batch"], first["train"]], [batch_label, "train (epoch)"]
-        if has_val:
-            handles.append(first["val"])
-            labels.append("validation")
-        self.fig.legend(handles, labels, loc="upper center", ncol=len(handles), frameon=False,
-                        fontsize=8, bbox_to_anchor=(0.5, 1.0))
+        self.batch_label = batch_label
         self.has_val = has_val
+        self.legend = self._legend()
         self.xlim: tuple[float, float] | None = None
         self.ylim: dict[str, tuple[float, float]] = {}
         self.background = None
 
+    def _legend(self):
+        first = self.lines[self.names[0]]
+        handles, labels = [first["batch"], first["train"]], [self.batch_label, "train (epoch)"]
+        if self.has_val:
+            handles.append(first["val"])
+            labels.append("validation")
+        # an opaque frame: the wider legend with "validation" covers the old one, so adding
+        # it later needs no full redraw
+        return self.fig.legend(handles, labels, loc="upper center", ncol=len(handles), frameon=True,
+                               facecolor="white", edgecolor="white", framealpha=1.0, fontsize=8,
+                               bbox_to_anchor=(0.5, 1.0))
+
     @staticmethod
     def _new_ylim(cur, lo: float, hi: float):
+        """Keep the y range while the data fits and fills it; else a new range with room to move.
+
+        Each full redraw costs tens of milliseconds, so ranges change rarely: a range that
+        the data leaves grows by a whole data span in that direction, and non-negative data
+        (losses, accuracies) starts at 0, and a fraction above 0.5 gets the range up to 1.
+        """
         span = hi - lo
+        if cur is not None and cur[0] <= lo and hi <= cur[1] and (span <= 0 or span >= 0.5 * (cur[1] - cur[0])):
+            return cur  # blit only
         if span <= 0:
             span = max(abs(hi) * 0.1, 1e-3)
-            return (lo - span, hi + span)
-        if cur is not None and cur[0] <= lo and hi <= cur[1] and span >= 0.5 * (cur[1] - cur[0]):
-            return cur  # data still fits and fills the axis: keep the ticks, blit only
-        pad = 0.08 * span
-        below = pad + (0.25 * span if cur is not None and lo < cur[0] else 0.0)
-        above = pad + (0.25 * span if cur is not None and hi > cur[1] else 0.0)
-        return (lo - below, hi + above)
+            new = (lo - span, hi + span)
+        else:
+            pad = 0.08 * span
+            new = (lo - pad - (span if cur is not None and lo < cur[0] else 0.0),
+                   hi + pad + (span if cur is not None and hi > cur[1] else 0.0))
+        if lo >= 0 and (new[0] < 0 or lo <= span):
+            new = (0.0, new[1])
+        if lo >= 0 and hi <= 1 and (new[1] > 1 or hi > 0.5):  # a fraction (accuracy) heading for 1
+            new = (new[0], 1.02)
+        return new
 
     def render(self, data: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]], xmax: float,
                final: bool) -> tuple[bytes, bool]:
         """Update the curves, redraw (fully only when an axis changed) and return (PNG, full?)."""
         full = self.background is None
+        new_legend = False
+        if not self.has_val and any("val" in parts for parts in data.values()):
+            self.has_val = True
+            self.legend.remove()
+            self.legend = self._legend()
+            new_legend = True
         xlim = (0.0, max(xmax, 1e-9) * 1.03)  # room for the last marker
         if xlim != self.xlim:
             self.xlim = xlim
@@ -227,6 +251,9 @@ class _Frame:
             self.background = self.canvas.copy_from_bbox(self.fig.bbox)
         else:
             self.canvas.restore_region(self.background)
+            if new_legend:  # paint the new legend over the old one, keep it in the background
+                self.fig.draw_artist(self.legend)
+                self.background = self.canvas.copy_from_bbox(self.fig.bbox)
         for name, ax in self.axes.items():
             for line in self.lines[name].values():
                 ax.draw_artist(line)
@@ -283,7 +310,7 @@ class LivePlot(keras.callbacks.Callback):
     """
 
     def __init__(self, metrics: Sequence[str] | None = None, *, per_batch: bool = True,
-                 min_interval: float = 0.5, max_overhead: float = 0.03, headless: bool | None = None,
+                 min_interval: float = 0.5, max_overhead: float = 0.02, headless: bool | None = None,
                  target: Any = None, accumulate: bool = False, max_cols: int = 3,
                  cell_size: tuple[float, float] = (3.6, 2.6), dpi: int = 90, max_points: int = 1500):
         super().__init__()
@@ -299,7 +326,7 @@ class LivePlot(keras.callbacks.Callback):
                 raise ValueError(f"{what} must be a number of seconds >= {lo}, got {v!r}")
         if isinstance(max_overhead, bool) or not isinstance(max_overhead, (int, float)) \
                 or not 0 < max_overhead <= 1:
-            raise ValueError(f"max_overhead must be a fraction in (0, 1], e.g. 0.03 for 3 %, got {max_overhead!r}")
+            raise ValueError(f"max_overhead must be a fraction in (0, 1], e.g. 0.02 for 2 %, got {max_overhead!r}")
         for what, v in (("max_cols", max_cols), ("dpi", dpi), ("max_points", max_points)):
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ValueError(f"{what} must be a positive int, got {v!r}")
@@ -349,6 +376,7 @@ class LivePlot(keras.callbacks.Callback):
         self.draw_seconds = 0.0
         self._budget_used = 0.0
         self._t0 = self._last_draw = time.perf_counter()
+        self._first_batch = True
         self._version = self._drawn_version = 0  # data changes / the change the last frame shows
 
     def batch_history(self, key: str = "loss") -> tuple[np.ndarray, np.ndarray]:
@@ -369,6 +397,7 @@ class LivePlot(keras.callbacks.Callback):
         self._new_fit = True
         self._handle = None  # each fit shows its figure in the output of the cell that runs it
         self._frame = None
+        self._first_batch = True
         self.draws = self.full_draws = 0
         self.draw_seconds = 0.0
         self._budget_used = 0.0
@@ -412,7 +441,13 @@ class LivePlot(keras.callbacks.Callback):
         self._version += 1
         if not self._checked_metrics:
             self._check_metrics(logs, epoch_end=False)
-        if not self.headless and time.perf_counter() - self._last_draw >= self.min_interval:
+        if self.headless:
+            return
+        now = time.perf_counter()
+        if self._first_batch:  # the first step includes tracing: start the clock after it
+            self._first_batch = False
+            self._last_draw = now
+        elif now - self._last_draw >= self.min_interval:
             self._maybe_draw()
 
     def on_epoch_end(self, epoch, logs=None):
@@ -505,7 +540,7 @@ class LivePlot(keras.callbacks.Callback):
             return
         t = time.perf_counter()
         has_val = any("val_" + p in self.history for p in self._panels)
-        if self._frame is None or self._frame.names != self._panels or self._frame.has_val != has_val:
+        if self._frame is None or self._frame.names != self._panels:
             label = "train (running mean in epoch)" if self.per_batch else "train (batch)"
             self._frame = _Frame(self._panels, has_val, self.max_cols, self.cell_size, self.dpi, label)
         png, full = self._frame.render(self._data(), self._xmax(), final)

@@ -135,7 +135,9 @@ def test_live_frames_go_to_the_target_throttled_by_time(xy):
     frames.clear()
     cb = LivePlot(headless=False, target=frames.append, min_interval=0.0, max_overhead=1.0)
     fit(xy, cb, epochs=3)
-    assert cb.draws == len(frames) == 3 * (N // BATCH) + 3  # every batch and every epoch end
+    # every batch but the fit's first (it includes tracing, so the clock starts after it)
+    # and every epoch end
+    assert cb.draws == len(frames) == 3 * (N // BATCH) - 1 + 3
     assert cb.full_draws < cb.draws / 3  # most frames only redraw the curves (blitting)
 
 
@@ -258,3 +260,16 @@ def fit(cb):
     assert "image/png" in msgs[[m["msg_type"] for m in msgs].index("display_data")]["content"]["data"]
     assert k.value("cb.headless, cb.draws, plt.get_fignums() == figs") == (True, 1, True)
     k.execute("os.environ.pop('KITLIB_HEADLESS', None)")
+
+
+def test_y_ranges_change_rarely_so_most_frames_only_redraw_curves():
+    new = live._Frame._new_ylim
+    assert new(None, 0.9, 2.4) == (0.0, pytest.approx(2.52))  # a loss: from 0
+    assert new((0.0, 2.52), 0.2, 2.4) == (0.0, 2.52)  # falls, still fits: kept
+    assert new(None, 0.1, 0.8) == (0.0, 1.02)  # an accuracy on its way to 1
+    assert new((0.0, 1.02), 0.1, 0.97) == (0.0, 1.02)
+    lo, hi = new((0.0, 2.52), 0.2, 3.0)  # left the range upwards: grows by a whole span
+    assert lo == 0.0 and hi > 3.0 + 2.8 * 0.9
+    lo, hi = new(None, -3.0, -1.0)  # negative data is not anchored at 0
+    assert lo < -3.0 and -1.0 < hi < 0
+    assert new((0.0, 10.0), 1.0, 2.0) != (0.0, 10.0)  # data fills under half the axis: zoom in
