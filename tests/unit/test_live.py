@@ -253,6 +253,13 @@ def fit(cb):
     assert all("image/png" in m["content"]["data"] for m in shown + updates)
     assert k.value("cb.headless, cb.draws, plt.get_fignums() == figs") == (False, 1 + len(updates), True)
 
+    # an ipywidgets.Output target: each frame replaces the previous one (clear_output(wait=True))
+    msgs = k.execute("import ipywidgets as W; out = W.Output(); cb = LivePlot(min_interval=0.0, target=out); "
+                     "fit(cb)")["messages"]
+    kinds = [m["msg_type"] for m in msgs if m["msg_type"] in ("display_data", "clear_output")]
+    assert kinds and kinds == ["clear_output", "display_data"] * k.value("cb.draws")
+    assert all(m["content"]["wait"] for m in msgs if m["msg_type"] == "clear_output")
+
     k.execute("os.environ['KITLIB_HEADLESS'] = '1'")
     msgs = k.execute("cb = LivePlot(min_interval=0.0); fit(cb)")["messages"]
     kinds = [m["msg_type"] for m in msgs if m["msg_type"] in ("display_data", "update_display_data")]

@@ -89,6 +89,22 @@ def test_same_settings_give_the_same_curve_and_other_settings_another(data):
     assert [r["learning_rate"] for r in p.runs] == pytest.approx([0.01, 0.01, 0.1])
 
 
+def test_a_new_run_frees_the_previous_model_and_no_figure_is_left_open(data):
+    import gc
+    import weakref
+    import matplotlib.pyplot as plt
+    figs = plt.get_fignums()
+    p = TrainingPanel(data, epochs=1)
+    p.train()
+    old = weakref.ref(p.model)
+    p.train()
+    gc.collect()
+    assert old() is None  # clear_session + one model per run: nothing accumulates
+    ex = ScheduleExplorer()
+    ex.controls["decay_rate"].value = 0.7
+    assert plt.get_fignums() == figs
+
+
 def test_stop_during_a_batch_stops_within_the_epoch(data):
     p = TrainingPanel(data, headless=False, min_interval=0.0, epochs=5)
     # a live frame is drawn after every batch; press Stop when the first one arrives
