@@ -13,10 +13,12 @@ How it draws:
 - **Live** (a Jupyter kernel with a front end: JupyterLab, classic Notebook, VS Code):
   one output updated in place through a display handle (or an ``ipywidgets.Image`` /
   ``ipywidgets.Output`` passed as ``target``). Redraws are throttled: at most every
-  ``min_interval`` seconds during an epoch, at each epoch end, and once at the end of
-  training, and never more than ``max_overhead`` of the training time. Frames are
-  rendered with Matplotlib's Agg canvas into PNG bytes (no pyplot, so nothing to close
-  and no stray figures); between axis changes only the curves are redrawn (blitting).
+  ``min_interval`` seconds during an epoch, plus one at each epoch end, and the time
+  spent drawing is kept under ``max_overhead`` of the training time (default 2 %; the
+  first frame of a fit is not counted); training ends with an up-to-date frame. Frames
+  are rendered with Matplotlib's Agg canvas into PNG bytes (no pyplot, so nothing to
+  close and no stray figures); while the axes keep their ranges only the curves are
+  redrawn (blitting), which costs a few milliseconds instead of tens.
 - **Headless** (papermill, nbval, CI, plain scripts): everything is recorded, nothing is
   drawn during training, and one static PNG is rendered when training ends (displayed
   once when inside a kernel, always kept in ``.png``).
