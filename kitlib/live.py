@@ -398,7 +398,6 @@ class LivePlot(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self._new_fit = True
         self._handle = None  # each fit shows its figure in the output of the cell that runs it
-        self._frame = None
         self._first_batch = True
         self.draws = self.full_draws = 0
         self.draw_seconds = 0.0
@@ -482,7 +481,8 @@ class LivePlot(keras.callbacks.Callback):
         if self.headless and self.target is None and in_kernel():
             from IPython.display import Image, display
             display(Image(data=self.png, format="png"))
-        self._frame = None  # release the figure; the next fit builds a new one
+        if self.headless:
+            self._frame = None  # release the figure; live, it is kept for a fit that continues
 
     # ---- helpers
     def _current_model(self):
