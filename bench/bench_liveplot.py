@@ -12,7 +12,10 @@ handle (one output updated in place), livelossplot through the inline backend
 (clear_output + a new figure each epoch). The variants are interleaved (the order rotates
 each repetition) and medians are reported, so background load hits all of them alike.
 Each fit builds a fresh seeded model; its wall time includes tracing, as a learner waits
-for it. "epochs 2+" times only the later epochs (steady state).
+for it. Reported per variant (medians): fit wall and CPU time; the paired overhead
+(each run against the plain run of the same repetition, which cancels slow drifts in
+background load); and the time spent inside the plot callback's Keras hooks, the
+steadiest measure on a busy machine.
 
     python bench/bench_liveplot.py [--epochs 3] [--reps 5] [--n-train N] [--batch-size 64]
 
@@ -194,6 +197,10 @@ def main(argv=None) -> int:
     if args.epochs < 2 or args.reps < 1:
         ap.error("--epochs must be >= 2 (the steady-state column skips epoch 1) and --reps >= 1")
 
+    try:
+        import livelossplot  # noqa: F401  (imported in the kernel; checked here for a clear message)
+    except ImportError:
+        sys.exit("bench_liveplot needs livelossplot, the comparison: pip install -e '.[dev]' (or livelossplot)")
     load_before = os.getloadavg()
     t_start = time.perf_counter()
     k = Kernel()
