@@ -16,7 +16,10 @@ they run synchronously (``mode="sync"``); ``mode="auto"`` picks.
 
 Every control is a real ipywidget with a stable ``description`` and a CSS class
 ``kitlib-<name>`` (e.g. ``kitlib-learning-rate``, ``kitlib-train``, ``kitlib-status``),
-so code (``slider.value = ...``, ``button.click()``) and a browser can drive it.
+so code (``slider.value = ...``, ``button.click()``) and a browser can drive it. While a
+job runs, ``panel.running`` is True and the panel's box has the class
+``kitlib-running``; the status line then starts with ``done:``, ``stopped:`` or
+``error:``. In a cell, ``await panel.wait_async()`` waits for a clicked run.
 The computation behind each explorer is injected (``train_fn=``, ``schedule_fn=``,
 ``model_fn=``), with defaults built here from Keras APIs.
 """
@@ -111,6 +114,7 @@ class _Panel:
         self.running = True
         self._stop_requested = False
         self.error = None
+        self.widget.add_class("kitlib-running")  # a browser test can wait for this class to go
         self._set_busy(True)
         if mode == "sync":
             self._drive_sync(job)
@@ -152,6 +156,7 @@ class _Panel:
 
     def _finish(self) -> None:
         self.running = False
+        self.widget.remove_class("kitlib-running")
         self._set_busy(False)
 
     def _set_busy(self, busy: bool) -> None:  # overridden: disable controls while running
@@ -318,6 +323,8 @@ class TrainingPanel(_Panel):
         Returns the run's record (also ``panel.last_run``). For scripts and tests; in a
         notebook, press Train.
         """
+        if self.running:
+            raise RuntimeError("a run is in progress: press Stop, or `await panel.wait_async()` first")
         unknown = set(settings) - {"optimizer", "learning_rate", "batch_size", "epochs"}
         if unknown:
             raise TypeError(f"unknown setting(s) {sorted(unknown)}; use optimizer, learning_rate, batch_size, epochs")

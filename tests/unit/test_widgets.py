@@ -123,7 +123,10 @@ def test_stop_click_on_the_event_loop_is_handled_between_chunks(data):
     async def scenario():
         p.train_button.click()
         assert p.running and p.train_button.disabled and not p.stop_button.disabled
+        assert "kitlib-running" in p.widget._dom_classes
         assert p.start() is False and "already training" in p.status.value
+        with pytest.raises(RuntimeError, match="a run is in progress"):
+            p.train(epochs=1)
         with pytest.raises(RuntimeError, match="wait_async"):
             p.wait()  # blocking here would freeze the loop the job runs on
         while len(p.live.epochs) < 2:
@@ -137,6 +140,7 @@ def test_stop_click_on_the_event_loop_is_handled_between_chunks(data):
     # not one more chunk after the click was handled ("within one chunk" at worst)
     assert run["epochs_done"] == run["stop_requested_at_epoch"]
     assert not p.running and not p.train_button.disabled
+    assert "kitlib-running" not in p.widget._dom_classes and p.status.value.startswith("stopped: 2/20")
 
 
 def test_errors_reach_the_status_line(data):
