@@ -502,9 +502,9 @@ def schedule_code(schedule) -> str:
 class ScheduleExplorer:
     """A learning-rate schedule whose curve is redrawn as its controls move.
 
-    ``schedule_fn(kind, total_steps=..., **params)`` builds the schedule (default
-    ``build_schedule``: keras.optimizers.schedules objects); it may return any
-    callable ``step -> learning rate``. ``explorer.schedule``, ``.steps``, ``.values``
+    ``schedule_fn(kind, **params)`` builds the schedule (default ``build_schedule``:
+    keras.optimizers.schedules objects), with ``total_steps=`` too if it accepts that
+    argument; it may return any callable ``step -> learning rate``. ``explorer.schedule``, ``.steps``, ``.values``
     and ``.code`` hold the current curve.
     """
 
@@ -519,6 +519,7 @@ class ScheduleExplorer:
             raise TypeError(f"unknown schedule parameter(s) {sorted(unknown)}; known: {sorted(_SCHEDULE_DEFAULTS)}")
         p = {**_SCHEDULE_DEFAULTS, **params}
         self.schedule_fn = schedule_fn or build_schedule
+        self._wants_total_steps = _accepts(self.schedule_fn, "total_steps")
         self.kind = _css(W.Dropdown(options=list(SCHEDULES), value=kind, description="schedule"), "schedule")
         self.controls: dict[str, W.Widget] = {
             "initial_learning_rate": _css(W.FloatLogSlider(value=p["initial_learning_rate"], base=10, min=-5, max=0,
@@ -574,7 +575,8 @@ class ScheduleExplorer:
         for name, w in self.controls.items():
             w.layout.display = None if name in used else "none"
         try:
-            schedule = self.schedule_fn(self.kind.value, total_steps=int(self.total_steps.value), **self.params())
+            extra = {"total_steps": int(self.total_steps.value)} if self._wants_total_steps else {}
+            schedule = self.schedule_fn(self.kind.value, **extra, **self.params())
             steps, values = schedule_values(schedule, int(self.total_steps.value))
         except Exception as exc:  # a bad combination of values: say so, keep the last curve
             self.status.value = html.escape(f"error: {type(exc).__name__}: {exc}")
@@ -603,6 +605,15 @@ class ScheduleExplorer:
 
 
 # --------------------------------------------------------------------------- class weighting
+
+
+def _accepts(fn: Callable, name: str) -> bool:
+    import inspect
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):  # builtins without a signature
+        return False
+    return any(p.name == name or p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
 
 
 def per_class_recall(y_true, y_pred, num_classes: int) -> np.ndarray:
