@@ -244,15 +244,16 @@ def test_the_optimizer_follows_the_schedule_the_explorer_shows():
 def test_an_injected_schedule_function_is_used_and_its_errors_are_shown():
     calls = []
 
-    def my_schedule(kind, **params):  # no total_steps argument: not passed
-        calls.append((kind, params))
-        if params["initial_learning_rate"] > 0.5:
+    def my_schedule(kind, initial_learning_rate, decay_steps, decay_rate, staircase):  # no total_steps
+        calls.append((kind, dict(initial_learning_rate=initial_learning_rate, decay_steps=decay_steps,
+                                 decay_rate=decay_rate, staircase=staircase)))
+        if initial_learning_rate > 0.5:
             raise ValueError("too high for this demo")
-        return lambda step: params["initial_learning_rate"] / (1.0 + np.asarray(step) / 100.0)
+        return lambda step: initial_learning_rate / (1.0 + np.asarray(step) / 100.0)
 
     ex = ScheduleExplorer(my_schedule, kind="ExponentialDecay", initial_learning_rate=0.1, total_steps=100)
     assert calls[-1][0] == "ExponentialDecay" and calls[-1][1]["initial_learning_rate"] == pytest.approx(0.1)
-    assert set(calls[-1][1]) == set(widgets.SCHEDULES["ExponentialDecay"])
+    assert calls[-1][1]["decay_steps"] == 200
     assert ex.values[100] == pytest.approx(0.05)
     before = ex.values.copy()
     ex.controls["initial_learning_rate"].value = 0.9
