@@ -280,3 +280,29 @@ def test_y_ranges_change_rarely_so_most_frames_only_redraw_curves():
     lo, hi = new(None, -3.0, -1.0)  # negative data is not anchored at 0
     assert lo < -3.0 and -1.0 < hi < 0
     assert new((0.0, 10.0), 1.0, 2.0) != (0.0, 10.0)  # data fills under half the axis: zoom in
+
+
+def test_the_benchmark_pairs_each_run_with_the_plain_run_of_its_repetition():
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[2] / "bench" / "bench_liveplot.py"
+    spec = importlib.util.spec_from_file_location("bench_liveplot", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+
+    def row(variant, rep, wall, cb=0.0):
+        return {"variant": variant, "rep": rep, "wall_s": wall, "cpu_s": wall, "epoch_s": [1.0, wall / 2],
+                "callback_s": cb, "png_outputs": 1, "png_updates": 0, "clear_outputs": 0, "png_kb": 1.0,
+                "pyplot_figures_left": 0, "frames": 1, "full_frames": 1, "draw_s": cb}
+
+    # background load doubles every time in repetition 1: paired ratios cancel it
+    rows = [row("plain", 0, 10.0), row("kitlib", 0, 10.2, 0.2), row("livelossplot", 0, 11.0, 1.0),
+            row("plain", 1, 20.0), row("kitlib", 1, 20.4, 0.4), row("livelossplot", 1, 22.0, 2.0),
+            row("plain", 2, 10.0), row("kitlib", 2, 10.2, 0.2), row("livelossplot", 2, 11.0, 1.0)]
+    s = bench.summarize(rows, 3)
+    assert s["kitlib"]["paired_wall_overhead_pct"] == pytest.approx(2.0)
+    assert s["livelossplot"]["paired_wall_overhead_pct"] == pytest.approx(10.0)
+    assert s["kitlib"]["callback_pct"] == pytest.approx(2.0)  # 0.2 s of a 10 s median plain fit
+    v = bench.judge(s)
+    assert v["paired_wall"]["ratio"] == pytest.approx(5.0) and v["paired_wall"]["at_least_3x_less"]
+    assert v["callback"]["kitlib_le_5pct"]
