@@ -11,7 +11,6 @@ import pytest
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-import keras  # noqa: E402
 
 import kernelhelp  # noqa: E402
 from kitlib import live, models, runtime  # noqa: E402
