@@ -278,7 +278,24 @@ def test_y_ranges_change_rarely_so_most_frames_only_redraw_curves():
     assert lo == 0.0 and hi > 3.0 + 2.8 * 0.9
     lo, hi = new(None, -3.0, -1.0)  # negative data is not anchored at 0
     assert lo < -3.0 and -1.0 < hi < 0
-    assert new((0.0, 10.0), 1.0, 2.0) != (0.0, 10.0)  # data fills under half the axis: zoom in
+
+
+def test_slowly_moving_curves_cost_two_full_redraws():
+    frames = []
+    cb = LivePlot(headless=False, target=frames.append, min_interval=0.0, max_overhead=1.0)
+    cb.set_params({"epochs": 2, "steps": 300})
+    cb.on_train_begin()
+    for e in range(2):
+        cb.on_epoch_begin(e)
+        for b in range(300):
+            t = e * 300 + b
+            cb.on_train_batch_end(b, {"loss": 2.0 / (1 + 0.01 * t), "accuracy": 1 - 1 / (2 + 0.01 * t)})
+        cb.on_epoch_end(e, {"loss": 0.5, "accuracy": 0.8, "val_loss": 0.6, "val_accuracy": 0.75})
+    cb.on_train_end()
+    assert cb.draws == len(frames) == 2 * 300 - 1 + 2
+    # the first frame sees the first values only; the first fall shows the loss from 0, the
+    # accuracy already goes up to 1: after that the axes never change
+    assert cb.full_draws == 2
 
 
 def test_the_benchmark_pairs_each_run_with_the_plain_run_of_its_repetition():
