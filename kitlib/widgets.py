@@ -1,0 +1,955 @@
+"""Panels whose controls drive real training (ipywidgets).
+
+- ``TrainingPanel``: optimizer, learning rate, batch size, epochs, Train and Stop, with
+  the live plot inside.
+- ``ScheduleExplorer``: a learning-rate schedule and its parameters; the curve is
+  redrawn as the controls move.
+- ``WeightingExplorer``: the weight of one class in ``class_weight`` → per-class recall
+  after a short fit.
+- ``LossWeightsExplorer``: ``loss_weights`` of a two-output model → per-output losses.
+
+A Jupyter kernel does not process widget events while a cell (or a callback) runs, so
+panels train in short **chunks** (one epoch per ``fit()`` call) scheduled on the kernel's
+asyncio event loop; between chunks the kernel handles clicks, so **Stop** takes effect
+at the end of the current chunk at the latest. Outside an event loop (tests, scripts)
+they run synchronously (``mode="sync"``); ``mode="auto"`` picks.
+
+Every control is a real ipywidget with a stable ``description`` and a CSS class
+``kitlib-<name>`` (e.g. ``kitlib-learning-rate``, ``kitlib-train``, ``kitlib-status``),
+so code (``slider.value = ...``, ``button.click()``) and a browser can drive it. While a
+job runs, ``panel.running`` is True and the panel's box has the class
+``kitlib-running``; the status line then starts with ``done:``, ``stopped:`` or
+``error:``. In a cell, ``await panel.wait_async()`` waits for a clicked run.
+The computation behind each explorer is injected (``train_fn=``, ``schedule_fn=``,
+``model_fn=``), with defaults built here from Keras APIs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import math
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+import ipywidgets as W
+import keras
+
+from kitlib import live as _live
+from kitlib import runtime as _runtime
+
+__all__ = [
+    "TrainingPanel", "ScheduleExplorer", "WeightingExplorer", "LossWeightsExplorer",
+    "OPTIMIZERS", "SCHEDULES", "build_schedule", "schedule_values", "schedule_code",
+    "per_class_recall", "imbalance_trainer", "build_multi_output_model", "multi_output_trainer",
+]
+
+MODES = ("auto", "async", "sync")
+
+OPTIMIZERS: dict[str, Callable[..., keras.optimizers.Optimizer]] = {
+    "adam": keras.optimizers.Adam,
+    "rmsprop": keras.optimizers.RMSprop,
+    "sgd": keras.optimizers.SGD,
+    "adamw": keras.optimizers.AdamW,
+}
+
+
+def _css(widget: W.Widget, name: str) -> W.Widget:
+    widget.add_class(f"kitlib-{name}")
+    if hasattr(widget, "style") and "description_width" in widget.style.keys:
+        widget.style.description_width = "initial"
+    return widget
+
+
+# --------------------------------------------------------------------------- base
+
+
+class _Panel:
+    """Runs a job (a generator: each ``next()`` is one chunk) synchronously or on the event loop."""
+
+    #: Seconds the event loop gets between chunks to process widget events (e.g. Stop).
+    yield_seconds = 0.02
+
+    def __init__(self, mode: str):
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        self.mode = mode
+        self.running = False
+        self.error: BaseException | None = None
+        self._task: asyncio.Task | None = None
+        self._stop_requested = False
+        self.status = _css(W.HTML(value=""), "status")
+        self.widget: W.Box
+
+    # ---- display
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def _set_status(self, text: str) -> None:
+        self.status.value = html.escape(text)
+
+    # ---- running jobs
+    def _resolve_mode(self) -> str:
+        try:
+            asyncio.get_running_loop()
+            loop = True
+        except RuntimeError:
+            loop = False
+        if self.mode == "async" and not loop:
+            raise RuntimeError("mode='async' needs a running asyncio event loop (a Jupyter kernel has "
+                               "one); use mode='sync' (or 'auto') here")
+        if self.mode == "auto":
+            return "async" if loop else "sync"
+        return self.mode
+
+    def _launch(self, job) -> bool:
+        if self.running:
+            return False
+        try:
+            mode = self._resolve_mode()
+        except RuntimeError as exc:
+            self._fail(exc)
+            raise
+        self.running = True
+        self._stop_requested = False
+        self.error = None
+        self.widget.add_class("kitlib-running")  # a browser test can wait for this class to go
+        self._set_busy(True)
+        if mode == "sync":
+            self._drive_sync(job)
+        else:
+            self._task = asyncio.get_running_loop().create_task(self._drive_async(job))
+        return True
+
+    def _drive_sync(self, job) -> None:
+        try:
+            for _ in job:
+                if self._stop_requested:
+                    job.close()
+                    break
+        except Exception as exc:
+            self._fail(exc)
+            raise
+        finally:
+            self._finish()
+
+    async def _drive_async(self, job) -> None:
+        try:
+            while True:
+                try:
+                    next(job)
+                except StopIteration:
+                    break
+                await asyncio.sleep(self.yield_seconds)  # the kernel handles widget events here
+                if self._stop_requested:
+                    job.close()
+                    break
+        except Exception as exc:  # shown in the status line; re-raised by wait_async()
+            self._fail(exc)
+        finally:
+            self._finish()
+
+    def _fail(self, exc: BaseException) -> None:
+        self.error = exc
+        self._set_status(f"error: {type(exc).__name__}: {exc}")
+
+    def _finish(self) -> None:
+        self.running = False
+        self.widget.remove_class("kitlib-running")
+        self._set_busy(False)
+
+    def _set_busy(self, busy: bool) -> None:  # overridden: disable controls while running
+        pass
+
+    def stop(self) -> None:
+        """Ask the running job to stop at the end of its current chunk (what the Stop button does)."""
+        if self.running:
+            self._stop_requested = True
+
+    async def wait_async(self) -> None:
+        """Wait for the job started by a click (``await panel.wait_async()`` in a cell); re-raise its error."""
+        if self._task is not None:
+            await asyncio.shield(self._task)
+        if self.error is not None:
+            raise self.error
+
+    def wait(self) -> None:
+        """Return when no job is running; re-raise its error. Sync jobs are done when the click returns.
+
+        A job on this thread's event loop cannot be waited for by blocking (it would never
+        run): use ``await panel.wait_async()`` instead.
+        """
+        if self.running:
+            raise RuntimeError("the job runs on this kernel's event loop between cells, so a blocking wait "
+                               "would freeze it; use `await panel.wait_async()` in a cell instead")
+        if self.error is not None:
+            raise self.error
+
+
+# --------------------------------------------------------------------------- training panel
+
+
+class _StopAtBatch(keras.callbacks.Callback):
+    """Stops fit() within one batch once the panel's Stop was requested (sync mode, or a callback)."""
+
+    def __init__(self, panel: _Panel):
+        super().__init__()
+        self.panel = panel
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.panel._stop_requested:
+            self.model.stop_training = True
+
+
+def _split_data(data) -> tuple[np.ndarray, np.ndarray, tuple | None]:
+    fields = ("x_train", "y_train", "x_val", "y_val")
+    if all(hasattr(data, f) for f in fields):
+        x, y, val = data.x_train, data.y_train, (data.x_val, data.y_val)
+    elif isinstance(data, (tuple, list)) and len(data) in (2, 4):
+        x, y = data[0], data[1]
+        val = (data[2], data[3]) if len(data) == 4 else None
+    else:
+        raise TypeError("data must be kitlib.data.guide_data(...) or a tuple (x_train, y_train[, x_val, y_val]); "
+                        f"got {type(data).__name__}")
+    if len(x) != len(y):
+        raise ValueError(f"x_train has {len(x)} samples but y_train has {len(y)}")
+    if val is not None and len(val[0]) != len(val[1]):
+        raise ValueError(f"x_val has {len(val[0])} samples but y_val has {len(val[1])}")
+    return x, y, val
+
+
+class TrainingPanel(_Panel):
+    """Optimizer, learning rate, batch size, epochs; Train / Stop; a live plot of the run.
+
+    Each Train click builds a fresh model (``model_fn()``, seeded with ``seed`` after
+    ``keras.backend.clear_session()``), compiles it with the chosen optimizer and
+    learning rate, and trains it one epoch per chunk. The same settings give the same
+    curve. Results: ``panel.model``, ``panel.history`` and ``panel.runs`` (one dict of
+    settings and results per run), ``panel.live`` (the LivePlot).
+
+    Args:
+        data: ``guide_data(...)`` or ``(x_train, y_train[, x_val, y_val])``; default:
+            the guide's MNIST split with ``n_train`` / ``n_val`` samples (loaded at the
+            first run).
+        model_fn: returns an *uncompiled* model; default ``kitlib.models.get_uncompiled_model``.
+        loss, metrics: passed to ``compile``.
+        mode: "auto" (event loop if one runs, else synchronous), "async" or "sync".
+        headless: passed to the LivePlot (None: ``$KITLIB_HEADLESS`` / kernel detection).
+    """
+
+    def __init__(self, data=None, *, model_fn: Callable[[], keras.Model] | None = None,
+                 loss="sparse_categorical_crossentropy", metrics=("sparse_categorical_accuracy",),
+                 optimizer: str = "rmsprop", learning_rate: float = 1e-3, batch_size: int = 64,
+                 epochs: int = 3, max_epochs: int = 20, batch_sizes: Sequence[int] = (16, 32, 64, 128, 256, 512),
+                 seed: int = 42, n_train: int = 8000, n_val: int = 2000, mode: str = "auto",
+                 headless: bool | None = None, min_interval: float = 0.5, clear_session: bool = True):
+        super().__init__(mode)
+        if data is not None:
+            _split_data(data)  # fail now, not at the first click
+        if model_fn is not None and not callable(model_fn):
+            raise TypeError(f"model_fn must be a function returning an uncompiled keras.Model, got {model_fn!r}")
+        if optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer {optimizer!r} is not offered; pick one of {sorted(OPTIMIZERS)}")
+        batch_sizes = [int(b) for b in batch_sizes]
+        if batch_size not in batch_sizes:
+            raise ValueError(f"batch_size={batch_size!r} is not in batch_sizes={batch_sizes}")
+        for what, v in (("epochs", epochs), ("max_epochs", max_epochs)):
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"{what} must be a positive int, got {v!r}")
+        if epochs > max_epochs:
+            raise ValueError(f"epochs={epochs} is above max_epochs={max_epochs}")
+        if not (isinstance(learning_rate, (int, float)) and 1e-6 <= learning_rate <= 10):
+            raise ValueError(f"learning_rate must be a number in [1e-6, 10], got {learning_rate!r}")
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+        self.data = data
+        self.model_fn = model_fn
+        self.loss = loss
+        self.metrics = list(metrics) if metrics else []
+        self.seed = int(seed)
+        self.n_train, self.n_val = n_train, n_val
+        self.clear_session = clear_session
+        self.model: keras.Model | None = None
+        self.runs: list[dict[str, Any]] = []
+
+        self.optimizer = _css(W.Dropdown(options=list(OPTIMIZERS), value=optimizer, description="optimizer"),
+                              "optimizer")
+        self.learning_rate = _css(W.FloatLogSlider(value=learning_rate, base=10, min=-5, max=0, step=0.1,
+                                                   description="learning rate", readout_format=".1e"),
+                                  "learning-rate")
+        self.batch_size = _css(W.Dropdown(options=batch_sizes, value=batch_size, description="batch size"),
+                               "batch-size")
+        self.epochs = _css(W.IntSlider(value=epochs, min=1, max=max_epochs, description="epochs"), "epochs")
+        self.train_button = _css(W.Button(description="Train", button_style="success", icon="play"), "train")
+        self.stop_button = _css(W.Button(description="Stop", button_style="danger", icon="stop",
+                                         disabled=True), "stop")
+        self.image = _css(W.Image(format="png"), "plot")
+        self.live = _live.LivePlot(headless=headless, target=self.image, min_interval=min_interval)
+        self._stopper = _StopAtBatch(self)
+        self.train_button.on_click(lambda _: self.start())
+        self.stop_button.on_click(lambda _: self.stop())
+        controls = W.HBox([W.VBox([self.optimizer, self.learning_rate]), W.VBox([self.batch_size, self.epochs]),
+                           W.VBox([self.train_button, self.stop_button])])
+        self.widget = _css(W.VBox([controls, self.status, self.image]), "training-panel")
+        self._set_status("ready: choose settings and press Train")
+
+    # ---- public API
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The values the controls hold now (what the next run will use)."""
+        return {"optimizer": self.optimizer.value, "learning_rate": float(self.learning_rate.value),
+                "batch_size": int(self.batch_size.value), "epochs": int(self.epochs.value)}
+
+    @property
+    def history(self) -> dict[str, list[float]]:
+        """Epoch values of the current (or last) run, as in ``History.history``."""
+        return self.live.history
+
+    @property
+    def last_run(self) -> dict[str, Any] | None:
+        return self.runs[-1] if self.runs else None
+
+    def start(self) -> bool:
+        """Start a run with the current settings (what Train does). False if one is running."""
+        if self.running:
+            self._set_status("already training: press Stop first")
+            return False
+        return self._launch(self._run(self.settings))
+
+    def train(self, **settings) -> dict[str, Any]:
+        """Set controls (``optimizer=``, ``learning_rate=``, ``batch_size=``, ``epochs=``), run synchronously.
+
+        Returns the run's record (also ``panel.last_run``). For scripts and tests; in a
+        notebook, press Train.
+        """
+        if self.running:
+            raise RuntimeError("a run is in progress: press Stop, or `await panel.wait_async()` first")
+        unknown = set(settings) - {"optimizer", "learning_rate", "batch_size", "epochs"}
+        if unknown:
+            raise TypeError(f"unknown setting(s) {sorted(unknown)}; use optimizer, learning_rate, batch_size, epochs")
+        for k, v in settings.items():
+            getattr(self, k).value = v
+        saved, self.mode = self.mode, "sync"
+        try:
+            self.start()
+        finally:
+            self.mode = saved
+        return self.last_run
+
+    # ---- the job
+    def _load(self):
+        if self.data is None:
+            from kitlib import data as _data
+            self.data = _data.guide_data(n_train=self.n_train, n_val=self.n_val)
+        return _split_data(self.data)
+
+    def _build(self, s: dict) -> keras.Model:
+        if self.model_fn is None:
+            from kitlib import models as _models
+            model_fn = _models.get_uncompiled_model
+        else:
+            model_fn = self.model_fn
+        self.model = None
+        if self.clear_session:
+            keras.backend.clear_session()  # frees the previous run's model and graphs
+        _runtime.seed_everything(self.seed)
+        model = model_fn()
+        if not isinstance(model, keras.Model):
+            raise TypeError(f"model_fn returned {type(model).__name__}, not a keras.Model")
+        model.compile(optimizer=OPTIMIZERS[s["optimizer"]](learning_rate=s["learning_rate"]),
+                      loss=self.loss, metrics=self.metrics or None)
+        return model
+
+    def _run(self, s: dict):
+        x, y, val = self._load()
+        self._set_status(f"building a {s['optimizer']} model (learning rate {s['learning_rate']:.1e})…")
+        model = self.model = self._build(s)
+        self.live.reset()
+        self.live.total_epochs = s["epochs"]
+        record = dict(s, epochs_done=0, stopped=False, stop_requested_at_epoch=None, steps_per_epoch=None,
+                      history=self.live.history, seed=self.seed)
+        self.runs.append(record)
+        done = 0
+        try:
+            for epoch in range(s["epochs"]):
+                model.fit(x, y, batch_size=s["batch_size"], initial_epoch=epoch, epochs=epoch + 1,
+                          validation_data=val, verbose=0, callbacks=[self.live, self._stopper])
+                record["steps_per_epoch"] = self.live.params.get("steps")
+                if self.live.epochs and self.live.epochs[-1] == epoch:
+                    done = record["epochs_done"] = epoch + 1
+                if self._stop_requested or model.stop_training:
+                    record["stopped"] = True
+                    break
+                self._set_status(f"epoch {done}/{s['epochs']} · {_summary(self.live.history)}")
+                if done < s["epochs"]:
+                    yield epoch
+        except GeneratorExit:  # Stop between chunks
+            record["stopped"] = True
+            raise
+        finally:
+            record["history"] = {k: list(v) for k, v in self.live.history.items()}
+            state = "stopped" if record["stopped"] else "done"
+            self._set_status(f"{state}: {done}/{s['epochs']} epochs · {_summary(self.live.history)}")
+
+    def _set_busy(self, busy: bool) -> None:
+        for w in (self.optimizer, self.learning_rate, self.batch_size, self.epochs, self.train_button):
+            w.disabled = busy
+        self.stop_button.disabled = not busy
+
+    def stop(self) -> None:
+        """Stop the run at the end of the current epoch (what Stop does); no effect when idle."""
+        if self.running and not self._stop_requested:
+            self._stop_requested = True
+            if self.runs:
+                self.runs[-1]["stop_requested_at_epoch"] = len(self.live.epochs)
+            self._set_status("stopping at the end of this epoch…")
+
+
+def _summary(history: Mapping[str, list[float]]) -> str:
+    parts = [f"{k} {v[-1]:.4g}" for k, v in history.items() if v and not math.isnan(v[-1])]
+    return " · ".join(parts) if parts else "no epoch finished"
+
+
+# --------------------------------------------------------------------------- schedules
+
+#: The schedules the explorer offers and which controls each one uses.
+SCHEDULES: dict[str, tuple[str, ...]] = {
+    "ExponentialDecay": ("initial_learning_rate", "decay_steps", "decay_rate", "staircase"),
+    "InverseTimeDecay": ("initial_learning_rate", "decay_steps", "decay_rate", "staircase"),
+    "PiecewiseConstantDecay": ("initial_learning_rate", "decay_steps", "decay_rate"),
+    "PolynomialDecay": ("initial_learning_rate", "decay_steps", "end_learning_rate", "power", "cycle"),
+    "CosineDecay": ("initial_learning_rate", "decay_steps", "alpha", "warmup_steps"),
+    "CosineDecayRestarts": ("initial_learning_rate", "decay_steps", "alpha", "t_mul", "m_mul"),
+}
+
+_SCHEDULE_DEFAULTS = {"initial_learning_rate": 0.01, "decay_steps": 200, "decay_rate": 0.5, "staircase": False,
+                      "end_learning_rate": 1e-4, "power": 1.0, "cycle": False, "alpha": 0.0, "warmup_steps": 0,
+                      "t_mul": 2.0, "m_mul": 1.0}
+
+
+def build_schedule(kind: str, *, total_steps: int = 1000, **params) -> keras.optimizers.schedules.LearningRateSchedule:
+    """A ``keras.optimizers.schedules`` object from the explorer's controls.
+
+    ``params`` are the controls' values (unused ones are ignored). For
+    ``PiecewiseConstantDecay`` the rate is multiplied by ``decay_rate`` every
+    ``decay_steps`` steps (boundaries up to ``total_steps``); for ``CosineDecay`` with
+    ``warmup_steps > 0`` the rate rises linearly from 0 to ``initial_learning_rate``
+    first, then decays.
+    """
+    if kind not in SCHEDULES:
+        raise ValueError(f"unknown schedule {kind!r}; pick one of {list(SCHEDULES)}")
+    unknown = set(params) - set(_SCHEDULE_DEFAULTS)
+    if unknown:
+        raise TypeError(f"unknown schedule parameter(s) {sorted(unknown)}; known: {sorted(_SCHEDULE_DEFAULTS)}")
+    p = {**_SCHEDULE_DEFAULTS, **params}
+    S = keras.optimizers.schedules
+    lr, steps = float(p["initial_learning_rate"]), int(p["decay_steps"])
+    if steps < 1:
+        raise ValueError(f"decay_steps must be >= 1, got {steps}")
+    if kind == "ExponentialDecay":
+        return S.ExponentialDecay(lr, steps, float(p["decay_rate"]), staircase=bool(p["staircase"]))
+    if kind == "InverseTimeDecay":
+        return S.InverseTimeDecay(lr, steps, float(p["decay_rate"]), staircase=bool(p["staircase"]))
+    if kind == "PiecewiseConstantDecay":
+        boundaries = list(range(steps, max(int(total_steps), steps + 1), steps))
+        values = [lr * float(p["decay_rate"]) ** i for i in range(len(boundaries) + 1)]
+        return S.PiecewiseConstantDecay(boundaries, values)
+    if kind == "PolynomialDecay":
+        return S.PolynomialDecay(lr, steps, float(p["end_learning_rate"]), power=float(p["power"]),
+                                 cycle=bool(p["cycle"]))
+    if kind == "CosineDecay":
+        warm = int(p["warmup_steps"])
+        if warm > 0:
+            return S.CosineDecay(0.0, steps, alpha=float(p["alpha"]), warmup_target=lr, warmup_steps=warm)
+        return S.CosineDecay(lr, steps, alpha=float(p["alpha"]))
+    return S.CosineDecayRestarts(lr, steps, t_mul=float(p["t_mul"]), m_mul=float(p["m_mul"]),
+                                 alpha=float(p["alpha"]))
+
+
+def schedule_values(schedule: Callable, total_steps: int, max_points: int = 400) -> tuple[np.ndarray, np.ndarray]:
+    """(steps, learning rates) of ``schedule`` over ``0..total_steps``.
+
+    Keras schedules evaluate a whole vector of steps at once; schedules that do not
+    (e.g. ``CosineDecay`` with warm-up uses a conditional) are evaluated step by step
+    at up to ``max_points`` evenly spaced steps.
+    """
+    if isinstance(total_steps, bool) or not isinstance(total_steps, (int, np.integer)) or total_steps < 1:
+        raise ValueError(f"total_steps must be a positive int, got {total_steps!r}")
+    steps = np.arange(int(total_steps) + 1)
+    try:
+        values = np.asarray(keras.ops.convert_to_numpy(schedule(steps)), dtype=float)
+        if values.shape == steps.shape:
+            return steps, values
+    except Exception:  # a schedule that only takes a scalar step
+        pass
+    if steps.size > max_points:
+        steps = np.unique(np.linspace(0, total_steps, max_points).round().astype(int))
+    values = np.array([float(keras.ops.convert_to_numpy(schedule(int(s)))) for s in steps])
+    return steps, values
+
+
+def schedule_code(schedule) -> str:
+    """The Keras call that builds ``schedule``, e.g. ``keras.optimizers.schedules.ExponentialDecay(...)``."""
+    try:
+        cfg = schedule.get_config()
+    except (AttributeError, NotImplementedError):
+        return repr(schedule)
+    args = ", ".join(f"{k}={v!r}" for k, v in cfg.items() if k != "name" and v is not None)
+    return f"keras.optimizers.schedules.{type(schedule).__name__}({args})"
+
+
+class ScheduleExplorer:
+    """A learning-rate schedule whose curve is redrawn as its controls move.
+
+    ``schedule_fn(kind, **params)`` builds the schedule (default ``build_schedule``:
+    keras.optimizers.schedules objects), with ``total_steps=`` too if it accepts that
+    argument; it may return any callable ``step -> learning rate``. ``explorer.schedule``, ``.steps``, ``.values``
+    and ``.code`` hold the current curve.
+    """
+
+    def __init__(self, schedule_fn: Callable | None = None, *, kind: str = "ExponentialDecay",
+                 total_steps: int = 1000, log_scale: bool = False, **params):
+        if schedule_fn is not None and not callable(schedule_fn):
+            raise TypeError(f"schedule_fn must be callable (kind, total_steps=..., **params) -> schedule")
+        if kind not in SCHEDULES:
+            raise ValueError(f"unknown schedule {kind!r}; pick one of {list(SCHEDULES)}")
+        unknown = set(params) - set(_SCHEDULE_DEFAULTS)
+        if unknown:
+            raise TypeError(f"unknown schedule parameter(s) {sorted(unknown)}; known: {sorted(_SCHEDULE_DEFAULTS)}")
+        p = {**_SCHEDULE_DEFAULTS, **params}
+        self.schedule_fn = schedule_fn or build_schedule
+        self._wants_total_steps = _accepts(self.schedule_fn, "total_steps")
+        self.kind = _css(W.Dropdown(options=list(SCHEDULES), value=kind, description="schedule"), "schedule")
+        self.controls: dict[str, W.Widget] = {
+            "initial_learning_rate": _css(W.FloatLogSlider(value=p["initial_learning_rate"], base=10, min=-5, max=0,
+                                                           step=0.1, readout_format=".1e",
+                                                           description="initial learning rate"),
+                                          "initial-learning-rate"),
+            "decay_steps": _css(W.IntSlider(value=p["decay_steps"], min=1, max=5000, description="decay steps"),
+                                "decay-steps"),
+            "decay_rate": _css(W.FloatSlider(value=p["decay_rate"], min=0.01, max=1.0, step=0.01,
+                                             description="decay rate"), "decay-rate"),
+            "staircase": _css(W.Checkbox(value=p["staircase"], description="staircase"), "staircase"),
+            "end_learning_rate": _css(W.FloatLogSlider(value=p["end_learning_rate"], base=10, min=-7, max=-1,
+                                                       step=0.1, readout_format=".1e",
+                                                       description="end learning rate"), "end-learning-rate"),
+            "power": _css(W.FloatSlider(value=p["power"], min=0.1, max=5.0, step=0.1, description="power"), "power"),
+            "cycle": _css(W.Checkbox(value=p["cycle"], description="cycle"), "cycle"),
+            "alpha": _css(W.FloatSlider(value=p["alpha"], min=0.0, max=1.0, step=0.01, description="alpha"), "alpha"),
+            "warmup_steps": _css(W.IntSlider(value=p["warmup_steps"], min=0, max=2000, description="warmup steps"),
+                                 "warmup-steps"),
+            "t_mul": _css(W.FloatSlider(value=p["t_mul"], min=0.5, max=4.0, step=0.1, description="t_mul"), "t-mul"),
+            "m_mul": _css(W.FloatSlider(value=p["m_mul"], min=0.1, max=1.0, step=0.05, description="m_mul"), "m-mul"),
+        }
+        self.total_steps = _css(W.IntSlider(value=total_steps, min=10, max=20000, step=10,
+                                            description="steps shown"), "total-steps")
+        self.log_scale = _css(W.Checkbox(value=log_scale, description="log scale"), "log-scale")
+        self.status = _css(W.HTML(), "status")
+        self.code = ""
+        self.image = _css(W.Image(format="png"), "plot")
+        self.schedule = None
+        self.steps = np.empty(0)
+        self.values = np.empty(0)
+        self.redraws = 0
+        for w in (self.kind, self.total_steps, self.log_scale, *self.controls.values()):
+            w.observe(self._on_change, names="value")
+        self.widget = _css(W.VBox([W.HBox([self.kind, self.total_steps, self.log_scale]),
+                                   W.HBox(list(self.controls.values()), layout=W.Layout(flex_flow="row wrap")),
+                                   self.status, self.image]), "schedule-explorer")
+        self.update()
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def params(self) -> dict[str, Any]:
+        """The values of the controls the current schedule uses."""
+        return {name: self.controls[name].value for name in SCHEDULES[self.kind.value]}
+
+    def _on_change(self, change) -> None:
+        self.update()
+
+    def update(self) -> None:
+        """Show the controls of the chosen schedule, rebuild it and redraw its curve."""
+        used = SCHEDULES[self.kind.value]
+        for name, w in self.controls.items():
+            w.layout.display = None if name in used else "none"
+        try:
+            extra = {"total_steps": int(self.total_steps.value)} if self._wants_total_steps else {}
+            schedule = self.schedule_fn(self.kind.value, **extra, **self.params())
+            steps, values = schedule_values(schedule, int(self.total_steps.value))
+        except Exception as exc:  # a bad combination of values: say so, keep the last curve
+            self.status.value = html.escape(f"error: {type(exc).__name__}: {exc}")
+            return
+        self.schedule, self.steps, self.values = schedule, steps, values
+        self.code = schedule_code(schedule)
+        self.status.value = f"<code>{html.escape(self.code)}</code>"
+        self.image.value = self._plot()
+        self.redraws += 1
+
+    def _plot(self) -> bytes:
+        from matplotlib.figure import Figure
+        fig = Figure(figsize=(7.0, 2.8), dpi=90, facecolor="white", layout="constrained")
+        ax = fig.subplots()
+        ax.plot(self.steps, self.values, color="C0", lw=1.8)
+        ax.set_xlabel("optimizer step (optimizer.iterations)", fontsize=9)
+        ax.set_ylabel("learning rate", fontsize=9)
+        ax.set_title(self.kind.value, fontsize=10)
+        ax.grid(True, alpha=0.3)
+        if self.log_scale.value and np.all(self.values > 0):
+            ax.set_yscale("log")
+        else:
+            ax.set_ylim(bottom=0)
+        ax.tick_params(labelsize=8)
+        return _live.render_png(fig)
+
+
+# --------------------------------------------------------------------------- class weighting
+
+
+def _accepts(fn: Callable, name: str) -> bool:
+    import inspect
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):  # builtins without a signature
+        return False
+    return any(p.name == name or p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
+
+
+def per_class_recall(y_true, y_pred, num_classes: int) -> np.ndarray:
+    """Recall of each class: correct predictions of class c / samples of class c (NaN if none).
+
+    ``y_pred`` may be class ids or per-class scores (argmax is taken).
+    """
+    y_true = np.asarray(y_true).reshape(-1).astype(int)
+    y_pred = np.asarray(y_pred)
+    if y_pred.ndim == 2:
+        y_pred = y_pred.argmax(axis=1)
+    y_pred = y_pred.reshape(-1).astype(int)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"y_true has {y_true.size} labels but y_pred has {y_pred.size} predictions")
+    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 1:
+        raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
+    if y_true.size and (y_true.min() < 0 or y_true.max() >= num_classes):
+        raise ValueError(f"labels must be in 0..{num_classes - 1}, found {y_true.min()}..{y_true.max()}")
+    support = np.bincount(y_true, minlength=num_classes).astype(float)
+    hits = np.bincount(y_true[y_true == y_pred], minlength=num_classes).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(support > 0, hits / np.maximum(support, 1), np.nan)
+
+
+def imbalance_trainer(cls: int = 1, *, keep: float = 0.05, n_train: int = 10000, n_val: int = 2000,
+                      epochs: int = 2, batch_size: int = 64, seed: int = 42, data=None) -> Callable[[float], np.ndarray]:
+    """A ``train_fn(weight) -> per-class recall`` for the weighting explorer (MNIST, one rare class).
+
+    Keeps only a ``keep`` fraction of class ``cls`` in the training data (an imbalanced
+    set), then each call trains the guide's model for ``epochs`` with
+    ``class_weight={cls: weight, other classes: 1.0}`` and returns the recall of every
+    class on the (balanced) validation data. Seeded: the same weight gives the same result.
+    """
+    if isinstance(cls, bool) or not isinstance(cls, (int, np.integer)) or not 0 <= cls <= 9:
+        raise ValueError(f"cls must be a class id 0..9, got {cls!r}")
+    if not isinstance(keep, (int, float)) or not 0 < keep <= 1:
+        raise ValueError(f"keep must be a fraction in (0, 1], got {keep!r}")
+    if data is None:
+        from kitlib import data as _data
+        data = _data.guide_data(n_train=n_train, n_val=n_val)
+    x, y, val = _split_data(data)
+    if val is None:
+        raise ValueError("imbalance_trainer needs validation data to measure recall: (x, y, x_val, y_val)")
+    rng = np.random.default_rng(seed)
+    rare = np.flatnonzero(np.asarray(y) == cls)
+    n_keep = max(1, int(round(keep * rare.size)))
+    mask = np.ones(len(y), dtype=bool)
+    mask[rng.permutation(rare)[n_keep:]] = False
+    x_imb, y_imb = np.asarray(x)[mask], np.asarray(y)[mask]
+
+    def train(weight: float) -> np.ndarray:
+        from kitlib import models as _models
+        keras.backend.clear_session()
+        _runtime.seed_everything(seed)
+        model = _models.get_compiled_model()
+        class_weight = {c: (float(weight) if c == cls else 1.0) for c in range(10)}
+        model.fit(x_imb, y_imb, batch_size=batch_size, epochs=epochs, class_weight=class_weight, verbose=0)
+        pred = model.predict(val[0], batch_size=1024, verbose=0)
+        return per_class_recall(val[1], pred, 10)
+
+    train.cls = cls
+    train.n_rare = n_keep
+    train.n_train = int(mask.sum())
+    return train
+
+
+class _FitExplorer(_Panel):
+    """Shared parts of the weighting and loss-weights explorers: a Fit button, results, a plot."""
+
+    def __init__(self, mode: str):
+        super().__init__(mode)
+        self.results: list[dict[str, Any]] = []
+        self.fit_button = _css(W.Button(description="Fit", button_style="success", icon="play"), "fit")
+        self.image = _css(W.Image(format="png"), "plot")
+        self.fit_button.on_click(lambda _: self.start())
+
+    def start(self) -> bool:
+        if self.running:
+            self._set_status("already fitting: wait for it to finish")
+            return False
+        return self._launch(self._job())
+
+    def _set_busy(self, busy: bool) -> None:
+        for w in self._inputs():
+            w.disabled = busy
+        self.fit_button.disabled = busy
+
+    def _sync(self) -> None:
+        saved, self.mode = self.mode, "sync"
+        try:
+            self.start()
+        finally:
+            self.mode = saved
+
+
+class WeightingExplorer(_FitExplorer):
+    """The weight of one class in ``class_weight`` → per-class recall after a short fit.
+
+    ``train_fn(weight) -> per-class recall`` (a sequence of ``num_classes`` values in
+    [0, 1]) does the work; default ``imbalance_trainer(cls)``. Each Fit appends
+    ``{"weight": w, "recall": [...]}`` to ``explorer.results``.
+    """
+
+    def __init__(self, train_fn: Callable[[float], Sequence[float]] | None = None, *, cls: int | None = None,
+                 weight: float = 1.0, num_classes: int = 10, mode: str = "auto"):
+        super().__init__(mode)
+        if train_fn is not None and not callable(train_fn):
+            raise TypeError("train_fn must be a function weight -> per-class recall")
+        if cls is None:
+            cls = getattr(train_fn, "cls", 1)
+        if isinstance(cls, bool) or not isinstance(cls, (int, np.integer)) or not 0 <= cls < num_classes:
+            raise ValueError(f"cls must be a class id in 0..{num_classes - 1}, got {cls!r}")
+        if not isinstance(weight, (int, float)) or not 0.01 <= weight <= 1000:
+            raise ValueError(f"weight must be a number in [0.01, 1000], got {weight!r}")
+        self.cls = int(cls)
+        self.num_classes = num_classes
+        self._train_fn = train_fn
+        self.weight = _css(W.FloatLogSlider(value=weight, base=10, min=-1, max=2, step=0.05,
+                                            description=f"weight of class {self.cls}", readout_format=".3g"),
+                           "class-weight")
+        self.widget = _css(W.VBox([W.HBox([self.weight, self.fit_button]), self.status, self.image]),
+                           "weighting-explorer")
+        self._set_status(f"class {self.cls} is rare in the training data; set its weight and press Fit")
+
+    @property
+    def train_fn(self) -> Callable[[float], Sequence[float]]:
+        if self._train_fn is None:
+            self._train_fn = imbalance_trainer(self.cls)
+        return self._train_fn
+
+    def _inputs(self):
+        return [self.weight]
+
+    def fit(self, weight: float | None = None) -> np.ndarray:
+        """Fit synchronously with ``weight`` (default: the slider's) and return the per-class recall."""
+        if weight is not None:
+            self.weight.value = weight
+        self._sync()
+        return np.asarray(self.results[-1]["recall"])
+
+    def _job(self):
+        w = float(self.weight.value)
+        self._set_status(f"fitting with class {self.cls} weighted {w:.3g}…")
+        recall = np.asarray(self.train_fn(w), dtype=float).reshape(-1)
+        if recall.shape != (self.num_classes,) or np.any((recall < 0) | (recall > 1)):
+            raise ValueError(f"train_fn must return {self.num_classes} recall values in [0, 1], got {recall!r}")
+        self.results.append({"weight": w, "recall": recall.tolist()})
+        self._set_status(f"weight {w:.3g}: recall of class {self.cls} = {recall[self.cls]:.3f}, "
+                         f"mean recall of the others = {np.nanmean(np.delete(recall, self.cls)):.3f}")
+        self.image.value = self._plot()
+        yield
+
+    def _plot(self) -> bytes:
+        from matplotlib.figure import Figure
+        from matplotlib.ticker import FuncFormatter, NullFormatter
+        fig = Figure(figsize=(8.0, 2.8), dpi=90, facecolor="white", layout="constrained")
+        ax, ax2 = fig.subplots(1, 2, width_ratios=[3, 2])
+        last = np.asarray(self.results[-1]["recall"])
+        colors = ["C1" if c == self.cls else "C0" for c in range(self.num_classes)]
+        ax.bar(range(self.num_classes), last, color=colors)
+        if len(self.results) > 1:
+            prev = np.asarray(self.results[-2]["recall"])
+            ax.step(np.arange(self.num_classes), prev, where="mid", color="k", lw=1, alpha=0.6,
+                    label=f"previous (weight {self.results[-2]['weight']:.3g})")
+            ax.legend(fontsize=7, loc="lower left")
+        ax.set_xticks(range(self.num_classes))
+        ax.set_ylim(0, 1.05)
+        ax.set_xlabel("class", fontsize=9)
+        ax.set_ylabel("recall (validation)", fontsize=9)
+        ax.set_title(f"weight of class {self.cls} = {self.results[-1]['weight']:.3g}", fontsize=10)
+        ws = [r["weight"] for r in self.results]
+        rs = [r["recall"][self.cls] for r in self.results]
+        ax2.plot(ws, rs, "o", color="C1")
+        ax2.set_xscale("log")
+        ax2.set_xlim(10 ** self.weight.min * 0.8, 10 ** self.weight.max * 1.25)
+        ax2.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax2.xaxis.set_minor_formatter(NullFormatter())
+        ax2.set_ylim(0, 1.05)
+        ax2.set_xlabel(f"weight of class {self.cls}", fontsize=9)
+        ax2.set_title(f"recall of class {self.cls}, all fits", fontsize=10)
+        for a in (ax, ax2):
+            a.grid(True, alpha=0.3)
+            a.tick_params(labelsize=8)
+        return _live.render_png(fig)
+
+
+# --------------------------------------------------------------------------- loss weights
+
+
+def build_multi_output_model(num_classes: int = 5, image_shape=(32, 32, 3), series_features: int = 10) -> keras.Model:
+    """A small two-input, two-output functional model (image + time series → score, class).
+
+    Inputs ``img_input`` (an image) and ``ts_input`` (a variable-length series);
+    outputs ``score_output`` (one number) and ``class_output`` (``num_classes`` logits).
+    """
+    from keras import layers
+    image = keras.Input(shape=image_shape, name="img_input")
+    series = keras.Input(shape=(None, series_features), name="ts_input")
+    a = layers.GlobalMaxPooling2D()(layers.Conv2D(8, 3, activation="relu")(image))
+    b = layers.GlobalMaxPooling1D()(layers.Conv1D(8, 3, activation="relu")(series))
+    joined = layers.concatenate([a, b])
+    score = layers.Dense(1, name="score_output")(joined)
+    cls = layers.Dense(num_classes, name="class_output")(joined)
+    return keras.Model(inputs=[image, series], outputs=[score, cls])
+
+
+def multi_output_trainer(*, n: int = 1024, epochs: int = 3, batch_size: int = 64, seed: int = 42,
+                         num_classes: int = 5, series_length: int = 20,
+                         learning_rate: float = 0.005) -> Callable[[Mapping[str, float]], dict]:
+    """A ``train_fn(loss_weights) -> evaluate(return_dict=True)`` for the loss-weights explorer.
+
+    Synthetic, learnable data (seeded): each image has a brightness that is its score
+    target, each series carries its class as a raised feature. The model is trained with
+    plain SGD for a few epochs, so a larger weight on one output visibly lowers that
+    output's loss sooner. (With Adam or RMSprop, which rescale each parameter's steps,
+    a weight changes little for parameters that only one output uses.) The losses are
+    measured on the training data.
+    """
+    for what, v in (("n", n), ("epochs", epochs), ("batch_size", batch_size)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ValueError(f"{what} must be a positive int, got {v!r}")
+    rng = np.random.default_rng(seed)
+    brightness = rng.random((n, 1), dtype=np.float32)
+    labels = rng.integers(0, num_classes, n)
+    series = rng.normal(0.0, 1.0, (n, series_length, 10)).astype(np.float32)
+    series[np.arange(n), :, labels] += 1.0
+    x = {"img_input": rng.random((n, 32, 32, 3), dtype=np.float32) * brightness[:, :, None, None],
+         "ts_input": series}
+    y = {"score_output": brightness, "class_output": np.eye(num_classes, dtype=np.float32)[labels]}
+
+    def train(loss_weights: Mapping[str, float]) -> dict[str, float]:
+        keras.backend.clear_session()
+        _runtime.seed_everything(seed)
+        model = build_multi_output_model(num_classes)
+        model.compile(optimizer=keras.optimizers.SGD(learning_rate),
+                      loss={"score_output": keras.losses.MeanSquaredError(),
+                            "class_output": keras.losses.CategoricalCrossentropy(from_logits=True)},
+                      loss_weights=dict(loss_weights))
+        model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0)
+        return model.evaluate(x, y, batch_size=256, verbose=0, return_dict=True)
+
+    return train
+
+
+class LossWeightsExplorer(_FitExplorer):
+    """``loss_weights`` of a multi-output model → the per-output losses after a short fit.
+
+    ``train_fn(loss_weights: dict) -> dict`` of results with ``"loss"`` and
+    ``"<output>_loss"`` keys (what ``evaluate(return_dict=True)`` returns); default
+    ``multi_output_trainer()``. Keras reports each output's loss unweighted; the total
+    ``loss`` is Σ weight × output loss, which the status line checks.
+    """
+
+    def __init__(self, train_fn: Callable[[Mapping[str, float]], Mapping[str, float]] | None = None, *,
+                 outputs: Sequence[str] = ("score_output", "class_output"),
+                 weights: Mapping[str, float] | None = None, mode: str = "auto"):
+        super().__init__(mode)
+        if train_fn is not None and not callable(train_fn):
+            raise TypeError("train_fn must be a function loss_weights -> dict of losses")
+        outputs = list(outputs)
+        if not outputs or not all(isinstance(o, str) and o for o in outputs) or len(set(outputs)) != len(outputs):
+            raise ValueError(f"outputs must be distinct output names, got {outputs!r}")
+        weights = dict(weights or {})
+        unknown = set(weights) - set(outputs)
+        if unknown:
+            raise ValueError(f"weights for unknown outputs {sorted(unknown)}; outputs are {outputs}")
+        self.outputs = outputs
+        self._train_fn = train_fn
+        self.sliders = {o: _css(W.FloatLogSlider(value=float(weights.get(o, 1.0)), base=10, min=-2, max=2,
+                                                 step=0.05, description=f"weight of {o}", readout_format=".3g"),
+                                f"loss-weight-{o.replace('_', '-')}")
+                        for o in outputs}
+        self.widget = _css(W.VBox([W.HBox([*self.sliders.values(), self.fit_button]), self.status, self.image]),
+                           "loss-weights-explorer")
+        self._set_status("set the loss weights and press Fit")
+
+    @property
+    def train_fn(self):
+        if self._train_fn is None:
+            self._train_fn = multi_output_trainer()
+        return self._train_fn
+
+    @property
+    def loss_weights(self) -> dict[str, float]:
+        return {o: float(s.value) for o, s in self.sliders.items()}
+
+    def _inputs(self):
+        return list(self.sliders.values())
+
+    def fit(self, **weights: float) -> dict[str, float]:
+        """Fit synchronously (``fit(score_output=2.0)`` sets that slider first); return the results."""
+        unknown = set(weights) - set(self.outputs)
+        if unknown:
+            raise ValueError(f"unknown output(s) {sorted(unknown)}; outputs are {self.outputs}")
+        for o, w in weights.items():
+            self.sliders[o].value = w
+        self._sync()
+        return dict(self.results[-1]["losses"])
+
+    def _job(self):
+        weights = self.loss_weights
+        self._set_status("fitting with loss_weights " + ", ".join(f"{o}={w:.3g}" for o, w in weights.items()) + "…")
+        out = self.train_fn(dict(weights))
+        losses = {k: float(v) for k, v in dict(out).items() if _live._scalar(v) is not None}
+        missing = [k for k in ["loss"] + [f"{o}_loss" for o in self.outputs] if k not in losses]
+        if missing:
+            raise ValueError(f"train_fn must return a dict with {missing} (as evaluate(return_dict=True) does); "
+                             f"got keys {sorted(losses)}")
+        weighted = sum(weights[o] * losses[f"{o}_loss"] for o in self.outputs)
+        if not all(math.isfinite(v) for v in losses.values()):
+            self.results.append({"weights": weights, "losses": losses, "weighted_sum": weighted})
+            self._set_status("the fit diverged (loss is nan/inf): with SGD a loss weight multiplies that output's "
+                             "gradients, like a larger learning rate; lower the weight")
+            self.image.value = self._plot()
+            yield
+            return
+        self.results.append({"weights": weights, "losses": losses, "weighted_sum": weighted})
+        terms = " + ".join(f"{weights[o]:.3g}×{losses[f'{o}_loss']:.4g}" for o in self.outputs)
+        same = math.isclose(weighted, losses["loss"], rel_tol=1e-3, abs_tol=1e-6)
+        self._set_status(f"loss {losses['loss']:.4g} {'=' if same else '≠'} {terms} = {weighted:.4g} "
+                         f"({'total is the weighted sum' if same else 'the total includes other terms'})")
+        self.image.value = self._plot()
+        yield
+
+    def _plot(self) -> bytes:
+        from matplotlib.figure import Figure
+        runs = self.results[-6:]
+        fig = Figure(figsize=(8.0, 2.8), dpi=90, facecolor="white", layout="constrained")
+        axes = fig.subplots(1, len(self.outputs), squeeze=False).ravel()
+        labels = ["\n".join(f"{r['weights'][o]:.3g}" for o in self.outputs) for r in runs]
+        for ax, o in zip(axes, self.outputs):
+            vals = [r["losses"][f"{o}_loss"] for r in runs]
+            ax.bar(range(len(runs)), vals, color=["C0"] * (len(runs) - 1) + ["C1"])
+            ax.set_xticks(range(len(runs)), labels, fontsize=7)
+            ax.set_title(f"{o}_loss (unweighted)", fontsize=10)
+            ax.set_xlabel("weights (" + ", ".join(self.outputs) + ")", fontsize=8)
+            ax.grid(True, axis="y", alpha=0.3)
+            ax.tick_params(labelsize=8)
+        return _live.render_png(fig)
