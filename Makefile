@@ -10,7 +10,7 @@ EXTRAS ?= test
 KITLIB_DATA_DIR ?= $(abspath $(wildcard ../shared/data))
 export KITLIB_DATA_DIR
 STAMP := $(VENV)/.kitlib-installed
-NBVAL_ENV := KITLIB_OFFLINE=1 KITLIB_WORK_DIR=$(CURDIR)/build/nbval/work KITLIB_METRICS_DIR=$(CURDIR)/build/nbval/metrics
+NBVAL_ENV := KITLIB_OFFLINE=1 KITLIB_HEADLESS=1 KITLIB_WORK_DIR=$(CURDIR)/build/nbval/work KITLIB_METRICS_DIR=$(CURDIR)/build/nbval/metrics
 
 .PHONY: setup data lab test test-unit-and-notebooks test-browser test-binder test-nbval test-full baselines notebooks student instructor bench clean help
 
@@ -47,7 +47,7 @@ test-unit-and-notebooks: $(STAMP)
 	  --ignore=tests/browser --ignore=tests/binder
 
 test-browser: $(STAMP)
-	KITLIB_OFFLINE=1 $(BIN)/python -m pytest tests/browser -p no:xdist
+	KITLIB_OFFLINE=1 KITLIB_HEADLESS=0 $(BIN)/python -m pytest tests/browser -p no:xdist
 
 test-binder: $(STAMP)
 	KITLIB_OFFLINE=1 $(BIN)/python -m pytest tests/binder -p no:xdist
@@ -66,7 +66,7 @@ baselines: setup
 	KITLIB_OFFLINE=1 $(BIN)/python -m pytest tests/notebooks/test_notebooks.py --mode full -n $(JOBS) --update-baselines
 
 notebooks: setup
-	KITLIB_OFFLINE=1 $(BIN)/python tools/refresh_notebooks.py
+	KITLIB_OFFLINE=1 KITLIB_HEADLESS=1 $(BIN)/python tools/refresh_notebooks.py
 
 student: $(STAMP)
 	$(BIN)/python -m kitlib student build/student
@@ -75,6 +75,7 @@ instructor: $(STAMP)
 	$(BIN)/python -m kitlib instructor build/instructor
 
 bench: setup
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
 
 clean:

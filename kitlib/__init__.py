@@ -10,7 +10,10 @@ submodules that need TensorFlow are imported on first use::
 
 Modules: ``kitlib.data`` (offline MNIST / Fashion-MNIST), ``kitlib.models`` (the
 guide's model factories), ``kitlib.runtime`` (seeding, smoke/full mode, work dirs,
-environment report).
+environment report, claims), ``kitlib.live`` (live training plot), ``kitlib.widgets``
+(slider panels that drive real training), ``kitlib.exercises`` (check/hint/solution),
+``kitlib.schedules`` (learning-rate schedules by name), ``kitlib.tb`` (TensorBoard logs
+and server), ``kitlib.resumable`` (a training run that survives kill -9).
 """
 
 from __future__ import annotations

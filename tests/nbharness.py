@@ -76,6 +76,7 @@ def execute(path: Path, mode: str, out_dir: Path, parameters: dict | None = None
         "KITLIB_WORK_DIR": str(out_dir / "work"),
         "KITLIB_METRICS_DIR": str(metrics_dir),
         "PYTHONHASHSEED": "0",
+        "KITLIB_HEADLESS": "1",  # live plots record and leave one static figure
         **(extra_env or {}),
     }
     old = {k: os.environ.get(k) for k in env}

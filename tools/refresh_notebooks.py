@@ -56,6 +56,7 @@ def main() -> int:
     from nbclient import NotebookClient
 
     os.environ.setdefault("KITLIB_WORK_DIR", str(ROOT / "build" / "refresh" / "work"))
+    os.environ.setdefault("KITLIB_HEADLESS", "1")  # committed outputs: one static figure per live plot
     for path in select(args.prefixes):
         nb = nbformat.read(path, as_version=4)
         if not args.clean_only:

@@ -39,7 +39,7 @@ def _free_port() -> int:
 def lab_server(tmp_path_factory):
     port, token = _free_port(), secrets.token_hex(16)
     log = open(tmp_path_factory.mktemp("lab") / "jupyterlab.log", "w")
-    env = dict(os.environ, KITLIB_WORK_DIR=str(H.BUILD / "browser" / "work"),
+    env = dict(os.environ, KITLIB_WORK_DIR=str(H.BUILD / "browser" / "work"), KITLIB_HEADLESS="0",
                JUPYTER_CONFIG_DIR=str(tmp_path_factory.mktemp("jupyter-config")))
     root_flag = ["--allow-root"] if os.geteuid() == 0 else []
     # Render every cell (no windowing), so outputs far from the viewport exist in the DOM.
