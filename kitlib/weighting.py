@@ -188,6 +188,9 @@ def plot_sweep(results: Sequence[WeightResult], ax=None):
     ax.plot(w, [r.accuracy for r in results], "^:", label="accuracy (all classes)")
     if min(w) > 0:
         ax.set_xscale("log")
+        ax.minorticks_off()
+    ax.set_xticks(w)
+    ax.set_xticklabels([f"{x:g}" for x in w])
     ax.set(xlabel=f"class_weight of class {c}", ylim=(0, 1.02), title="What a class weight buys")
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
