@@ -93,9 +93,13 @@ class WeightResult:
         return min(rest) if rest else float("nan")
 
     def as_dict(self) -> dict:
-        return {"weight": self.weight, "rare_recall": self.rare_recall,
-                "rare_precision": self.rare_precision, "accuracy": self.accuracy,
-                "others_min_recall": self.others_min_recall, "recall": list(self.recall)}
+        """The numbers as a JSON-friendly dict; undefined values (NaN) become None."""
+        def num(v):
+            return None if isinstance(v, float) and math.isnan(v) else v
+        return {"weight": self.weight, "rare_recall": num(self.rare_recall),
+                "rare_precision": num(self.rare_precision), "accuracy": self.accuracy,
+                "others_min_recall": num(self.others_min_recall),
+                "recall": [num(r) for r in self.recall]}
 
 
 def _default_model():

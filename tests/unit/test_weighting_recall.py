@@ -67,6 +67,8 @@ def test_a_larger_weight_raises_the_rare_recall_and_is_repeatable(blobs):
     assert 0 <= high.accuracy <= 1 and high.others_min_recall == min(high.recall[0], high.recall[1])
     d = high.as_dict()
     assert d["rare_recall"] == high.rare_recall and d["recall"] == list(high.recall)
+    undefined = weighting.WeightResult(1.0, 2, (0.5, 1.0, 0.0), (1.0, 0.8, float("nan")), 0.7)
+    assert undefined.as_dict()["rare_precision"] is None  # NaN cannot be stored as JSON
 
 
 def test_sweep_table_and_plot(blobs):
