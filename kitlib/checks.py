@@ -1,0 +1,76 @@
+"""Run a line of old (Keras 2 era) code and show what it does now.
+
+    out = attempt(lambda: model.fit(dataset, validation_split=0.2))
+    # prints: raises ValueError: Argument `validation_split` is only supported ...
+    kit.claim("validation_split with a Dataset is refused", out.raised, "ValueError")
+
+``attempt`` never lets the error escape (the notebook goes on); it prints the error
+type and message (shortened), or the warnings the call emitted, and returns them.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+__all__ = ["Attempt", "attempt", "shorten"]
+
+
+def shorten(text: str, limit: int = 300) -> str:
+    """*text* on one line, cut at *limit* characters with an ellipsis."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 10:
+        raise ValueError(f"limit must be an int >= 10, got {limit!r}")
+    one = " ".join(str(text).split())
+    return one if len(one) <= limit else one[: limit - 1] + "…"
+
+
+@dataclass
+class Attempt:
+    """The outcome of ``attempt``: the value, or the error; and the warnings emitted."""
+
+    value: Any = None
+    error: BaseException | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def raised(self) -> str | None:
+        """The error's class name (e.g. ``"TypeError"``), or None if the call returned."""
+        return type(self.error).__name__ if self.error is not None else None
+
+    @property
+    def message(self) -> str:
+        return str(self.error) if self.error is not None else ""
+
+    def warned(self, text: str) -> bool:
+        """Whether any warning contains *text* (case-insensitive)."""
+        return any(text.lower() in w.lower() for w in self.warnings)
+
+
+def attempt(fn: Callable[[], Any], *, show: bool = True, limit: int = 300) -> Attempt:
+    """Call ``fn()`` (a lambda around the code to try), catching any error and recording
+    every warning. Prints ``raises Type: message`` or ``runs`` plus each distinct warning
+    (shortened to *limit* characters) unless ``show=False``."""
+    if not callable(fn):
+        raise TypeError("attempt() takes a function to call, e.g. attempt(lambda: model.fit(...))")
+    out = Attempt()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            out.value = fn()
+        except Exception as exc:  # the point is to show it
+            out.error = exc
+    seen: list[str] = []
+    for w in caught:
+        text = f"{w.category.__name__}: {w.message}"
+        if text not in seen:
+            seen.append(text)
+    out.warnings = seen
+    if show:
+        if out.error is not None:
+            print(f"raises {out.raised}: {shorten(out.message, limit)}")
+        else:
+            print("runs" + (" (no warning)" if not seen else ""))
+        for text in seen:
+            print(f"  warns {shorten(text, limit)}")
+    return out

@@ -1,0 +1,202 @@
+"""Class weighting, measured: train with a weight on one class, read every class's recall.
+
+Notebook 08 sweeps a few weights with these functions; the weighting explorer panel
+calls ``recall_for_weight`` once per slider position. Each call seeds first, so a
+weight gives the same numbers whatever was trained before it.
+
+    result = recall_for_weight(10.0, x_train, y_train, x_test, y_test, rare_class=5)
+    result.rare_recall, result.recall, result.accuracy
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+from kitlib.data import _label_ints
+
+__all__ = ["WeightResult", "per_class_recall", "per_class_precision", "recall_for_weight",
+           "sweep", "format_table", "plot_sweep"]
+
+
+def _predicted_ids(y_pred) -> np.ndarray:
+    y_pred = np.asarray(y_pred)
+    if y_pred.ndim == 2:
+        return y_pred.argmax(axis=1)
+    return _label_ints(y_pred, "y_pred")
+
+
+def _check_pair(y_true, y_pred, num_classes):
+    t = _label_ints(y_true, "y_true")
+    p = _predicted_ids(y_pred)
+    if t.shape != p.shape:
+        raise ValueError(f"y_true has {t.shape[0]} samples but y_pred has {p.shape[0]}")
+    if num_classes is None:
+        num_classes = int(max(t.max(initial=-1), p.max(initial=-1))) + 1
+    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 1:
+        raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
+    return t, p, int(num_classes)
+
+
+def per_class_recall(y_true, y_pred, num_classes: int | None = None) -> np.ndarray:
+    """Recall of each class: of the samples truly in class c, the share predicted as c.
+
+    ``y_pred`` may be class ids or scores/probabilities (argmax is taken). A class with
+    no true sample gets NaN (recall is undefined there, not zero).
+    """
+    t, p, k = _check_pair(y_true, y_pred, num_classes)
+    out = np.full(k, np.nan)
+    for c in range(k):
+        members = t == c
+        if members.any():
+            out[c] = float(np.mean(p[members] == c))
+    return out
+
+
+def per_class_precision(y_true, y_pred, num_classes: int | None = None) -> np.ndarray:
+    """Precision of each class: of the samples predicted as c, the share truly in c
+    (NaN for a class never predicted)."""
+    t, p, k = _check_pair(y_true, y_pred, num_classes)
+    out = np.full(k, np.nan)
+    for c in range(k):
+        chosen = p == c
+        if chosen.any():
+            out[c] = float(np.mean(t[chosen] == c))
+    return out
+
+
+@dataclass(frozen=True)
+class WeightResult:
+    """What one short fit with ``class_weight={rare_class: weight}`` gave on the test data."""
+
+    weight: float
+    rare_class: int
+    recall: tuple[float, ...]
+    precision: tuple[float, ...]
+    accuracy: float
+
+    @property
+    def rare_recall(self) -> float:
+        return self.recall[self.rare_class]
+
+    @property
+    def rare_precision(self) -> float:
+        return self.precision[self.rare_class]
+
+    @property
+    def others_min_recall(self) -> float:
+        """The lowest recall among the other classes (what the rare class's gain costs)."""
+        rest = [r for c, r in enumerate(self.recall) if c != self.rare_class and not math.isnan(r)]
+        return min(rest) if rest else float("nan")
+
+    def as_dict(self) -> dict:
+        """The numbers as a JSON-friendly dict; undefined values (NaN) become None."""
+        def num(v):
+            return None if isinstance(v, float) and math.isnan(v) else v
+        return {"weight": self.weight, "rare_recall": num(self.rare_recall),
+                "rare_precision": num(self.rare_precision), "accuracy": self.accuracy,
+                "others_min_recall": num(self.others_min_recall),
+                "recall": [num(r) for r in self.recall]}
+
+
+def _default_model():
+    from kitlib.models import get_compiled_model
+    return get_compiled_model()
+
+
+def recall_for_weight(weight: float, x_train, y_train, x_test, y_test, *, rare_class: int,
+                      epochs: int = 1, batch_size: int = 64, seed: int = 42,
+                      model_fn: Callable[[], "object"] | None = None) -> WeightResult:
+    """Train a fresh model with ``class_weight={rare_class: weight}`` (every other class
+    1.0) and measure per-class recall and precision on the test data.
+
+    ``model_fn`` builds a compiled model (default: the guide's MNIST MLP,
+    ``kitlib.models.get_compiled_model``). Seeds ``seed`` (with op determinism) first,
+    so the same weight always gives the same result.
+    """
+    if isinstance(weight, bool) or not isinstance(weight, (int, float, np.integer, np.floating)) \
+            or not math.isfinite(float(weight)) or float(weight) < 0:
+        raise ValueError(f"weight must be a finite number >= 0, got {weight!r}")
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
+        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    train_ids = _label_ints(y_train, "y_train")
+    test_ids = _label_ints(y_test, "y_test")
+    if isinstance(rare_class, bool) or not isinstance(rare_class, (int, np.integer)):
+        raise TypeError(f"rare_class must be an int class id, got {rare_class!r}")
+    if rare_class not in set(np.unique(train_ids).tolist()):
+        raise ValueError(f"rare_class={rare_class} does not occur in y_train "
+                         f"(classes present: {np.unique(train_ids).tolist()})")
+    if len(x_train) != len(train_ids) or len(x_test) != len(test_ids):
+        raise ValueError("x and y must have the same number of samples (train and test)")
+    from kitlib.runtime import seed_everything
+
+    seed_everything(seed)
+    model = (model_fn or _default_model)()
+    model.fit(x_train, y_train, batch_size=batch_size, epochs=int(epochs), verbose=0,
+              class_weight={int(rare_class): float(weight)})
+    probs = model.predict(x_test, batch_size=1024, verbose=0)
+    k = max(probs.shape[1], int(max(train_ids.max(), test_ids.max())) + 1)
+    pred = probs.argmax(axis=1)
+    return WeightResult(
+        weight=float(weight), rare_class=int(rare_class),
+        recall=tuple(per_class_recall(test_ids, pred, k).tolist()),
+        precision=tuple(per_class_precision(test_ids, pred, k).tolist()),
+        accuracy=float(np.mean(pred == test_ids)),
+    )
+
+
+def sweep(weights: Sequence[float], x_train, y_train, x_test, y_test, *, rare_class: int,
+          **kwargs) -> list[WeightResult]:
+    """``recall_for_weight`` for each weight (each from a fresh, equally seeded model)."""
+    weights = list(weights)
+    if not weights:
+        raise ValueError("weights is empty: give a few class weights, e.g. [1, 5, 20]")
+    return [recall_for_weight(w, x_train, y_train, x_test, y_test, rare_class=rare_class, **kwargs)
+            for w in weights]
+
+
+def format_table(results: Sequence[WeightResult]) -> str:
+    """A small text table: weight, the rare class's recall and precision, accuracy."""
+    if not results:
+        raise ValueError("no results to show")
+    c = results[0].rare_class
+    lines = [f"{'weight':>7}  {f'recall[{c}]':>10}  {f'precision[{c}]':>13}  "
+             f"{'min recall others':>17}  {'accuracy':>8}"]
+    for r in results:
+        lines.append(f"{r.weight:>7g}  {r.rare_recall:>10.3f}  {r.rare_precision:>13.3f}  "
+                     f"{r.others_min_recall:>17.3f}  {r.accuracy:>8.4f}")
+    return "\n".join(lines)
+
+
+def plot_sweep(results: Sequence[WeightResult], ax=None):
+    """Recall and precision of the rare class, and accuracy, against its weight (log x).
+
+    Returns the figure, already closed (``display(fig)`` shows it), so no figure
+    stays open in the kernel.
+    """
+    import matplotlib.pyplot as plt
+
+    if not results:
+        raise ValueError("no results to plot")
+    c = results[0].rare_class
+    w = [r.weight for r in results]
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6, 3.2))
+    else:
+        fig = ax.figure
+    ax.plot(w, [r.rare_recall for r in results], "o-", label=f"recall of class {c}")
+    ax.plot(w, [r.rare_precision for r in results], "s--", label=f"precision of class {c}")
+    ax.plot(w, [r.accuracy for r in results], "^:", label="accuracy (all classes)")
+    if min(w) > 0:
+        ax.set_xscale("log")
+        ax.minorticks_off()
+    ax.set_xticks(w)
+    ax.set_xticklabels([f"{x:g}" for x in w])
+    ax.set(xlabel=f"class_weight of class {c}", ylim=(0, 1.02), title="What a class weight buys")
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
