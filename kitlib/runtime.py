@@ -317,6 +317,9 @@ def setup(notebook: str, *, smoke: bool = False, seed: int = 42, deterministic: 
         raise TypeError(f"smoke must be True or False, got {smoke!r}")
     quiet_logs()
     seed_everything(seed, deterministic)
+    # Importing TensorFlow (inside seed_everything) resets its Python logger to INFO,
+    # which lets "WARNING:tensorflow: ... retracing" lines into notebooks: set it again.
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
     workdir = work_root() / notebook
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / _MARKER).touch()

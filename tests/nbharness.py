@@ -157,6 +157,9 @@ def compare(expected, actual, rtol: float, atol: float, where: str = "") -> list
         return problems
     if isinstance(expected, bool) or isinstance(expected, str) or expected is None:
         return [] if expected == actual else [f"{where}: expected {expected!r}, got {actual!r}"]
+    if isinstance(expected, float) and math.isnan(expected):
+        return [] if isinstance(actual, float) and math.isnan(actual) else \
+            [f"{where}: expected NaN (as recorded), got {actual!r}"]
     if not isinstance(actual, (int, float)) or (isinstance(actual, float) and math.isnan(actual)):
         return [f"{where}: expected a number near {expected}, got {actual!r}"]
     if not math.isclose(actual, expected, rel_tol=rtol, abs_tol=atol):

@@ -205,3 +205,11 @@ def test_claim_failure_stops_the_notebook(kit):
 def test_submodules_are_reachable_lazily():
     assert "data" in dir(kitlib) and "runtime" in dir(kitlib)
     assert kitlib.models.get_compiled_model is not None
+
+
+def test_setup_keeps_tensorflow_python_warnings_quiet(tmp_path, monkeypatch):
+    import logging
+    monkeypatch.setenv("KITLIB_WORK_DIR", str(tmp_path))
+    logging.getLogger("tensorflow").setLevel(logging.INFO)  # what importing TensorFlow does
+    kitlib.setup("quiet", show=False)
+    assert logging.getLogger("tensorflow").getEffectiveLevel() == logging.ERROR
