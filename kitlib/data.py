@@ -479,6 +479,7 @@ def _download(spec: DatasetSpec, dest: Path, deadline: float = 1.5) -> Source:
 # --------------------------------------------------------------------------- loading
 
 _CACHE: dict[str, tuple[dict[str, np.ndarray], Source]] = {}
+_LAST: dict[str, Source] = {}
 
 
 def _no_data_message(spec: DatasetSpec, tried: list[tuple[str, str]]) -> str:
@@ -540,19 +541,19 @@ def load_data(name: str = "mnist", path: str | os.PathLike | None = None, *,
     key = f"{spec.name}|{os.fspath(path) if path is not None else ''}|{verify}"
     if key not in _CACHE:
         _CACHE[key] = _locate_and_read(spec, path, verify, download)
-    arrays, _ = _CACHE[key]
+    arrays, src = _CACHE[key]
+    _LAST[spec.name] = src
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
 
 
 def last_source(name: str = "mnist") -> Source | None:
     """Where the most recent successful ``load_data(name)`` found the data (None before any)."""
-    spec = dataset_spec(name)
-    hits = [src for key, (_, src) in _CACHE.items() if key.startswith(spec.name + "|")]
-    return hits[-1] if hits else None
+    return _LAST.get(dataset_spec(name).name)
 
 
 def _clear_cache() -> None:
     _CACHE.clear()
+    _LAST.clear()
 
 
 def install(name: str = "mnist", dest: str | os.PathLike | None = None) -> Path:
@@ -643,7 +644,14 @@ def guide_data(name: str = "mnist", *, n_train: int | None = None, n_val: int | 
     if isinstance(validation_size, bool) or not isinstance(validation_size, (int, np.integer)) \
             or not 0 < validation_size < 60000:
         raise ValueError(f"validation_size={validation_size!r}: pick an int in 1..59999")
+    spec = dataset_spec(name)
+    key = f"{spec.name}|{os.fspath(path) if path is not None else ''}|True"
+    was_cached = key in _CACHE
     (xtr, ytr), (xte, yte) = load_data(name, path)
+    if not was_cached:
+        # The uint8 originals (55 MB) are not kept once converted, unless the notebook
+        # loaded them itself (then load_data's cache keeps serving them).
+        _CACHE.pop(key, None)
     n_fit = xtr.shape[0] - validation_size
     n_train = _count(n_train, n_fit, "n_train")
     n_val = _count(n_val, validation_size, "n_val")

@@ -369,3 +369,13 @@ def test_sources_lists_every_place(isolated):
     assert places[0].startswith("the path= argument")
     assert any("/fashion_mnist" in p or "fashion-mnist" in p for p in places)
     assert places[-1].startswith("a download from")
+
+
+def test_guide_data_does_not_keep_the_uint8_originals(isolated, mnist_arrays):
+    write_npz(isolated["kit"] / "mnist.npz", mnist_arrays)
+    data.guide_data("mnist", n_train=10, n_val=10, n_test=10)
+    assert data._CACHE == {}, "55 MB of uint8 arrays would stay alive for nothing"
+    assert data.last_source("mnist").how == "kit data dir"
+    data.load_data("mnist")  # a notebook that loads the originals itself keeps them cached
+    data.guide_data("mnist", n_train=10, n_val=10, n_test=10)
+    assert len(data._CACHE) == 1
