@@ -6,6 +6,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 JOBS ?= 2
 EXTRAS ?= test
+# GPU=1: replace tensorflow-cpu with tensorflow[and-cuda] (self-hosted GPU runners).
+GPU ?=
 # Data: ../shared/data when it exists beside the checkout; any KITLIB_DATA_DIR you set wins.
 KITLIB_DATA_DIR ?= $(abspath $(wildcard ../shared/data))
 export KITLIB_DATA_DIR
@@ -17,7 +19,7 @@ NBVAL_ENV := KITLIB_OFFLINE=1 KITLIB_HEADLESS=1 KITLIB_WORK_DIR=$(CURDIR)/build/
 help:
 	@echo "make lab    set up (venv, kit, data) and open JupyterLab on notebooks/"
 	@echo "make test   set up and run every test (unit, notebooks smoke, nbval, browser, binder)"
-	@echo "make test-full   notebooks in full mode against baselines (GPU runners; KITLIB_TOLERANCE=gpu)"
+	@echo "make test-full   notebooks in full mode against baselines (GPU runners: GPU=1 KITLIB_TOLERANCE=gpu)"
 	@echo "make notebooks   re-execute the committed notebooks in place (after changing them)"
 	@echo "make baselines   re-record tests/baselines/{smoke,full}/ (review the diff!)"
 	@echo "make student     notebooks without solution cells, outputs cleared, in build/student/"
@@ -28,6 +30,9 @@ $(STAMP): pyproject.toml binder/overrides.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
+	if [ -n "$(GPU)" ]; then \
+	  $(BIN)/python -m pip uninstall --quiet -y tensorflow-cpu && \
+	  $(BIN)/python -m pip install --quiet "tensorflow[and-cuda]>=2.21,<2.22"; fi
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ipykernel)" >/dev/null
 	mkdir -p $(VENV)/share/jupyter/lab/settings && cp binder/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	touch $@
