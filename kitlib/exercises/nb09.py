@@ -223,14 +223,17 @@ def make_dataset(data):
               "    return tf.data.Dataset.from_tensor_slices(({'image': data.images, 'series': data.timeseries},\n"
               "        {'score': data.scores, 'class': data.classes})).batch(16)", "img_input"),
         Wrong("def make_dataset(data):\n"
-              "    return tf.data.Dataset.from_tensor_slices(({'img_input': data.images, 'ts_input': data.timeseries},\n"
+              "    return tf.data.Dataset.from_tensor_slices((\n"
+              "        {'img_input': data.images, 'ts_input': data.timeseries},\n"
               "        {'score_output': data.scores, 'class_output': data.classes}))", "batch"),
         Wrong("def make_dataset(data):\n"
-              "    x = tf.data.Dataset.from_tensor_slices({'img_input': data.images, 'ts_input': data.timeseries})\n"
-              "    y = tf.data.Dataset.from_tensor_slices({'score_output': data.scores, 'class_output': data.classes})\n"
-              "    return tf.data.Dataset.zip(x.shuffle(64), y.shuffle(64)).batch(16)", "pairs"),
+              "    x = {'img_input': data.images, 'ts_input': data.timeseries}\n"
+              "    y = {'score_output': data.scores, 'class_output': data.classes}\n"
+              "    xs, ys = tf.data.Dataset.from_tensor_slices(x), tf.data.Dataset.from_tensor_slices(y)\n"
+              "    return tf.data.Dataset.zip(xs.shuffle(64), ys.shuffle(64)).batch(16)", "pairs"),
         Wrong("def make_dataset(data):\n"
-              "    return tf.data.Dataset.from_tensor_slices(({'img_input': data.images, 'ts_input': data.timeseries},\n"
+              "    return tf.data.Dataset.from_tensor_slices((\n"
+              "        {'img_input': data.images, 'ts_input': data.timeseries},\n"
               "        {'score_output': data.scores, 'class_output': data.classes})).batch(32)", "16"),
     ),
     alternatives=(
@@ -293,7 +296,7 @@ def q2(make_dataset, data):
     "09.3", "Weights for one head",
     answers=("head_weights",),
     starter='''
-head_weights = ___   # fit(..., sample_weight=head_weights): class 2 counts 5 times in the class loss only
+head_weights = ___   # sample_weight for fit(): class 2 counts 5 times, in the class loss only
 ''',
     solution='''
 class_head = np.where(data.class_ids == 2, 5.0, 1.0).astype("float32")
@@ -416,8 +419,8 @@ def three_heads():
     base = kitlib.models.get_multi_io_model()
     probabilities = ___
     return keras.Model(base.inputs, [*base.outputs, probabilities])
-three_losses = ___    # a loss per output name: squared error, cross-entropy of the logits, none for the third
-three_targets = ___   # the targets fit() needs for `data`, as a dict keyed by output name
+three_losses = ___    # a loss per output name (none for the probabilities)
+three_targets = ___   # fit()'s targets for `data`: a dict keyed by output name
 ''',
     solution='''
 def three_heads():
