@@ -171,6 +171,10 @@ def recall_for_weight(weight: float, x_train, y_train, x_test, y_test, *, rare_c
     train_ids, test_ids = _check_setup(x_train, y_train, x_test, y_test, rare_class, epochs)
     key = (weight, int(rare_class), int(epochs), int(batch_size), int(seed), model_fn,
            *(_digest(a) for a in (x_train, y_train, x_test, y_test)))
+    try:
+        hash(key)
+    except TypeError:  # a model_fn object that cannot be hashed: never cached
+        key = None
     if cache and key in _CACHE:
         _CACHE.move_to_end(key)
         return _CACHE[key]
@@ -189,7 +193,8 @@ def recall_for_weight(weight: float, x_train, y_train, x_test, y_test, *, rare_c
         precision=tuple(per_class_precision(test_ids, pred, k).tolist()),
         accuracy=float(np.mean(pred == test_ids)),
     )
-    _CACHE[key] = result
+    if key is not None:
+        _CACHE[key] = result
     while len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
     return result

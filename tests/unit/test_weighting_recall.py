@@ -149,3 +149,20 @@ def test_weight_trainer_binds_everything_but_the_weight(blobs):
         weighting.WeightTrainer(x, y, xt, yt, rare_class=7)  # checked before any fit
     with pytest.raises(TypeError, match="model_fn must be a function"):
         weighting.WeightTrainer(x, y, xt, yt, rare_class=2, model_fn="mlp")
+
+
+def test_an_unhashable_model_fn_is_trained_every_time(blobs):
+    class Builder:  # defines __eq__ without __hash__: instances cannot be dict keys
+        calls = 0
+
+        def __eq__(self, other):
+            return isinstance(other, Builder)
+
+        def __call__(self):
+            Builder.calls += 1
+            return _small_model()
+
+    builder = Builder()
+    a = weighting.recall_for_weight(2, *blobs, rare_class=2, epochs=2, model_fn=builder)
+    b = weighting.recall_for_weight(2, *blobs, rare_class=2, epochs=2, model_fn=builder)
+    assert a.recall == b.recall and a.accuracy == b.accuracy and Builder.calls == 2
