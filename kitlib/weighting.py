@@ -1,16 +1,22 @@
 """Class weighting, measured: train with a weight on one class, read every class's recall.
 
 Notebook 08 sweeps a few weights with these functions; the weighting explorer panel
-calls ``recall_for_weight`` once per slider position. Each call seeds first, so a
-weight gives the same numbers whatever was trained before it.
+(``kitlib.widgets.WeightingExplorer``) calls a :class:`WeightTrainer` once per click.
+Each call seeds first, so a weight gives the same numbers whatever was trained before
+it, and results are remembered: the same call again (same weight, settings and array
+contents) returns the stored result instead of training again.
 
     result = recall_for_weight(10.0, x_train, y_train, x_test, y_test, rare_class=5)
-    result.rare_recall, result.recall, result.accuracy
+    result.rare_recall, result.recall, result.precision, result.accuracy
+    trainer = WeightTrainer(x_train, y_train, x_test, y_test, rare_class=5)
+    trainer(10.0)      # the same result, from the cache
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -18,8 +24,8 @@ import numpy as np
 
 from kitlib.data import _label_ints
 
-__all__ = ["WeightResult", "per_class_recall", "per_class_precision", "recall_for_weight",
-           "sweep", "format_table", "plot_sweep"]
+__all__ = ["WeightResult", "WeightTrainer", "per_class_recall", "per_class_precision",
+           "recall_for_weight", "sweep", "format_table", "plot_sweep", "clear_cache"]
 
 
 def _predicted_ids(y_pred) -> np.ndarray:
@@ -41,31 +47,31 @@ def _check_pair(y_true, y_pred, num_classes):
     return t, p, int(num_classes)
 
 
+def _per_class(y_true, y_pred, num_classes, among: str) -> np.ndarray:
+    """Per class c, the share of hits among the samples truly in c ("recall") or predicted
+    as c ("precision"); NaN where there is no such sample."""
+    t, p, k = _check_pair(y_true, y_pred, num_classes)
+    out = np.full(k, np.nan)
+    for c in range(k):
+        members = (t == c) if among == "recall" else (p == c)
+        if members.any():
+            out[c] = float(np.mean(t[members] == p[members]))
+    return out
+
+
 def per_class_recall(y_true, y_pred, num_classes: int | None = None) -> np.ndarray:
     """Recall of each class: of the samples truly in class c, the share predicted as c.
 
     ``y_pred`` may be class ids or scores/probabilities (argmax is taken). A class with
     no true sample gets NaN (recall is undefined there, not zero).
     """
-    t, p, k = _check_pair(y_true, y_pred, num_classes)
-    out = np.full(k, np.nan)
-    for c in range(k):
-        members = t == c
-        if members.any():
-            out[c] = float(np.mean(p[members] == c))
-    return out
+    return _per_class(y_true, y_pred, num_classes, "recall")
 
 
 def per_class_precision(y_true, y_pred, num_classes: int | None = None) -> np.ndarray:
     """Precision of each class: of the samples predicted as c, the share truly in c
     (NaN for a class never predicted)."""
-    t, p, k = _check_pair(y_true, y_pred, num_classes)
-    out = np.full(k, np.nan)
-    for c in range(k):
-        chosen = p == c
-        if chosen.any():
-            out[c] = float(np.mean(t[chosen] == c))
-    return out
+    return _per_class(y_true, y_pred, num_classes, "precision")
 
 
 @dataclass(frozen=True)
@@ -107,19 +113,15 @@ def _default_model():
     return get_compiled_model()
 
 
-def recall_for_weight(weight: float, x_train, y_train, x_test, y_test, *, rare_class: int,
-                      epochs: int = 1, batch_size: int = 64, seed: int = 42,
-                      model_fn: Callable[[], "object"] | None = None) -> WeightResult:
-    """Train a fresh model with ``class_weight={rare_class: weight}`` (every other class
-    1.0) and measure per-class recall and precision on the test data.
-
-    ``model_fn`` builds a compiled model (default: the guide's MNIST MLP,
-    ``kitlib.models.get_compiled_model``). Seeds ``seed`` (with op determinism) first,
-    so the same weight always gives the same result.
-    """
+def _check_weight(weight) -> float:
     if isinstance(weight, bool) or not isinstance(weight, (int, float, np.integer, np.floating)) \
             or not math.isfinite(float(weight)) or float(weight) < 0:
         raise ValueError(f"weight must be a finite number >= 0, got {weight!r}")
+    return float(weight)
+
+
+def _check_setup(x_train, y_train, x_test, y_test, rare_class, epochs):
+    """Validate the data and settings of a weighted fit; return the label ids (train, test)."""
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
     train_ids = _label_ints(y_train, "y_train")
@@ -131,21 +133,104 @@ def recall_for_weight(weight: float, x_train, y_train, x_test, y_test, *, rare_c
                          f"(classes present: {np.unique(train_ids).tolist()})")
     if len(x_train) != len(train_ids) or len(x_test) != len(test_ids):
         raise ValueError("x and y must have the same number of samples (train and test)")
+    return train_ids, test_ids
+
+
+# Results of earlier fits, keyed by the weight, the settings and the arrays' contents. A
+# result is a few dozen floats; the last _CACHE_SIZE are kept.
+_CACHE: "OrderedDict[tuple, WeightResult]" = OrderedDict()
+_CACHE_SIZE = 128
+
+
+def _digest(array) -> tuple:
+    """Shape, dtype and a hash of the contents (about 30 ms for 50 MB; no copy when contiguous)."""
+    a = np.ascontiguousarray(array)
+    h = hashlib.sha1(memoryview(a).cast("B"), usedforsecurity=False)
+    return a.shape, a.dtype.str, h.hexdigest()
+
+
+def clear_cache() -> None:
+    """Forget every remembered result (the next calls train again)."""
+    _CACHE.clear()
+
+
+def recall_for_weight(weight: float, x_train, y_train, x_test, y_test, *, rare_class: int,
+                      epochs: int = 1, batch_size: int = 64, seed: int = 42,
+                      model_fn: Callable[[], "object"] | None = None, cache: bool = True) -> WeightResult:
+    """Train a fresh model with ``class_weight={rare_class: weight}`` (every other class
+    1.0) and measure per-class recall and precision on the test data.
+
+    ``model_fn`` builds a compiled model (default: the guide's MNIST MLP,
+    ``kitlib.models.get_compiled_model``). Seeds ``seed`` (with op determinism) first,
+    so the same weight always gives the same result. With ``cache=True`` a call that
+    repeats an earlier one (same weight and settings, the same ``model_fn`` object, arrays
+    with the same contents) returns that result without training; ``cache=False``
+    always trains (and stores the new result).
+    """
+    weight = _check_weight(weight)
+    train_ids, test_ids = _check_setup(x_train, y_train, x_test, y_test, rare_class, epochs)
+    key = (weight, int(rare_class), int(epochs), int(batch_size), int(seed), model_fn,
+           *(_digest(a) for a in (x_train, y_train, x_test, y_test)))
+    try:
+        hash(key)
+    except TypeError:  # a model_fn object that cannot be hashed: never cached
+        key = None
+    if cache and key in _CACHE:
+        _CACHE.move_to_end(key)
+        return _CACHE[key]
     from kitlib.runtime import seed_everything
 
     seed_everything(seed)
     model = (model_fn or _default_model)()
     model.fit(x_train, y_train, batch_size=batch_size, epochs=int(epochs), verbose=0,
-              class_weight={int(rare_class): float(weight)})
+              class_weight={int(rare_class): weight})
     probs = model.predict(x_test, batch_size=1024, verbose=0)
     k = max(probs.shape[1], int(max(train_ids.max(), test_ids.max())) + 1)
     pred = probs.argmax(axis=1)
-    return WeightResult(
-        weight=float(weight), rare_class=int(rare_class),
+    result = WeightResult(
+        weight=weight, rare_class=int(rare_class),
         recall=tuple(per_class_recall(test_ids, pred, k).tolist()),
         precision=tuple(per_class_precision(test_ids, pred, k).tolist()),
         accuracy=float(np.mean(pred == test_ids)),
     )
+    if key is not None:
+        _CACHE[key] = result
+    while len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return result
+
+
+class WeightTrainer:
+    """``trainer(weight) -> WeightResult`` on fixed data: :func:`recall_for_weight` with
+    everything but the weight bound. What the weighting explorer calls on each Fit::
+
+        trainer = WeightTrainer(x_imb, y_imb, x_test, y_test, rare_class=5, epochs=1, seed=42)
+        WeightingExplorer(trainer)      # the slider moves the weight of class 5
+
+    The data and settings are checked here, before any click. Attributes:
+    ``rare_class``, ``num_classes`` (classes in the labels), ``n_train``, ``n_rare``
+    (training samples of the rare class).
+    """
+
+    def __init__(self, x_train, y_train, x_test, y_test, *, rare_class: int, epochs: int = 1,
+                 batch_size: int = 64, seed: int = 42, model_fn: Callable[[], "object"] | None = None):
+        train_ids, test_ids = _check_setup(x_train, y_train, x_test, y_test, rare_class, epochs)
+        if model_fn is not None and not callable(model_fn):
+            raise TypeError(f"model_fn must be a function returning a compiled model, got {model_fn!r}")
+        self._data = (x_train, y_train, x_test, y_test)
+        self._settings = dict(rare_class=int(rare_class), epochs=int(epochs), batch_size=int(batch_size),
+                              seed=int(seed), model_fn=model_fn)
+        self.rare_class = int(rare_class)
+        self.num_classes = int(max(train_ids.max(), test_ids.max())) + 1
+        self.n_train = int(len(train_ids))
+        self.n_rare = int(np.sum(train_ids == rare_class))
+
+    def __call__(self, weight: float) -> WeightResult:
+        return recall_for_weight(weight, *self._data, **self._settings)
+
+    def __repr__(self) -> str:
+        return (f"WeightTrainer(rare_class={self.rare_class}, {self.n_train} training samples of which "
+                f"{self.n_rare} rare, epochs={self._settings['epochs']}, seed={self._settings['seed']})")
 
 
 def sweep(weights: Sequence[float], x_train, y_train, x_test, y_test, *, rare_class: int,

@@ -38,11 +38,12 @@ import keras
 
 from kitlib import live as _live
 from kitlib import runtime as _runtime
+from kitlib import weighting as _weighting
 
 __all__ = [
     "TrainingPanel", "ScheduleExplorer", "WeightingExplorer", "LossWeightsExplorer",
     "OPTIMIZERS", "SCHEDULES", "build_schedule", "schedule_values", "schedule_code",
-    "per_class_recall", "imbalance_trainer", "build_multi_output_model", "multi_output_trainer",
+    "imbalance_trainer", "multi_output_trainer",
 ]
 
 MODES = ("auto", "async", "sync")
@@ -616,40 +617,19 @@ def _accepts(fn: Callable, name: str) -> bool:
     return any(p.name == name or p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
 
 
-def per_class_recall(y_true, y_pred, num_classes: int) -> np.ndarray:
-    """Recall of each class: correct predictions of class c / samples of class c (NaN if none).
-
-    ``y_pred`` may be class ids or per-class scores (argmax is taken).
-    """
-    y_true = np.asarray(y_true).reshape(-1).astype(int)
-    y_pred = np.asarray(y_pred)
-    if y_pred.ndim == 2:
-        y_pred = y_pred.argmax(axis=1)
-    y_pred = y_pred.reshape(-1).astype(int)
-    if y_true.shape != y_pred.shape:
-        raise ValueError(f"y_true has {y_true.size} labels but y_pred has {y_pred.size} predictions")
-    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 1:
-        raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
-    if y_true.size and (y_true.min() < 0 or y_true.max() >= num_classes):
-        raise ValueError(f"labels must be in 0..{num_classes - 1}, found {y_true.min()}..{y_true.max()}")
-    support = np.bincount(y_true, minlength=num_classes).astype(float)
-    hits = np.bincount(y_true[y_true == y_pred], minlength=num_classes).astype(float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(support > 0, hits / np.maximum(support, 1), np.nan)
-
-
 def imbalance_trainer(cls: int = 1, *, keep: float = 0.05, n_train: int = 10000, n_val: int = 2000,
-                      epochs: int = 2, batch_size: int = 64, seed: int = 42, data=None) -> Callable[[float], np.ndarray]:
-    """A ``train_fn(weight) -> per-class recall`` for the weighting explorer (MNIST, one rare class).
+                      epochs: int = 2, batch_size: int = 64, seed: int = 42, data=None) -> _weighting.WeightTrainer:
+    """The weighting explorer's default ``train_fn``: MNIST with one class made rare.
 
-    Keeps only a ``keep`` fraction of class ``cls`` in the training data (an imbalanced
-    set), then each call trains the guide's model for ``epochs`` with
-    ``class_weight={cls: weight, other classes: 1.0}`` and returns the recall of every
-    class on the (balanced) validation data. Seeded: the same weight gives the same result.
+    Keeps only a ``keep`` fraction of class ``cls`` in the training data
+    (``kitlib.data.imbalanced_subset``) and returns a ``kitlib.weighting.WeightTrainer``:
+    each call trains the guide's model for ``epochs`` with ``class_weight={cls: weight}``
+    and measures every class's recall and precision on the (balanced) validation data.
+    Seeded: the same weight gives the same result.
     """
     if isinstance(cls, bool) or not isinstance(cls, (int, np.integer)) or not 0 <= cls <= 9:
         raise ValueError(f"cls must be a class id 0..9, got {cls!r}")
-    if not isinstance(keep, (int, float)) or not 0 < keep <= 1:
+    if isinstance(keep, bool) or not isinstance(keep, (int, float)) or not 0 < keep <= 1:
         raise ValueError(f"keep must be a fraction in (0, 1], got {keep!r}")
     if data is None:
         from kitlib import data as _data
@@ -657,27 +637,10 @@ def imbalance_trainer(cls: int = 1, *, keep: float = 0.05, n_train: int = 10000,
     x, y, val = _split_data(data)
     if val is None:
         raise ValueError("imbalance_trainer needs validation data to measure recall: (x, y, x_val, y_val)")
-    rng = np.random.default_rng(seed)
-    rare = np.flatnonzero(np.asarray(y) == cls)
-    n_keep = max(1, int(round(keep * rare.size)))
-    mask = np.ones(len(y), dtype=bool)
-    mask[rng.permutation(rare)[n_keep:]] = False
-    x_imb, y_imb = np.asarray(x)[mask], np.asarray(y)[mask]
-
-    def train(weight: float) -> np.ndarray:
-        from kitlib import models as _models
-        keras.backend.clear_session()
-        _runtime.seed_everything(seed)
-        model = _models.get_compiled_model()
-        class_weight = {c: (float(weight) if c == cls else 1.0) for c in range(10)}
-        model.fit(x_imb, y_imb, batch_size=batch_size, epochs=epochs, class_weight=class_weight, verbose=0)
-        pred = model.predict(val[0], batch_size=1024, verbose=0)
-        return per_class_recall(val[1], pred, 10)
-
-    train.cls = cls
-    train.n_rare = n_keep
-    train.n_train = int(mask.sum())
-    return train
+    from kitlib.data import imbalanced_subset
+    x_imb, y_imb = imbalanced_subset(x, y, rare_class=int(cls), fraction=keep, seed=seed)
+    return _weighting.WeightTrainer(x_imb, y_imb, val[0], val[1], rare_class=int(cls), epochs=epochs,
+                                    batch_size=batch_size, seed=seed)
 
 
 class _FitExplorer(_Panel):
@@ -709,27 +672,44 @@ class _FitExplorer(_Panel):
             self.mode = saved
 
 
+def _as_rates(values, n: int, what: str) -> np.ndarray:
+    rates = np.asarray(values, dtype=float).reshape(-1)
+    if rates.shape != (n,) or np.any((rates < 0) | (rates > 1)):  # NaN (undefined) passes
+        raise ValueError(f"train_fn must return {n} {what} values in [0, 1], got {values!r}")
+    return rates
+
+
 class WeightingExplorer(_FitExplorer):
     """The weight of one class in ``class_weight`` → per-class recall after a short fit.
 
-    ``train_fn(weight) -> per-class recall`` (a sequence of ``num_classes`` values in
-    [0, 1]) does the work; default ``imbalance_trainer(cls)``. Each Fit appends
-    ``{"weight": w, "recall": [...]}`` to ``explorer.results``.
+    ``train_fn(weight)`` does the work. It returns a ``kitlib.weighting.WeightResult``
+    (recall and precision of every class, accuracy), or just a sequence of
+    ``num_classes`` recall values in [0, 1]. Usually it is a
+    ``kitlib.weighting.WeightTrainer`` on the notebook's data, which also tells the
+    explorer the rare class and the number of classes; without ``train_fn``,
+    ``imbalance_trainer(cls)`` (MNIST with class ``cls`` made rare) is built at the first
+    Fit. Each Fit appends ``{"weight", "recall", "precision", "accuracy"}`` to
+    ``explorer.results`` (precision and accuracy None when ``train_fn`` gives only recall).
     """
 
-    def __init__(self, train_fn: Callable[[float], Sequence[float]] | None = None, *, cls: int | None = None,
-                 weight: float = 1.0, num_classes: int = 10, mode: str = "auto"):
+    def __init__(self, train_fn: Callable[[float], Any] | None = None, *, cls: int | None = None,
+                 weight: float = 1.0, num_classes: int | None = None, mode: str = "auto"):
         super().__init__(mode)
         if train_fn is not None and not callable(train_fn):
-            raise TypeError("train_fn must be a function weight -> per-class recall")
+            raise TypeError("train_fn must be a function weight -> WeightResult or per-class recall, "
+                            "e.g. kitlib.weighting.WeightTrainer(...)")
         if cls is None:
-            cls = getattr(train_fn, "cls", 1)
+            cls = getattr(train_fn, "rare_class", 1)
+        if num_classes is None:
+            num_classes = getattr(train_fn, "num_classes", 10)
+        if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 2:
+            raise ValueError(f"num_classes must be an int >= 2, got {num_classes!r}")
         if isinstance(cls, bool) or not isinstance(cls, (int, np.integer)) or not 0 <= cls < num_classes:
             raise ValueError(f"cls must be a class id in 0..{num_classes - 1}, got {cls!r}")
-        if not isinstance(weight, (int, float)) or not 0.01 <= weight <= 1000:
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0.01 <= weight <= 1000:
             raise ValueError(f"weight must be a number in [0.01, 1000], got {weight!r}")
         self.cls = int(cls)
-        self.num_classes = num_classes
+        self.num_classes = int(num_classes)
         self._train_fn = train_fn
         self.weight = _css(W.FloatLogSlider(value=weight, base=10, min=-1, max=2, step=0.05,
                                             description=f"weight of class {self.cls}", readout_format=".3g"),
@@ -739,7 +719,7 @@ class WeightingExplorer(_FitExplorer):
         self._set_status(f"class {self.cls} is rare in the training data; set its weight and press Fit")
 
     @property
-    def train_fn(self) -> Callable[[float], Sequence[float]]:
+    def train_fn(self) -> Callable[[float], Any]:
         if self._train_fn is None:
             self._train_fn = imbalance_trainer(self.cls)
         return self._train_fn
@@ -757,12 +737,22 @@ class WeightingExplorer(_FitExplorer):
     def _job(self):
         w = float(self.weight.value)
         self._set_status(f"fitting with class {self.cls} weighted {w:.3g}…")
-        recall = np.asarray(self.train_fn(w), dtype=float).reshape(-1)
-        if recall.shape != (self.num_classes,) or np.any((recall < 0) | (recall > 1)):
-            raise ValueError(f"train_fn must return {self.num_classes} recall values in [0, 1], got {recall!r}")
-        self.results.append({"weight": w, "recall": recall.tolist()})
-        self._set_status(f"weight {w:.3g}: recall of class {self.cls} = {recall[self.cls]:.3f}, "
-                         f"mean recall of the others = {np.nanmean(np.delete(recall, self.cls)):.3f}")
+        out = self.train_fn(w)
+        if hasattr(out, "recall"):  # a WeightResult
+            recall = _as_rates(out.recall, self.num_classes, "recall")
+            precision = _as_rates(out.precision, self.num_classes, "precision")
+            accuracy = float(out.accuracy)
+        else:
+            recall, precision, accuracy = _as_rates(out, self.num_classes, "recall"), None, None
+        self.results.append({"weight": w, "recall": recall.tolist(),
+                             "precision": None if precision is None else precision.tolist(),
+                             "accuracy": accuracy})
+        found = f"weight {w:.3g}: recall of class {self.cls} = {recall[self.cls]:.3f}"
+        if precision is not None:
+            found += (", precision = undefined (never predicted)" if math.isnan(precision[self.cls])
+                      else f", precision = {precision[self.cls]:.3f}")
+        self._set_status(f"{found}, mean recall of the others = "
+                         f"{np.nanmean(np.delete(recall, self.cls)):.3f}")
         self.image.value = self._plot()
         yield
 
@@ -782,18 +772,23 @@ class WeightingExplorer(_FitExplorer):
         ax.set_xticks(range(self.num_classes))
         ax.set_ylim(0, 1.05)
         ax.set_xlabel("class", fontsize=9)
-        ax.set_ylabel("recall (validation)", fontsize=9)
+        ax.set_ylabel("recall", fontsize=9)
         ax.set_title(f"weight of class {self.cls} = {self.results[-1]['weight']:.3g}", fontsize=10)
-        ws = [r["weight"] for r in self.results]
-        rs = [r["recall"][self.cls] for r in self.results]
-        ax2.plot(ws, rs, "o", color="C1")
+        runs = sorted(self.results, key=lambda r: r["weight"])
+        ws = [r["weight"] for r in runs]
+        ax2.plot(ws, [r["recall"][self.cls] for r in runs], "o-", color="C1", label="recall")
+        with_precision = [r for r in runs if r["precision"] is not None]
+        if with_precision:
+            ax2.plot([r["weight"] for r in with_precision], [r["precision"][self.cls] for r in with_precision],
+                     "s--", color="C2", label="precision")
+            ax2.legend(fontsize=7, loc="lower left")
         ax2.set_xscale("log")
         ax2.set_xlim(10 ** self.weight.min * 0.8, 10 ** self.weight.max * 1.25)
         ax2.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
         ax2.xaxis.set_minor_formatter(NullFormatter())
         ax2.set_ylim(0, 1.05)
         ax2.set_xlabel(f"weight of class {self.cls}", fontsize=9)
-        ax2.set_title(f"recall of class {self.cls}, all fits", fontsize=10)
+        ax2.set_title(f"class {self.cls}, all fits", fontsize=10)
         for a in (ax, ax2):
             a.grid(True, alpha=0.3)
             a.tick_params(labelsize=8)
@@ -803,51 +798,36 @@ class WeightingExplorer(_FitExplorer):
 # --------------------------------------------------------------------------- loss weights
 
 
-def build_multi_output_model(num_classes: int = 5, image_shape=(32, 32, 3), series_features: int = 10) -> keras.Model:
-    """A small two-input, two-output functional model (image + time series → score, class).
-
-    Inputs ``img_input`` (an image) and ``ts_input`` (a variable-length series);
-    outputs ``score_output`` (one number) and ``class_output`` (``num_classes`` logits).
-    """
-    from keras import layers
-    image = keras.Input(shape=image_shape, name="img_input")
-    series = keras.Input(shape=(None, series_features), name="ts_input")
-    a = layers.GlobalMaxPooling2D()(layers.Conv2D(8, 3, activation="relu")(image))
-    b = layers.GlobalMaxPooling1D()(layers.Conv1D(8, 3, activation="relu")(series))
-    joined = layers.concatenate([a, b])
-    score = layers.Dense(1, name="score_output")(joined)
-    cls = layers.Dense(num_classes, name="class_output")(joined)
-    return keras.Model(inputs=[image, series], outputs=[score, cls])
-
-
-def multi_output_trainer(*, n: int = 1024, epochs: int = 3, batch_size: int = 64, seed: int = 42,
-                         num_classes: int = 5, series_length: int = 20,
+def multi_output_trainer(data=None, *, n: int = 1024, epochs: int = 3, batch_size: int = 64, seed: int = 42,
                          learning_rate: float = 0.005) -> Callable[[Mapping[str, float]], dict]:
-    """A ``train_fn(loss_weights) -> evaluate(return_dict=True)`` for the loss-weights explorer.
+    """The loss-weights explorer's ``train_fn(loss_weights) -> evaluate(return_dict=True)``.
 
-    Synthetic, learnable data (seeded): each image has a brightness that is its score
-    target, each series carries its class as a raised feature. The model is trained with
-    plain SGD for a few epochs, so a larger weight on one output visibly lowers that
-    output's loss sooner. (With Adam or RMSprop, which rescale each parameter's steps,
-    a weight changes little for parameters that only one output uses.) The losses are
-    measured on the training data.
+    Each call trains a fresh, seeded copy of the guide's two-headed model
+    (``kitlib.models.get_multi_io_model``) on ``data`` (a ``kitlib.data.multi_io_data``
+    result; default: ``n`` samples of it) with MSE on ``score_output``, cross-entropy from
+    logits on ``class_output`` and the given ``loss_weights``, then evaluates it on the
+    same data. It uses plain SGD, so a larger weight on one output visibly lowers that
+    output's loss sooner: with Adam or RMSprop, which rescale each parameter's steps, a
+    weight changes little for the parameters that only one output uses. With SGD a large
+    weight acts like a larger learning rate for that output, and the fit can diverge.
     """
+    from kitlib import data as _data
+    from kitlib import models as _models
     for what, v in (("n", n), ("epochs", epochs), ("batch_size", batch_size)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise ValueError(f"{what} must be a positive int, got {v!r}")
-    rng = np.random.default_rng(seed)
-    brightness = rng.random((n, 1), dtype=np.float32)
-    labels = rng.integers(0, num_classes, n)
-    series = rng.normal(0.0, 1.0, (n, series_length, 10)).astype(np.float32)
-    series[np.arange(n), :, labels] += 1.0
-    x = {"img_input": rng.random((n, 32, 32, 3), dtype=np.float32) * brightness[:, :, None, None],
-         "ts_input": series}
-    y = {"score_output": brightness, "class_output": np.eye(num_classes, dtype=np.float32)[labels]}
+    if data is None:
+        data = _data.multi_io_data(n, seed=seed)
+    elif not isinstance(data, _data.MultiIOData):
+        raise TypeError(f"data must be kitlib.data.multi_io_data(...), got {type(data).__name__}")
+    x = {"img_input": data.images, "ts_input": data.timeseries}
+    y = {"score_output": data.scores, "class_output": data.classes}
+    num_classes = data.classes.shape[1]
 
     def train(loss_weights: Mapping[str, float]) -> dict[str, float]:
         keras.backend.clear_session()
         _runtime.seed_everything(seed)
-        model = build_multi_output_model(num_classes)
+        model = _models.get_multi_io_model(num_classes=num_classes)
         model.compile(optimizer=keras.optimizers.SGD(learning_rate),
                       loss={"score_output": keras.losses.MeanSquaredError(),
                             "class_output": keras.losses.CategoricalCrossentropy(from_logits=True)},

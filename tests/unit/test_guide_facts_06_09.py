@@ -310,3 +310,107 @@ def test_pydataset_parallel_arguments_belong_to_the_constructor():
 
     out = attempt(lambda: m.fit(NoSuper(), callbacks=[spy], verbose=0), show=False)
     assert out.raised is None and out.warned("super().__init__(**kwargs)")
+
+
+# --------------------------------------------------------------------------- facts the exercises teach
+
+
+def test_class_weight_keys_are_looked_up_as_int_class_ids(small_data):
+    """08.1/08.2: a string key silently weighs nothing; float keys break fit() on a Dataset."""
+    x, y = small_data
+
+    def fit(data, **kw):
+        seed_everything(2)
+        m = small_classifier()
+        if data == "arrays":
+            m.fit(x, y, batch_size=32, epochs=1, shuffle=False, verbose=0, **kw)
+        else:
+            m.fit(tf.data.Dataset.from_tensor_slices((x, y)).batch(32), epochs=1, verbose=0, **kw)
+        return m
+
+    assert same_weights(fit("arrays", class_weight={"2": 5.0}), fit("arrays"))  # silently unweighted
+    assert not same_weights(fit("arrays", class_weight={2: 5.0}), fit("arrays"))
+    assert same_weights(fit("arrays", class_weight={2.0: 5.0}), fit("arrays", class_weight={2: 5.0}))
+    out = attempt(lambda: fit("dataset", class_weight={2.0: 5.0}), show=False)
+    assert out.raised == "TypeError" and "cannot be interpreted as an integer" in out.message
+
+
+def test_list_losses_take_a_dict_of_loss_weights_in_sorted_key_order(mio):
+    """09.1: with loss=[...], loss_weights={name: w} is not matched by name (silently)."""
+    x, y = [mio.images, mio.timeseries], [mio.scores, mio.classes]
+    ce = keras.losses.CategoricalCrossentropy(from_logits=True)
+    for loss_weights in ({"score_output": 0.5, "class_output": 2.0}, {"class_output": 2.0, "score_output": 0.5}):
+        m = compiled_multi_io(loss=["mse", ce], loss_weights=loss_weights)
+        r = m.evaluate(x, y, batch_size=64, verbose=0, return_dict=True)
+        # sorted keys: class_output (2.0), score_output (0.5) -> positions [score, class]
+        assert math.isclose(r["loss"], 2.0 * r["score_output_loss"] + 0.5 * r["class_output_loss"], rel_tol=1e-5)
+    m = compiled_multi_io(loss={"class_output": ce, "score_output": "mse"}, loss_weights=[0.5, 2.0])
+    r = m.evaluate(x, y, batch_size=64, verbose=0, return_dict=True)  # a list follows outputs=[score, class]
+    assert math.isclose(r["loss"], 0.5 * r["score_output_loss"] + 2.0 * r["class_output_loss"], rel_tol=1e-5)
+
+
+def test_an_output_without_a_loss_still_needs_a_key_in_dict_targets(mio):
+    """09.4: loss None for a third output; the targets dict must still name it (None will do)."""
+    base = models.get_multi_io_model()
+    probabilities = keras.layers.Softmax(name="class_probabilities")(base.outputs[1])
+    m = keras.Model(base.inputs, [*base.outputs, probabilities])
+    m.compile(optimizer="rmsprop", loss={"score_output": "mse", "class_probabilities": None,
+                                         "class_output": keras.losses.CategoricalCrossentropy(from_logits=True)})
+    x = {"img_input": mio.images, "ts_input": mio.timeseries}
+    y = {"score_output": mio.scores, "class_output": mio.classes}
+    out = attempt(lambda: m.fit(x, y, epochs=1, verbose=0), show=False)
+    assert out.raised == "KeyError" and "can't be found" in out.message
+    r = m.evaluate(x, {**y, "class_probabilities": None}, batch_size=64, verbose=0, return_dict=True)
+    assert "class_probabilities_loss" not in r
+    assert math.isclose(r["loss"], r["score_output_loss"] + r["class_output_loss"], rel_tol=1e-5)
+
+
+def test_multi_output_sample_weights_one_array_each_no_column(mio):
+    """09.3: a single array weights every head; a column (n, 1) per head is refused."""
+    x, y = [mio.images, mio.timeseries], [mio.scores, mio.classes]
+    m = compiled_multi_io()
+    w = np.where(mio.class_ids == 2, 5.0, 1.0).astype("float32")
+    one = m.evaluate(x, y, sample_weight=w, batch_size=64, verbose=0, return_dict=True)
+    both = m.evaluate(x, y, sample_weight=[w, w], batch_size=64, verbose=0, return_dict=True)
+    assert math.isclose(one["score_output_loss"], both["score_output_loss"], rel_tol=1e-6)
+    out = attempt(lambda: m.evaluate(x, y, sample_weight=[w[:, None], w[:, None]], verbose=0), show=False)
+    assert out.raised == "ValueError"
+    out = attempt(lambda: m.evaluate(x, y, sample_weight={"score_output": w, "class_output": w}, verbose=0),
+                  show=False)
+    assert out.raised == "ValueError"  # and KeyError with dict targets: keras-team/keras#20992
+
+
+def test_unknown_length_without_repeat_leaves_every_other_epoch_empty():
+    """06.3: after filter() Keras cannot know the length; a full pass per epoch needs .repeat()."""
+    spy = BatchSpy()
+    ds = numbered(12).filter(lambda x, y: True).batch(4)
+    run = attempt(lambda: spy.model().fit(ds, epochs=4, steps_per_epoch=3, callbacks=[spy], verbose=0,
+                                          shuffle=False), show=False)
+    assert [len(s) for s in spy.samples()] == [12, 0, 12, 0] and run.warned("ran out of data")
+    run = attempt(lambda: spy.model().fit(ds.repeat(), epochs=4, steps_per_epoch=3, callbacks=[spy],
+                                          verbose=0, shuffle=False), show=False)
+    assert [len(s) for s in spy.samples()] == [12] * 4 and not run.warned("ran out of data")
+
+
+def test_a_pydataset_may_return_weights_but_not_as_a_column():
+    """07.3: (x, y, w) batches are weighted like sample_weight; w of shape (n, 1) is refused."""
+    class Weighted(keras.utils.PyDataset):
+        def __init__(self, x, y, w, **kwargs):
+            super().__init__(**kwargs)
+            self.x, self.y, self.w = x, y, w
+
+        def __len__(self):
+            return 2
+
+        def __getitem__(self, idx):
+            s = slice(8 * idx, 8 * idx + 8)
+            return self.x[s], self.y[s], self.w[s]
+
+    rng = np.random.default_rng(1)
+    x = rng.random((16, 8), dtype=np.float32)
+    y = rng.integers(0, 3, 16).astype("float32")
+    w = np.linspace(0.5, 2.0, 16).astype("float32")
+    m = small_classifier()
+    assert math.isclose(m.evaluate(Weighted(x, y, w), verbose=0)[0],
+                        m.evaluate(x, y, sample_weight=w, batch_size=8, verbose=0)[0], rel_tol=1e-6)
+    assert attempt(lambda: m.evaluate(Weighted(x, y, w[:, None]), verbose=0), show=False).raised == "ValueError"

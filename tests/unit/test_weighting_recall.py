@@ -60,9 +60,9 @@ def test_a_larger_weight_raises_the_rare_recall_and_is_repeatable(blobs):
     kw = dict(rare_class=2, epochs=15, batch_size=32, seed=3, model_fn=_small_model)
     low = weighting.recall_for_weight(1, *blobs, **kw)
     high = weighting.recall_for_weight(40, *blobs, **kw)
-    again = weighting.recall_for_weight(40, *blobs, **kw)
+    again = weighting.recall_for_weight(40, *blobs, cache=False, **kw)  # trains again
     assert high.rare_recall > low.rare_recall + 0.2
-    assert high == again  # seeded: same weight, same numbers
+    assert high == again and high is not again  # seeded: same weight, same numbers
     assert len(high.recall) == 3 and high.rare_class == 2 and high.weight == 40.0
     assert 0 <= high.accuracy <= 1 and high.others_min_recall == min(high.recall[0], high.recall[1])
     d = high.as_dict()
@@ -109,3 +109,60 @@ def test_mismatched_lengths_and_empty_inputs(blobs):
         weighting.format_table([])
     with pytest.raises(ValueError, match="no results"):
         weighting.plot_sweep([])
+
+
+def test_a_repeated_call_is_answered_from_the_cache(blobs):
+    built = []
+
+    def counting_model():
+        built.append(1)
+        return _small_model()
+
+    kw = dict(rare_class=2, epochs=2, seed=5, model_fn=counting_model)
+    first = weighting.recall_for_weight(3, *blobs, **kw)
+    assert weighting.recall_for_weight(3.0, *blobs, **kw) is first and len(built) == 1
+    x, y, xt, yt = blobs
+    weighting.recall_for_weight(3, x.copy(), y.copy(), xt.copy(), yt.copy(), **kw)  # same contents
+    assert len(built) == 1
+    changed = x.copy()
+    changed[0, 0] += 1.0  # other contents, other settings: trained anew
+    weighting.recall_for_weight(3, changed, y, xt, yt, **kw)
+    weighting.recall_for_weight(3, *blobs, **{**kw, "epochs": 3})
+    weighting.recall_for_weight(3, *blobs, cache=False, **kw)
+    assert len(built) == 4
+    weighting.clear_cache()
+    weighting.recall_for_weight(3, *blobs, **kw)
+    assert len(built) == 5
+
+
+def test_weight_trainer_binds_everything_but_the_weight(blobs):
+    x, y, xt, yt = blobs
+    trainer = weighting.WeightTrainer(x, y, xt, yt, rare_class=2, epochs=2, seed=3, model_fn=_small_model)
+    assert (trainer.rare_class, trainer.num_classes, trainer.n_train, trainer.n_rare) == (2, 3, len(y), 8)
+    assert "rare_class=2" in repr(trainer) and "8 rare" in repr(trainer)
+    direct = weighting.recall_for_weight(4, x, y, xt, yt, rare_class=2, epochs=2, seed=3,
+                                         model_fn=_small_model, cache=False)
+    assert trainer(4) == direct
+    with pytest.raises(ValueError, match="weight must be a finite number"):
+        trainer(-2)
+    with pytest.raises(ValueError, match=r"rare_class=7 does not occur"):
+        weighting.WeightTrainer(x, y, xt, yt, rare_class=7)  # checked before any fit
+    with pytest.raises(TypeError, match="model_fn must be a function"):
+        weighting.WeightTrainer(x, y, xt, yt, rare_class=2, model_fn="mlp")
+
+
+def test_an_unhashable_model_fn_is_trained_every_time(blobs):
+    class Builder:  # defines __eq__ without __hash__: instances cannot be dict keys
+        calls = 0
+
+        def __eq__(self, other):
+            return isinstance(other, Builder)
+
+        def __call__(self):
+            Builder.calls += 1
+            return _small_model()
+
+    builder = Builder()
+    a = weighting.recall_for_weight(2, *blobs, rare_class=2, epochs=2, model_fn=builder)
+    b = weighting.recall_for_weight(2, *blobs, rare_class=2, epochs=2, model_fn=builder)
+    assert a.recall == b.recall and a.accuracy == b.accuracy and Builder.calls == 2

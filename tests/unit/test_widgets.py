@@ -287,17 +287,6 @@ def test_build_schedule_piecewise_and_bad_input():
 # --------------------------------------------------------------------------- class weighting
 
 
-def test_per_class_recall():
-    r = widgets.per_class_recall([0, 0, 1, 1, 2], [0, 1, 1, 1, 0], 4)
-    assert r[:3].tolist() == [0.5, 1.0, 0.0] and math.isnan(r[3])
-    scores = np.eye(3)[[0, 2, 2]]
-    assert widgets.per_class_recall([0, 1, 2], scores, 3).tolist() == [1.0, 0.0, 1.0]
-    with pytest.raises(ValueError, match="3 labels but y_pred has 2"):
-        widgets.per_class_recall([0, 1, 2], [0, 1], 3)
-    with pytest.raises(ValueError, match=r"labels must be in 0..1"):
-        widgets.per_class_recall([0, 5], [0, 1], 2)
-
-
 def test_weighting_explorer_calls_train_fn_with_the_slider_weight():
     calls = []
 
@@ -326,16 +315,46 @@ def test_weighting_explorer_rejects_a_train_fn_that_breaks_the_contract():
         WeightingExplorer(lambda w: [0.5] * 10, cls=10)
 
 
+def test_weighting_explorer_shows_precision_when_train_fn_gives_a_weight_result():
+    from kitlib.weighting import WeightResult
+
+    def train_fn(weight):
+        recall = tuple([0.9] * 4 + [min(1.0, weight / 10)] + [0.9] * 5)
+        precision = tuple([0.9] * 4 + [math.nan if weight < 2 else 0.5] + [0.9] * 5)
+        return WeightResult(weight, 4, recall, precision, 0.8)
+
+    train_fn.rare_class, train_fn.num_classes = 4, 10
+    ex = WeightingExplorer(train_fn)
+    assert ex.cls == 4 and ex.weight.description == "weight of class 4"
+    ex.fit(1.0)
+    assert "precision = undefined" in ex.status.value and ex.results[-1]["accuracy"] == 0.8
+    ex.fit(5.0)
+    assert "recall of class 4 = 0.500, precision = 0.500" in ex.status.value
+    assert ex.results[-1]["precision"][4] == 0.5 and png(ex.image).startswith(PNG)
+    bad = WeightingExplorer(lambda w: WeightResult(w, 1, (0.5,) * 10, (2.0,) * 10, 0.5))
+    with pytest.raises(ValueError, match="10 precision values in"):
+        bad.fit(2.0)
+
+
 def test_the_default_trainer_raises_the_recall_of_the_rare_class_with_its_weight():
     from kitlib import data as kdata
+    from kitlib import weighting
     d = kdata.guide_data(n_train=3000, n_val=1000)
     train = widgets.imbalance_trainer(cls=3, keep=0.05, epochs=2, data=d)
+    assert isinstance(train, weighting.WeightTrainer)
     assert train.n_rare == round(0.05 * int((d.y_train == 3).sum()))
+    assert train.n_train == len(d.y_train) - int((d.y_train == 3).sum()) + train.n_rare
     ex = WeightingExplorer(train)
-    assert ex.cls == 3
+    assert ex.cls == 3 and ex.num_classes == 10
     plain, weighted = ex.fit(1.0), ex.fit(20.0)
     assert weighted[3] > plain[3] + 0.1  # weighting the rare class finds more of it
-    np.testing.assert_array_equal(ex.fit(1.0), plain)  # seeded: same weight, same recall
+    assert 0 < ex.results[-1]["precision"][3] < 1  # the weighted model predicts 3s, some wrongly
+    weighting.clear_cache()  # train again: seeded, so the same weight gives the same recall
+    np.testing.assert_array_equal(ex.fit(1.0), plain)
+    with pytest.raises(ValueError, match="keep must be a fraction"):
+        widgets.imbalance_trainer(cls=3, keep=0, data=d)
+    with pytest.raises(ValueError, match="needs validation data"):
+        widgets.imbalance_trainer(cls=3, data=(d.x_train, d.y_train))
 
 
 # --------------------------------------------------------------------------- loss weights
@@ -373,13 +392,18 @@ def test_loss_weights_explorer_reports_missing_keys_and_divergence():
 
 
 def test_the_default_multi_output_trainer_trades_one_loss_for_the_other():
-    ex = LossWeightsExplorer(widgets.multi_output_trainer(n=512, epochs=3))
+    from kitlib import data as kdata
+    ex = LossWeightsExplorer(widgets.multi_output_trainer(kdata.multi_io_data(512, seed=1), epochs=3))
     class_first = ex.fit(score_output=0.1, class_output=10.0)
     score_first = ex.fit(score_output=10.0, class_output=0.1)
     assert class_first["class_output_loss"] < score_first["class_output_loss"]
     assert score_first["score_output_loss"] < class_first["score_output_loss"]
     for r in ex.results:  # Keras reports per-output losses unweighted; the total is Σ weight·loss
         assert r["losses"]["loss"] == pytest.approx(r["weighted_sum"], rel=1e-5)
+    with pytest.raises(TypeError, match="multi_io_data"):
+        widgets.multi_output_trainer((1, 2))
+    with pytest.raises(ValueError, match="epochs must be a positive int"):
+        widgets.multi_output_trainer(epochs=0)
 
 
 # --------------------------------------------------------------------------- in a real kernel

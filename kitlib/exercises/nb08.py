@@ -1,0 +1,376 @@
+"""Exercises for notebook 08 · Sample and class weighting (``from kitlib.exercises import ___, nb08 as ex``).
+
+1. A class weight (easy): the dict ``fit(class_weight=...)`` reads, and how Keras looks it up.
+2. Balanced weights for any class ids (easy): ``compute_class_weight`` → a dict with the right keys.
+3. The same as sample weights (medium): an array that trains bit-identically to ``class_weight``.
+4. A recall target (thought-provoking): the smallest weight that finds 60 % of the rare class.
+"""
+
+from __future__ import annotations
+
+import math
+
+from kitlib.exercises import Incorrect, Wrong, call, describe, exercise, expect, expect_type
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _context():
+    import keras
+    import numpy as np
+    from sklearn.utils.class_weight import compute_class_weight
+    return {"np": np, "keras": keras, "compute_class_weight": compute_class_weight}
+
+
+def _is_int_id(key) -> bool:
+    import numpy as np
+    return isinstance(key, (int, np.integer)) and not isinstance(key, (bool, np.bool_))
+
+
+def _check_class_weight_dict(value, name: str) -> dict:
+    """*value* as a class_weight dict Keras can use (int keys, number values), or Incorrect."""
+    import numpy as np
+    if isinstance(value, (np.ndarray, list, tuple)):
+        raise Incorrect(f"`{name}` is {describe(value)}; `fit(class_weight=...)` wants a dict "
+                        f"{{class id: weight}}. Given {type(value).__name__}, Keras 3 fails with "
+                        f"`AttributeError: ... has no attribute 'get'` (it looks weights up with "
+                        f"`class_weight.get(class_id, 1.0)`).")
+    expect(isinstance(value, dict), f"`{name}` should be a dict {{class id: weight}}, but it is {describe(value)}.")
+    expect(value, f"`{name}` is an empty dict: every class keeps weight 1.0.")
+    for key, weight in value.items():
+        if isinstance(key, str):
+            raise Incorrect(f"`{name}` has the key {key!r}, a string. Keras looks each label up as "
+                            f"`class_weight.get(int(label), 1.0)`, so a string key never matches: "
+                            f"every sample silently keeps weight 1.0. Use int keys such as 3.")
+        if not _is_int_id(key):
+            raise Incorrect(f"`{name}` has the key {key!r} ({type(key).__name__}); use int class ids. "
+                            f"(Float keys happen to work with arrays but break `fit()` on a Dataset, "
+                            f"which builds `range(max(keys) + 1)`.)")
+        ok = isinstance(weight, (int, float, np.integer, np.floating)) and not isinstance(weight, (bool, np.bool_))
+        expect(ok and math.isfinite(float(weight)) and float(weight) >= 0,
+               f"The weight of class {key} in `{name}` is {describe(weight)}; weights are numbers >= 0.")
+    return {int(k): float(v) for k, v in value.items()}
+
+
+# --------------------------------------------------------------------------- 1. a class weight
+
+
+@exercise(
+    "08.1", "A class weight",
+    answers=("class_weight_3",),
+    starter='''
+class_weight_3 = ___   # for fit(): digit 3 counts 4 times as much as each other digit
+''',
+    solution='''
+class_weight_3 = {3: 4.0}
+''',
+    hints=(
+        "`class_weight` maps a class id to its weight; section 1 builds one for the digit 5.",
+        "A class the dict leaves out keeps weight 1.0, so one entry is enough.",
+        "`{3: 4.0}` (or all ten digits, with 4.0 for digit 3 and 1.0 for the others).",
+    ),
+    context=_context,
+    wrong=(
+        Wrong("class_weight_3 = np.array([1, 1, 1, 4, 1, 1, 1, 1, 1, 1], dtype='float32')", "AttributeError"),
+        Wrong("class_weight_3 = {'3': 4.0}", "silently"),
+        Wrong("class_weight_3 = {4: 4.0}", "digit 4"),
+        Wrong("class_weight_3 = {3: 0.25}", "less"),
+        Wrong("class_weight_3 = {3: 4.0, 5: 2.0}", "digit 5"),
+        Wrong("class_weight_3 = {3.0: 4.0}", "int class ids"),
+    ),
+    alternatives=(
+        "class_weight_3 = {digit: 4.0 if digit == 3 else 1.0 for digit in range(10)}",
+        "class_weight_3 = dict.fromkeys(range(10), 1.0)\nclass_weight_3[3] = 4",
+        "class_weight_3 = {np.int64(3): np.float32(4)}",
+    ),
+)
+def q1(class_weight_3):
+    cw = _check_class_weight_dict(class_weight_3, "class_weight_3")
+    effective = {digit: cw.get(digit, 1.0) for digit in range(10)}  # what Keras uses for each digit
+    unknown = sorted(k for k in cw if not 0 <= k <= 9)
+    expect(not unknown, f"`class_weight_3` names class {unknown[0] if unknown else ''}, but the digits are 0..9.")
+    w3 = effective[3]
+    if w3 == 1.0 and any(v == 4.0 for v in effective.values()):
+        other = next(d for d, v in effective.items() if v == 4.0)
+        raise Incorrect(f"Weight 4.0 goes to digit {other}, and digit 3 keeps 1.0. The keys are the class ids "
+                        f"(the labels themselves), not positions.")
+    if math.isclose(w3, 0.25):
+        raise Incorrect("Digit 3 gets weight 0.25: its samples would count less, not more. A weight multiplies "
+                        "each sample's loss.")
+    others = {d: v for d, v in effective.items() if d != 3}
+    expect(all(v == others[0] for v in others.values()),
+           "Every digit other than 3 should weigh the same, but "
+           + ", ".join(f"digit {d} weighs {v:g}" for d, v in others.items() if v != 1.0) + ".")
+    expect(others[0] > 0 and math.isclose(w3 / others[0], 4.0),
+           f"Digit 3 weighs {w3:g} and the others {others[0]:g}: that is {w3 / others[0] if others[0] else 0:g} "
+           f"times as much, not 4.")
+    return ("Each sample of digit 3 now counts 4 times in the loss. Keras finds a label's weight with "
+            "`class_weight.get(int(label), 1.0)`: int keys, and every class left out weighs 1.0.")
+
+
+# --------------------------------------------------------------------------- 2. balanced weights
+
+
+@exercise(
+    "08.2", "Balanced weights for any class ids",
+    answers=("balanced_class_weight",),
+    starter='''
+def balanced_class_weight(y):
+    """scikit-learn's balanced weights for the labels y (any class ids, int or float),
+    as the dict that fit(class_weight=...) needs."""
+    classes = np.unique(y)
+    weights = compute_class_weight("balanced", classes=classes, y=y)
+    return ___
+''',
+    solution='''
+def balanced_class_weight(y):
+    """scikit-learn's balanced weights for the labels y (any class ids, int or float),
+    as the dict that fit(class_weight=...) needs."""
+    classes = np.unique(y)
+    weights = compute_class_weight("balanced", classes=classes, y=y)
+    return {int(c): float(w) for c, w in zip(classes, weights)}
+''',
+    hints=(
+        "`weights[i]` is the weight of the class `classes[i]`. Which one should be the key?",
+        "`dict(enumerate(weights))` works only when the classes are exactly 0, 1, 2, ... Pair each class "
+        "with its weight: `zip(classes, weights)`.",
+        "The kit's labels are floats (5.0): make the keys `int(c)`.",
+    ),
+    context=_context,
+    wrong=(
+        Wrong('def balanced_class_weight(y):\n'
+              '    classes = np.unique(y)\n'
+              '    return dict(enumerate(compute_class_weight("balanced", classes=classes, y=y)))', "positions"),
+        Wrong('def balanced_class_weight(y):\n'
+              '    classes = np.unique(y)\n'
+              '    return dict(zip(classes, compute_class_weight("balanced", classes=classes, y=y)))', "int"),
+        Wrong('def balanced_class_weight(y):\n'
+              '    classes = np.unique(y)\n'
+              '    return compute_class_weight("balanced", classes=classes, y=y)', "AttributeError"),
+        Wrong('def balanced_class_weight(y):\n'
+              '    classes = np.unique(y)\n'
+              '    return {int(c): len(y) / np.sum(y == c) for c in classes}', "balanced"),
+    ),
+    alternatives=(
+        'def balanced_class_weight(y):\n'
+        '    classes, counts = np.unique(np.asarray(y).astype(int), return_counts=True)\n'
+        '    return {int(c): len(y) / (len(classes) * n) for c, n in zip(classes, counts)}',
+    ),
+)
+def q2(balanced_class_weight):
+    import numpy as np
+    from sklearn.utils.class_weight import compute_class_weight
+
+    cases = [
+        (np.array([2] * 6 + [5] * 2 + [7] * 4), "int labels 2, 5 and 7"),
+        (np.array([7] * 3 + [2] * 6 + [5] * 3, dtype="float32"), "float32 labels 2.0, 5.0 and 7.0 (like y_train)"),
+        (np.arange(30) % 10 // 3 * 3, "int labels 0, 3, 6 and 9"),
+    ]
+    for y, what in cases:
+        got = call(balanced_class_weight, y.copy(), name="balanced_class_weight")
+        if isinstance(got, np.ndarray) or isinstance(got, (list, tuple)):
+            _check_class_weight_dict(got, "balanced_class_weight(y)")
+        expect(isinstance(got, dict), f"For {what}, `balanced_class_weight` returned {describe(got)}; "
+                                      f"return a dict {{class id: weight}}.")
+        classes = np.unique(y)
+        expected = {int(c): float(w) for c, w in zip(classes, compute_class_weight("balanced", classes=classes, y=y))}
+        keys = list(got)
+        if sorted(k for k in keys if _is_int_id(k)) == list(range(len(classes))) and list(expected) != keys:
+            raise Incorrect(f"For {what} your keys are {sorted(int(k) for k in keys)}: positions in `classes`, "
+                            f"not class ids. Keras would weight classes 0, 1, 2 and leave {list(expected)} at 1.0.")
+        cw = _check_class_weight_dict(got, "balanced_class_weight(y)")
+        expect(sorted(cw) == list(expected), f"For {what} your keys are {sorted(cw)}; the classes are "
+                                             f"{list(expected)}.")
+        for c, w in expected.items():
+            expect(math.isclose(cw[c], w, rel_tol=1e-6),
+                   f"For {what} class {c} gets {cw[c]:.4g}; 'balanced' gives {w:.4g} = n_samples / "
+                   f"(n_classes · count of class {c}).")
+    return ("Every class id gets its balanced weight: the rarer the class, the larger the weight, and all "
+            "classes weigh the same in total. `dict(enumerate(w))` is right only for classes 0, 1, 2, ...")
+
+
+# --------------------------------------------------------------------------- 3. sample weights
+
+
+@exercise(
+    "08.3", "The same as sample weights",
+    answers=("to_sample_weight",),
+    starter='''
+def to_sample_weight(y, class_weight):
+    """The sample_weight array that trains exactly like fit(class_weight=class_weight)."""
+    return ___
+''',
+    solution='''
+def to_sample_weight(y, class_weight):
+    """The sample_weight array that trains exactly like fit(class_weight=class_weight)."""
+    return np.array([class_weight.get(int(label), 1.0) for label in y], dtype="float32")
+''',
+    hints=(
+        "One weight per sample: the weight of that sample's class. Section 2 does it for one class.",
+        "Keras looks each label up with `class_weight.get(int(label), 1.0)`: a class the dict leaves "
+        "out weighs 1.0.",
+        "`np.array([class_weight.get(int(label), 1.0) for label in y], dtype=\"float32\")`.",
+    ),
+    context=_context,
+    wrong=(
+        Wrong('def to_sample_weight(y, class_weight):\n'
+              '    return np.array([class_weight[int(label)] for label in y])', "left out"),
+        Wrong('def to_sample_weight(y, class_weight):\n'
+              '    return np.vectorize(class_weight.get)(y)', "left out"),
+        Wrong('def to_sample_weight(y, class_weight):\n'
+              '    return np.where(np.asarray(y) == 3, 4.0, 1.0)', "class 7"),
+        Wrong('def to_sample_weight(y, class_weight):\n'
+              '    return class_weight', "one weight per sample"),
+    ),
+    alternatives=(
+        'def to_sample_weight(y, class_weight):\n'
+        '    w = np.ones(len(y))\n'
+        '    for c, weight in class_weight.items():\n'
+        '        w[np.asarray(y) == c] = weight\n'
+        '    return w',
+        'def to_sample_weight(y, class_weight):\n'
+        '    from sklearn.utils.class_weight import compute_sample_weight\n'
+        '    return compute_sample_weight(class_weight, np.asarray(y).astype(int))',
+    ),
+)
+def q3(to_sample_weight):
+    import numpy as np
+
+    from kitlib.exercises import tiny_data, tiny_model
+    from kitlib.runtime import seed_everything
+
+    x, y = tiny_data(n=64, num_classes=10, seed=3)
+    class_weight = {3: 4.0, 7: 0.5}   # the other digits are left out: weight 1.0
+    try:
+        got = call(to_sample_weight, y.copy(), dict(class_weight), name="to_sample_weight")
+    except Incorrect as exc:
+        if "KeyError" in str(exc):
+            raise Incorrect(f"{exc}\nThe check's class_weight is {class_weight}: a class left out weighs 1.0, "
+                            f"as in Keras. Look weights up with `.get(int(label), 1.0)`.") from None
+        raise
+    if isinstance(got, dict):
+        raise Incorrect("`to_sample_weight` returned a dict; sample_weight is one weight per sample, an array "
+                        "as long as y.")
+    try:
+        w = np.asarray(got, dtype="float64")
+    except (TypeError, ValueError):
+        raise Incorrect(f"`to_sample_weight` returned {describe(got)}; return an array with one weight per "
+                        f"sample (None in it? a class left out of class_weight weighs 1.0).") from None
+    expect(w.size == len(y) and w.shape in ((len(y),), (len(y), 1)),
+           f"For {len(y)} labels, `to_sample_weight` returned shape {w.shape}; give one weight per sample.")
+    w = w.reshape(-1)
+    expected = np.array([class_weight.get(int(label), 1.0) for label in y])
+    wrong = np.flatnonzero(~np.isclose(w, expected))
+    if wrong.size:
+        k = int(wrong[0])
+        c = int(y[k])
+        raise Incorrect(f"Sample {k} (class {c}) gets weight {w[k]:g}; with class_weight {class_weight} it "
+                        f"weighs {expected[k]:g}" + (" (its class is left out, so 1.0)." if c not in class_weight
+                                                     else "."))
+
+    def fit(**weighting):  # one training step on the whole batch, eagerly (no tracing: quick)
+        seed_everything(0)
+        model = tiny_model(num_classes=10)
+        model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy", run_eagerly=True)
+        model.train_on_batch(x, y, **weighting)
+        return model.get_weights()
+
+    same = all(np.array_equal(a, b) for a, b in zip(fit(class_weight=class_weight), fit(sample_weight=got)))
+    expect(same, "Your weights look right, but training with them does not give the same model as "
+                 "class_weight. Return plain numbers, one per sample.")
+    return ("Trained with your sample_weight, a small model ends with the very same weights (bit for bit) as "
+            "with class_weight: Keras turns class_weight into exactly this array. Multiply it with other "
+            "per-sample weights when you need both.")
+
+
+# --------------------------------------------------------------------------- 4. a recall target
+
+
+CANDIDATES = (1, 2, 4, 8, 16, 32)
+TARGET = 0.6
+
+
+def _imbalanced_context():
+    """MNIST with the digit 5 made rare, small enough for quick fits (as section 5, smaller)."""
+    from kitlib import data, weighting
+    d = data.guide_data(n_train=2500, n_val=600)
+    x_imb, y_imb = data.imbalanced_subset(d.x_train, d.y_train, rare_class=5, fraction=0.3, seed=0)
+    return {**_context(), "weighting": weighting, "x_imb": x_imb, "y_imb": y_imb,
+            "x_test": d.x_val, "y_test": d.y_val, "rare": 5, "SEED": 42}
+
+
+@exercise(
+    "08.4", "A recall target",
+    answers=("w_min",),
+    starter='''
+candidates = [1, 2, 4, 8, 16, 32]
+target = 0.6
+w_min = ___   # the smallest candidate weight whose recall of the rare digit reaches target
+''',
+    solution='''
+candidates = [1, 2, 4, 8, 16, 32]
+target = 0.6
+w_min = None
+for w in candidates:
+    result = weighting.recall_for_weight(w, x_imb, y_imb, x_test, y_test, rare_class=rare, epochs=1,
+                                         seed=SEED)
+    if result.rare_recall >= target:
+        w_min = w
+        break
+''',
+    hints=(
+        "`weighting.recall_for_weight(w, x_imb, y_imb, x_test, y_test, rare_class=rare, epochs=1, seed=SEED)` "
+        "trains with one weight, as the sweep of section 5 did; its `.rare_recall` is what to compare.",
+        "Try the candidates from the smallest up and stop at the first that reaches the target: the "
+        "weights before it do not.",
+        "Not `.accuracy` (all digits) nor `.rare_precision`: the target is about finding the rare digit. "
+        "Leave `w_min = None` if no candidate reaches it.",
+    ),
+    context=_imbalanced_context,
+    wrong=(
+        Wrong("candidates = [1, 2, 4, 8, 16, 32]\n"
+              "w_min = next(w for w in candidates if weighting.recall_for_weight(\n"
+              "    w, x_imb, y_imb, x_test, y_test, rare_class=rare, seed=SEED).accuracy >= 0.6)", "accuracy"),
+        Wrong("w_min = 32", "already"),
+        Wrong("w_min = 5", "candidates"),
+        Wrong("candidates = [1, 2, 4, 8, 16, 32]\n"
+              "w_min = None\n"
+              "for w in candidates:\n"
+              "    if weighting.recall_for_weight(w, x_imb, y_imb, x_test, y_test, rare_class=rare,\n"
+              "                                   seed=SEED).rare_recall < 0.6:\n"
+              "        w_min = w", "below"),
+        Wrong("w_min = '4'", "a number"),
+    ),
+)
+def q4(w_min, weighting, x_imb, y_imb, x_test, y_test, rare, SEED):
+    def run(w):
+        return weighting.recall_for_weight(w, x_imb, y_imb, x_test, y_test, rare_class=rare, epochs=1, seed=SEED)
+
+    if w_min is None:
+        top = run(CANDIDATES[-1])
+        expect(top.rare_recall < TARGET,
+               f"`w_min` is None, but weight {CANDIDATES[-1]} finds {top.rare_recall:.3f} of the digit {rare}s, "
+               f"which reaches {TARGET}: look again.")
+        return (f"No candidate reaches {TARGET} here: even weight {CANDIDATES[-1]} finds only "
+                f"{top.rare_recall:.3f} of the {rare}s. With so few of them, more epochs or more samples "
+                f"of the rare digit would be needed.")
+    expect_type(w_min, (int, float), "w_min", "a number, one of the candidate weights (or None)")
+    if not any(math.isclose(float(w_min), c) for c in CANDIDATES):
+        raise Incorrect(f"{w_min:g} is not one of the candidates {list(CANDIDATES)}.")
+    i = next(k for k, c in enumerate(CANDIDATES) if math.isclose(float(w_min), c))
+    result = run(CANDIDATES[i])
+    if result.rare_recall < TARGET:
+        raise Incorrect(f"At weight {w_min:g} the recall of the digit {rare} is {result.rare_recall:.3f}, "
+                        f"below the target {TARGET}. (The accuracy there is {result.accuracy:.3f}, but it "
+                        f"counts every digit: a model that never predicts a {rare} still scores high.)")
+    if i > 0:
+        before = run(CANDIDATES[i - 1])
+        if before.rare_recall >= TARGET:
+            raise Incorrect(f"Weight {CANDIDATES[i - 1]:g} already finds {before.rare_recall:.3f} of the "
+                            f"{rare}s: a smaller candidate reaches the target.")
+        below = f"weight {CANDIDATES[i - 1]:g} finds {before.rare_recall:.3f}"
+    else:
+        below = "it is the smallest candidate"
+    return (f"Weight {w_min:g} finds {result.rare_recall:.3f} of the {rare}s ({below}), at a precision of "
+            f"{result.rare_precision:.3f} and an accuracy of {result.accuracy:.3f} on all digits. Any larger "
+            f"weight buys more recall with more false alarms.")

@@ -1,0 +1,527 @@
+"""Exercises for notebook 09 · Multi-input, multi-output (``from kitlib.exercises import ___, nb09 as ex``).
+
+1. Weighted losses (easy): ``loss_weights``, checked against what ``evaluate()`` reports.
+2. A Dataset of dicts (easy): ``(inputs dict, targets dict)`` batches of 16 (``element_spec``).
+3. Weights for one head (medium): a per-output ``sample_weight`` list that weights class 2 ×5
+   in the class head's loss only.
+4. A head without a loss (thought-provoking): a third output for ``predict()`` only, its
+   ``None`` loss and the targets ``fit()`` then needs.
+"""
+
+from __future__ import annotations
+
+import math
+
+from kitlib.exercises import Incorrect, Wrong, call, describe, exercise, expect
+
+INPUTS = ("img_input", "ts_input")
+OUTPUTS = ("score_output", "class_output")
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _context():
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    import kitlib
+    return {"keras": keras, "np": np, "tf": tf, "kitlib": kitlib,
+            "data": kitlib.data.multi_io_data(64, seed=1)}
+
+
+def _small(data, n: int = 16):
+    """The first *n* samples as the model's input dict and target dict."""
+    x = {"img_input": data.images[:n], "ts_input": data.timeseries[:n]}
+    y = {"score_output": data.scores[:n], "class_output": data.classes[:n]}
+    return x, y
+
+
+def _by_hand(scores, classes, predicted_scores, logits):
+    """Per-sample squared error of the score and softmax cross-entropy of the class logits."""
+    import numpy as np
+    se = ((np.asarray(predicted_scores, "float64") - scores) ** 2).reshape(len(scores), -1).mean(axis=1)
+    z = np.asarray(logits, "float64")
+    z = z - z.max(axis=1, keepdims=True)
+    log_softmax = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    ce = -(classes * log_softmax).sum(axis=1)
+    return se, ce
+
+
+def _check_data(data):
+    from kitlib.data import MultiIOData
+    expect(isinstance(data, MultiIOData), f"`data` should be the notebook's `kitlib.data.multi_io_data(...)`, but "
+                                          f"it is {describe(data)}: run section 2 again.")
+
+
+def _evaluate(model, x, y, sample_weight=None, what="evaluate()"):
+    """``model.evaluate(..., return_dict=True)`` eagerly (no tracing: quick), errors as Incorrect."""
+    from kitlib.checks import attempt
+    model.run_eagerly = True
+    run = attempt(lambda: model.evaluate(x, y, sample_weight=sample_weight, batch_size=len(x["img_input"]),
+                                         verbose=0, return_dict=True), show=False)
+    if run.error is not None:
+        raise Incorrect(f"{what} raised {run.raised}: {run.message[:300]}")
+    return run.value
+
+
+# --------------------------------------------------------------------------- 1. weighted losses
+
+
+_WEIGHTED = '''
+def compile_weighted(model):
+    model.compile(optimizer="rmsprop",
+                  loss={"score_output": "mse",
+                        "class_output": keras.losses.CategoricalCrossentropy(from_logits=True)},
+                  @@)
+'''
+
+
+@exercise(
+    "09.1", "Weighted losses",
+    answers=("compile_weighted",),
+    starter='''
+def compile_weighted(model):
+    """Compile the two-headed model: squared error for the score, cross-entropy for the
+    class logits, and a total loss of 0.5 × score loss + 2 × class loss."""
+    model.compile(
+        optimizer=keras.optimizers.RMSprop(1e-3),
+        loss=___,
+        loss_weights=___,
+    )
+''',
+    solution='''
+def compile_weighted(model):
+    """Compile the two-headed model: squared error for the score, cross-entropy for the
+    class logits, and a total loss of 0.5 × score loss + 2 × class loss."""
+    model.compile(
+        optimizer=keras.optimizers.RMSprop(1e-3),
+        loss={"score_output": "mse", "class_output": keras.losses.CategoricalCrossentropy(from_logits=True)},
+        loss_weights={"score_output": 0.5, "class_output": 2.0},
+    )
+''',
+    hints=(
+        "Section 4 compiles the same model with a dict of losses and `loss_weights`; only the weights differ.",
+        "The class head is a `Dense(5)` without softmax: its loss needs `from_logits=True` (the box after "
+        "section 3).",
+        "`loss_weights={\"score_output\": 0.5, \"class_output\": 2.0}` (a list `[0.5, 2.0]` in the order of "
+        "the outputs works too).",
+    ),
+    context=_context,
+    wrong=(
+        Wrong(_WEIGHTED.replace("@@", 'loss_weights={"score_output": 2.0, "class_output": 0.5}'), "swapped"),
+        Wrong(_WEIGHTED.replace("@@", "loss_weights=[2.0, 0.5]"), "swapped"),
+        Wrong(_WEIGHTED.replace("@@", 'loss_weight={"score_output": 0.5, "class_output": 2.0}'), "loss_weights"),
+        Wrong(_WEIGHTED.replace("@@", "loss_weights=None"), "weighted sum"),
+        Wrong('def compile_weighted(model):\n'
+              '    model.compile(optimizer="adam",\n'
+              '                  loss=[keras.losses.MeanSquaredError(),\n'
+              '                        keras.losses.CategoricalCrossentropy(from_logits=True)],\n'
+              '                  loss_weights={"score_output": 0.5, "class_output": 2.0})', "sorted"),
+        Wrong(_WEIGHTED.replace("from_logits=True", "").replace("@@", "loss_weights=[0.5, 2.0]"), "from_logits"),
+    ),
+    alternatives=(
+        _WEIGHTED.replace("@@", "loss_weights=[0.5, 2.0]"),
+        'def compile_weighted(model):\n'
+        '    model.compile(optimizer="adam",\n'
+        '                  loss=[keras.losses.MeanSquaredError(),\n'
+        '                        keras.losses.CategoricalCrossentropy(from_logits=True)],\n'
+        '                  loss_weights=[0.5, 2])',
+    ),
+)
+def q1(compile_weighted):
+    import kitlib
+    model = kitlib.models.get_multi_io_model()
+    try:
+        call(compile_weighted, model, name="compile_weighted")
+    except Incorrect as exc:
+        if "loss_weight" in str(exc):
+            raise Incorrect(f"{exc}\nThe argument is `loss_weights`, with an s.") from None
+        raise
+    expect(model.compiled, "`compile_weighted(model)` did not compile the model: call `model.compile(...)` on it.")
+    data = kitlib.data.multi_io_data(16, seed=5)
+    x, y = _small(data)
+    results = _evaluate(model, x, y)
+    predicted_scores, logits = model.predict(x, verbose=0)
+    se, ce = _by_hand(data.scores, data.classes, predicted_scores, logits)
+    score_loss, class_loss = results.get("score_output_loss"), results.get("class_output_loss")
+    expect(score_loss is not None and class_loss is not None,
+           f"evaluate() reports {sorted(results)}: give each output its loss.")
+    expect(math.isclose(score_loss, se.mean(), rel_tol=1e-4),
+           f"The score head's loss is {score_loss:.4f}, but its mean squared error is {se.mean():.4f}: use "
+           f"mean squared error for `score_output`.")
+    if not math.isclose(class_loss, ce.mean(), rel_tol=1e-4):
+        raise Incorrect(f"The class head's loss is {class_loss:.4f}, but the cross-entropy of the softmax of its "
+                        f"outputs is {ce.mean():.4f}. The head outputs logits (no softmax): "
+                        f"`CategoricalCrossentropy(from_logits=True)`.")
+    total = results["loss"]
+    config = model.get_compile_config()
+    mixed = isinstance(config.get("loss"), (list, tuple)) and isinstance(config.get("loss_weights"), dict)
+    if mixed and not math.isclose(total, 0.5 * score_loss + 2.0 * class_loss, rel_tol=1e-5):
+        raise Incorrect(f"The total loss is {total:.4f} = 2 × score + 0.5 × class: silently swapped. With a list "
+                        f"of losses, Keras 3 does not match a dict of loss_weights by name: it takes the dict's "
+                        f"values in sorted key order (class_output, then score_output) and pairs them with the "
+                        f"list's positions. Give both as dicts, or both as lists in the order of the outputs.")
+    if math.isclose(total, 2.0 * score_loss + 0.5 * class_loss, rel_tol=1e-5):
+        raise Incorrect(f"The total loss is 2 × score + 0.5 × class ({total:.4f}): the weights are swapped. "
+                        f"A list of loss_weights follows the order of the outputs, [score_output, class_output].")
+    if math.isclose(total, score_loss + class_loss, rel_tol=1e-5):
+        raise Incorrect(f"The total loss ({total:.4f}) is the plain sum of the two heads' losses: there is no "
+                        f"weighted sum yet. Give `loss_weights`.")
+    expect(math.isclose(total, 0.5 * score_loss + 2.0 * class_loss, rel_tol=1e-5),
+           f"The total loss is {total:.4f}; 0.5 × {score_loss:.4f} + 2 × {class_loss:.4f} = "
+           f"{0.5 * score_loss + 2 * class_loss:.4f}.")
+    return ("evaluate() reports each head's loss unweighted and a total of exactly 0.5 × score + 2 × class: "
+            "training pulls four times harder on the class than on the score.")
+
+
+# --------------------------------------------------------------------------- 2. a Dataset of dicts
+
+
+def _element_ids(value, data, what: str):
+    """The sample each row of *value* comes from (matched on a few values), or -1."""
+    import numpy as np
+    flat = np.asarray(value).reshape(len(value), -1)[:, :3].astype("float64")
+    ref = np.asarray(getattr(data, what)).reshape(len(getattr(data, what)), -1)[:, :3].astype("float64")
+    ids = []
+    for row in flat:
+        match = np.flatnonzero(np.all(np.isclose(ref, row), axis=1))
+        ids.append(int(match[0]) if match.size == 1 else -1)
+    return ids
+
+
+@exercise(
+    "09.2", "A Dataset of dicts",
+    answers=("make_dataset",),
+    starter='''
+def make_dataset(data):
+    """A tf.data.Dataset of batches of 16: ({"img_input": ..., "ts_input": ...},
+    {"score_output": ..., "class_output": ...}), from a kitlib.data.multi_io_data(...)."""
+    return ___
+''',
+    solution='''
+def make_dataset(data):
+    """A tf.data.Dataset of batches of 16: ({"img_input": ..., "ts_input": ...},
+    {"score_output": ..., "class_output": ...}), from a kitlib.data.multi_io_data(...)."""
+    inputs = {"img_input": data.images, "ts_input": data.timeseries}
+    targets = {"score_output": data.scores, "class_output": data.classes}
+    return tf.data.Dataset.from_tensor_slices((inputs, targets)).shuffle(buffer_size=1024).batch(16)
+''',
+    hints=(
+        "Section 6 builds such a Dataset: `from_tensor_slices` takes one structure, here a tuple of two dicts.",
+        "The dict keys are the names of the model's inputs and outputs: `img_input`, `ts_input`, "
+        "`score_output`, `class_output`.",
+        "`tf.data.Dataset.from_tensor_slices((inputs, targets)).batch(16)`, with `inputs` and `targets` "
+        "the two dicts (shuffling before batching is a good habit).",
+    ),
+    context=_context,
+    wrong=(
+        Wrong("def make_dataset(data):\n"
+              "    return tf.data.Dataset.from_tensor_slices(((data.images, data.timeseries),\n"
+              "                                               (data.scores, data.classes))).batch(16)", "dicts"),
+        Wrong("def make_dataset(data):\n"
+              "    return tf.data.Dataset.from_tensor_slices(({'image': data.images, 'series': data.timeseries},\n"
+              "        {'score': data.scores, 'class': data.classes})).batch(16)", "img_input"),
+        Wrong("def make_dataset(data):\n"
+              "    return tf.data.Dataset.from_tensor_slices((\n"
+              "        {'img_input': data.images, 'ts_input': data.timeseries},\n"
+              "        {'score_output': data.scores, 'class_output': data.classes}))", "batch"),
+        Wrong("def make_dataset(data):\n"
+              "    x = {'img_input': data.images, 'ts_input': data.timeseries}\n"
+              "    y = {'score_output': data.scores, 'class_output': data.classes}\n"
+              "    xs, ys = tf.data.Dataset.from_tensor_slices(x), tf.data.Dataset.from_tensor_slices(y)\n"
+              "    return tf.data.Dataset.zip(xs.shuffle(64), ys.shuffle(64)).batch(16)", "pairs"),
+        Wrong("def make_dataset(data):\n"
+              "    return tf.data.Dataset.from_tensor_slices((\n"
+              "        {'img_input': data.images, 'ts_input': data.timeseries},\n"
+              "        {'score_output': data.scores, 'class_output': data.classes})).batch(32)", "16"),
+    ),
+    alternatives=(
+        "def make_dataset(data):\n"
+        "    x = tf.data.Dataset.from_tensor_slices({'img_input': data.images, 'ts_input': data.timeseries})\n"
+        "    y = tf.data.Dataset.from_tensor_slices({'score_output': data.scores, 'class_output': data.classes})\n"
+        "    return tf.data.Dataset.zip(x, y).batch(16)",
+    ),
+)
+def q2(make_dataset, data):
+    import numpy as np
+    import tensorflow as tf
+
+    _check_data(data)
+    sample = type(data)(*(a[:40] for a in data))  # 40 samples: batches of 16, 16 and 8
+    ds = call(make_dataset, sample, name="make_dataset")
+    expect(isinstance(ds, tf.data.Dataset), f"`make_dataset` should return a tf.data.Dataset, but it returned "
+                                            f"{describe(ds)}.")
+    spec = ds.element_spec
+    expect(isinstance(spec, tuple) and len(spec) == 2,
+           f"Each element should be a pair (inputs, targets); its element_spec is {spec}.")
+    inputs, targets = spec
+    if not (isinstance(inputs, dict) and isinstance(targets, dict)):
+        raise Incorrect(f"The element_spec is ({type(inputs).__name__}, {type(targets).__name__}); make both parts "
+                        f"dicts keyed by the model's layer names, so that no order can get mixed up.")
+    if sorted(inputs) != sorted(INPUTS) or sorted(targets) != sorted(OUTPUTS):
+        raise Incorrect(f"The keys are {sorted(inputs)} and {sorted(targets)}; Keras matches them to the layer "
+                        f"names: {sorted(INPUTS)} and {sorted(OUTPUTS)}.")
+    rank = len(inputs["img_input"].shape)
+    if rank == 3:
+        raise Incorrect("An element is one sample (the image has shape (32, 32, 3)): Keras wants batches. "
+                        "Add `.batch(16)`.")
+    expect(rank == 4, f"img_input has shape {inputs['img_input'].shape} in the element_spec; expected "
+                      f"(None, 32, 32, 3): batches of images.")
+    seen = []
+    for x, y in ds.take(10):
+        sizes = {len(v) for v in list(x.values()) + list(y.values())}
+        expect(len(sizes) == 1, f"The parts of one element hold different numbers of samples: {sorted(sizes)}.")
+        ids = {name: _element_ids(x[name].numpy(), sample, field)
+               for name, field in (("img_input", "images"), ("ts_input", "timeseries"))}
+        ids.update({name: _element_ids(y[name].numpy(), sample, field)
+                    for name, field in (("score_output", "scores"), ("class_output", "classes"))})
+        if len({tuple(v) for k, v in ids.items() if k != "class_output"}) > 1:
+            raise Incorrect("Within one element, images, series and scores come from different samples: the "
+                            "inputs and targets were shuffled separately, so the pairs are broken. Build one "
+                            "Dataset from `(inputs, targets)` and shuffle that.")
+        seen.append(len(ids["img_input"]))
+    if seen and seen[0] != 16:
+        raise Incorrect(f"The batches hold {seen} samples; batch 16 samples at a time.")
+    expect(sum(seen) == len(sample.scores), f"One pass yields {sum(seen)} samples; the data has "
+                                            f"{len(sample.scores)}.")
+    return (f"element_spec: (dict of {sorted(INPUTS)}, dict of {sorted(OUTPUTS)}), batches of 16 with every "
+            f"image still next to its own series, score and class.")
+
+
+# --------------------------------------------------------------------------- 3. weights for one head
+
+
+@exercise(
+    "09.3", "Weights for one head",
+    answers=("head_weights",),
+    starter='''
+head_weights = ___   # sample_weight for fit(): class 2 counts 5 times, in the class loss only
+''',
+    solution='''
+class_head = np.where(data.class_ids == 2, 5.0, 1.0).astype("float32")
+head_weights = [np.ones(len(class_head), dtype="float32"), class_head]
+''',
+    hints=(
+        "`class_weight` is refused with two outputs (section 7); `sample_weight` takes one array per "
+        "output instead, in the order of `outputs=[score_output, class_output]`.",
+        "`data.classes` is one-hot (one row of 5 per sample); `data.class_ids` gives the class numbers.",
+        "The score head keeps weight 1 for every sample: `np.ones(n)`; the class head gets 5.0 where "
+        "`data.class_ids == 2`, else 1.0.",
+    ),
+    context=_context,
+    wrong=(
+        Wrong("head_weights = {2: 5.0}", "class_weight"),
+        Wrong("w = np.where(data.classes == 2, 5.0, 1.0)\nhead_weights = [np.ones(len(w)), w]", "one-hot"),
+        Wrong("w = np.where(data.class_ids == 2, 5.0, 1.0)\nhead_weights = [w, w]", "score head"),
+        Wrong("w = np.where(data.class_ids == 2, 5.0, 1.0)\nhead_weights = [w, np.ones(len(w))]", "order"),
+        Wrong("head_weights = np.where(data.class_ids == 2, 5.0, 1.0)", "score head"),
+        Wrong("w = np.where(data.class_ids == 2, 5.0, 1.0)\n"
+              "head_weights = {'score_output': np.ones(len(w)), 'class_output': w}", "list"),
+        Wrong("w = np.where(data.class_ids == 2, 5.0, 1.0)\nhead_weights = [np.ones((len(w), 1)), w[:, None]]",
+              "shape"),
+    ),
+    alternatives=(
+        "head_weights = [None, np.where(data.class_ids == 2, 5.0, 1.0)]",
+        "head_weights = (np.ones(len(data.scores)), 1.0 + 4.0 * (data.classes[:, 2] == 1))",
+    ),
+)
+def q3(head_weights, data):
+    import numpy as np
+
+    import kitlib
+
+    _check_data(data)
+    n = len(data.scores)
+    expected = np.where(data.class_ids == 2, 5.0, 1.0)
+    if isinstance(head_weights, dict):
+        keys = list(head_weights)
+        if all(isinstance(k, str) for k in keys):
+            raise Incorrect("A dict of sample weights by output name currently fails in Keras 3.15 (KeyError "
+                            "with dict targets, ValueError with list targets; see section 7): pass a list, "
+                            "one array per output in the order of `outputs=`.")
+        raise Incorrect("That is a class_weight-style dict; with two outputs Keras refuses class_weight. Give "
+                        "`sample_weight` one array per output, as a list.")
+    if isinstance(head_weights, np.ndarray) and head_weights.ndim == 1 and len(head_weights) == n:
+        raise Incorrect("One array for both outputs: Keras applies it to every head, so the score head is "
+                        "weighted too. Give a list of two arrays, ones for the score head.")
+    expect(isinstance(head_weights, (list, tuple)) and len(head_weights) == 2,
+           f"`head_weights` should be a list of two arrays (score head, class head), but it is "
+           f"{describe(head_weights)}.")
+    arrays = []
+    for name, w in zip(OUTPUTS, head_weights):
+        if w is None:
+            arrays.append(np.ones(n))
+            continue
+        try:
+            a = np.asarray(w, dtype="float64")
+        except (TypeError, ValueError):
+            raise Incorrect(f"The weights for {name} are {describe(w)}; give an array of numbers.") from None
+        if a.shape == (n, 5):
+            raise Incorrect(f"The weights for {name} have shape {a.shape}: one per class per sample, because "
+                            f"`data.classes` is one-hot. Compare `data.class_ids == 2` (one number per sample).")
+        if a.shape != (n,):
+            raise Incorrect(f"The weights for {name} have shape {a.shape}; give shape ({n},), one weight per "
+                            f"sample (Keras 3.15 refuses a column (n, 1) for a multi-output model).")
+        arrays.append(a)
+    score_w, class_w = arrays
+    if np.allclose(score_w, expected) and np.allclose(class_w, 1.0):
+        raise Incorrect("The class weights sit on the score head and the ones on the class head: the list follows "
+                        "the order of the outputs, [score_output, class_output].")
+    expect(np.allclose(score_w, 1.0), "The score head is weighted too: give it weight 1 for every sample, only "
+                                      "the class loss should change.")
+    expect(np.allclose(class_w, expected),
+           f"The class head's weights should be 5.0 for the {int((data.class_ids == 2).sum())} samples of class 2 "
+           f"and 1.0 for the others; yours differ for {int((~np.isclose(class_w, expected)).sum())} samples.")
+    k = min(n, 64)
+    model = kitlib.models.get_multi_io_model()
+    model.compile(loss=["mse", _ce_from_logits()])
+    x, y = _small(data, k)
+    ws = [None if w is None else np.asarray(w)[:k] for w in head_weights]
+    results = _evaluate(model, x, [y["score_output"], y["class_output"]], sample_weight=ws,
+                        what="evaluate() with your weights")
+    predicted_scores, logits = model.predict(x, verbose=0)
+    se, ce = _by_hand(data.scores[:k], data.classes[:k], predicted_scores, logits)
+    expect(math.isclose(results["class_output_loss"], float(np.sum(expected[:k] * ce) / k), rel_tol=1e-4)
+           and math.isclose(results["score_output_loss"], float(se.mean()), rel_tol=1e-4),
+           "evaluate() with your weights does not give the weighted class loss and the plain score loss.")
+    return ("With these weights evaluate() reports the plain score loss and a class loss in which every class-2 "
+            "sample counts 5 times: class weighting for one head of a multi-output model.")
+
+
+def _ce_from_logits():
+    import keras
+    return keras.losses.CategoricalCrossentropy(from_logits=True)
+
+
+# --------------------------------------------------------------------------- 4. a head without a loss
+
+
+_HEADS = '''
+def three_heads():
+    base = kitlib.models.get_multi_io_model()
+    probabilities = @@
+    return keras.Model(base.inputs, [*base.outputs, probabilities])
+cross_entropy = keras.losses.CategoricalCrossentropy(from_logits=True)
+three_losses = {"score_output": "mse", "class_output": cross_entropy, "class_probabilities": None}
+three_targets = {"score_output": data.scores, "class_output": data.classes, "class_probabilities": None}
+'''
+_SOFTMAX = _HEADS.replace("@@", 'keras.layers.Softmax(name="class_probabilities")(base.outputs[1])')
+
+
+@exercise(
+    "09.4", "A head without a loss",
+    answers=("three_heads", "three_losses", "three_targets"),
+    starter='''
+def three_heads():
+    """The model of section 1 with a third output, "class_probabilities": the softmax of
+    the class logits, for predict() only."""
+    base = kitlib.models.get_multi_io_model()
+    probabilities = ___
+    return keras.Model(base.inputs, [*base.outputs, probabilities])
+three_losses = ___    # a loss per output name (none for the probabilities)
+three_targets = ___   # fit()'s targets for `data`: a dict keyed by output name
+''',
+    solution='''
+def three_heads():
+    """The model of section 1 with a third output, "class_probabilities": the softmax of
+    the class logits, for predict() only."""
+    base = kitlib.models.get_multi_io_model()
+    probabilities = keras.layers.Softmax(name="class_probabilities")(base.outputs[1])
+    return keras.Model(base.inputs, [*base.outputs, probabilities])
+cross_entropy = keras.losses.CategoricalCrossentropy(from_logits=True)
+three_losses = {"score_output": "mse", "class_output": cross_entropy, "class_probabilities": None}
+three_targets = {"score_output": data.scores, "class_output": data.classes, "class_probabilities": None}
+''',
+    hints=(
+        "The probabilities are the softmax of `base.outputs[1]`: a layer without weights, named "
+        "\"class_probabilities\".",
+        "A dict of losses must name every output; `None` marks the one without a loss (section 5).",
+        "And the targets? Try `fit()` with only two keys in the dict. Keras 3.15 wants an entry for the third "
+        "output too, and `None` will do.",
+    ),
+    context=_context,
+    wrong=(
+        Wrong(_SOFTMAX.replace(', "class_probabilities": None}\nthree_targets', "}\nthree_targets"),
+              "every output"),
+        Wrong(_SOFTMAX.replace('"class_output": data.classes, "class_probabilities": None}',
+                               '"class_output": data.classes}'), "None will do"),
+        Wrong(_HEADS.replace("@@", 'keras.layers.Dense(5, activation="softmax", name="class_probabilities")'
+                                   '(base.outputs[1])'), "softmax of the class logits"),
+        Wrong(_SOFTMAX.replace('"class_probabilities": None}\nthree_targets',
+                               '"class_probabilities": keras.losses.CategoricalCrossentropy()}\nthree_targets')
+              .replace('"class_probabilities": None}', '"class_probabilities": data.classes}'), "twice"),
+        Wrong(_SOFTMAX.replace('"class_probabilities"', '"probs"'), "class_probabilities"),
+    ),
+    alternatives=(
+        _HEADS.replace("@@", 'keras.layers.Activation("softmax", name="class_probabilities")(base.outputs[1])'),
+        _SOFTMAX.replace('"class_output": data.classes, "class_probabilities": None}',
+                         '"class_output": data.classes, "class_probabilities": data.classes}'),
+    ),
+)
+def q4(three_heads, three_losses, three_targets, data):
+    import numpy as np
+
+    _check_data(data)
+    model = call(three_heads, name="three_heads")
+    import keras
+    expect(isinstance(model, keras.Model), f"`three_heads()` should return a keras.Model, but it returned "
+                                           f"{describe(model)}.")
+    names = list(model.output_names)
+    wanted = [*OUTPUTS, "class_probabilities"]
+    expect(sorted(names) == sorted(wanted),
+           f"The model's outputs are named {names}; they should be {wanted} (name the new layer "
+           f"\"class_probabilities\").")
+    k = 16
+    x, _ = _small(data, k)
+    predicted = dict(zip(names, model.predict(x, verbose=0)))
+    logits = np.asarray(predicted["class_output"], "float64")
+    softmax = np.exp(logits - logits.max(axis=1, keepdims=True))
+    softmax /= softmax.sum(axis=1, keepdims=True)
+    expect(np.allclose(predicted["class_probabilities"], softmax, rtol=1e-4, atol=1e-6),
+           "class_probabilities should be the softmax of the class logits (rows summing to 1, the same ranking "
+           "as class_output), but it is not: a new Dense layer has weights of its own. Apply "
+           "`keras.layers.Softmax(...)` to `base.outputs[1]`.")
+    expect(isinstance(three_losses, (dict, list, tuple)),
+           f"`three_losses` should be a dict {{output name: loss}}, but it is {describe(three_losses)}.")
+    if isinstance(three_losses, dict) and sorted(map(str, three_losses)) != sorted(wanted):
+        raise Incorrect(f"`three_losses` names {sorted(map(str, three_losses))}; a dict of losses must name "
+                        f"every output ({wanted}), with None for the one without a loss. Keras accepts the "
+                        f"short dict in compile() and fails at fit().")
+    expect(isinstance(three_targets, (dict, list, tuple)),
+           f"`three_targets` should be a dict {{output name: targets}}, but it is {describe(three_targets)}.")
+
+    def first(v):
+        return None if v is None else v[:k]
+    try:
+        y = ({key: first(v) for key, v in three_targets.items()} if isinstance(three_targets, dict)
+             else [first(v) for v in three_targets])
+    except TypeError:
+        raise Incorrect("Each value in `three_targets` should be an array of targets (or None).") from None
+    from kitlib.checks import attempt
+    compiled = attempt(lambda: model.compile(optimizer="rmsprop", loss=three_losses), show=False)
+    if compiled.error is not None:
+        raise Incorrect(f"compile(loss=three_losses) raised {compiled.raised}: {compiled.message[:200]}")
+    try:
+        results = _evaluate(model, x, y, what="evaluate() with your losses and targets")
+    except Incorrect as exc:
+        if "KeyError" in str(exc) and "can't be found" in str(exc):
+            raise Incorrect(f"{exc}\nKeras 3.15 wants an entry for every output in a dict of targets, even for "
+                            f"an output without a loss: None will do.") from None
+        if "Expected keys" in str(exc):
+            raise Incorrect(f"{exc}\nA dict of losses must name every output, with None for the one without "
+                            f"a loss.") from None
+        raise
+    se, ce = _by_hand(data.scores[:k], data.classes[:k], predicted["score_output"], logits)
+    expect(math.isclose(results.get("score_output_loss", math.nan), se.mean(), rel_tol=1e-4)
+           and math.isclose(results.get("class_output_loss", math.nan), ce.mean(), rel_tol=1e-4),
+           f"evaluate() reports {sorted(results)}; the score loss should be the squared error and the class "
+           f"loss the cross-entropy of the logits (from_logits=True).")
+    if "class_probabilities_loss" in results or not math.isclose(results["loss"], se.mean() + ce.mean(),
+                                                                 rel_tol=1e-4):
+        raise Incorrect(f"The total loss is {results['loss']:.4f}, more than score + class "
+                        f"({se.mean() + ce.mean():.4f}): the probabilities have a loss of their own, so the "
+                        f"class error counts twice. Give class_probabilities the loss None.")
+    return ("The third head costs nothing in training (total = score loss + class loss) and predict() now "
+            "returns the class probabilities next to the logits. In Keras 3.15 even an output without a loss "
+            "needs an entry in a dict of targets: None will do.")
