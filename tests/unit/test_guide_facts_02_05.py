@@ -476,3 +476,124 @@ def test_shuffle_before_take_reshuffles_each_pass_take_before_shuffle_does_not()
     assert len({tuple(p) for p in passes}) > 1
     clean = numbers.take(3).shuffle(3, seed=0)
     assert all(sorted(int(v) for v in clean.as_numpy_iterator()) == [0, 1, 2] for _ in range(5))
+
+
+# ----------------------------------------------------------------------------- facts the 02-05 exercises teach
+
+
+def test_from_logits_on_a_softmax_output_is_rescued_in_evaluate_but_not_on_probabilities():
+    # exercises 01.3 / 02.1: from_logits=True on a softmax model looks right in evaluate() only
+    model = small_classifier()
+    model.compile(optimizer="rmsprop", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    with pytest.warns(UserWarning, match="Was this intended"):
+        reported = model.evaluate(X, Y, batch_size=96, verbose=0, return_dict=True)["loss"]
+    probs = model.predict(X, verbose=0).astype("float64")
+    true_ce = float(np.mean(-np.log(probs[np.arange(96), Y.astype(int)])))
+    on_probs = float(keras.losses.SparseCategoricalCrossentropy(from_logits=True)(Y, probs))
+    assert reported == pytest.approx(true_ce, rel=1e-4)
+    assert abs(on_probs - true_ce) > 0.05
+
+
+def test_sgd_momentum_is_an_optimizer_setting_and_a_string_cannot_carry_it():
+    # exercise 02.3: "SGD+momentum" is SGD(momentum=0.9); the string "sgd" has none
+    assert keras.optimizers.get("sgd").get_config()["momentum"] == 0.0
+    assert keras.optimizers.SGD(learning_rate=0.03, momentum=0.9).get_config()["momentum"] == pytest.approx(0.9)
+
+
+def test_builtin_recall_with_class_id_expects_one_hot_targets():
+    # exercise 03.3: with integer labels Recall(class_id=...) runs and reports another number
+    labels = np.array([0, 2, 2, 1, 2], dtype="float32")
+    probs = (np.eye(3, dtype="float32")[[0, 2, 1, 1, 2]] * 0.8 + 0.0667).astype("float32")
+    true_recall = 2 / 3
+    on_integers = keras.metrics.Recall(class_id=2)
+    on_integers.update_state(labels, probs)
+    on_one_hot = keras.metrics.Recall(class_id=2)
+    on_one_hot.update_state(np.eye(3, dtype="float32")[labels.astype(int)], probs)
+    assert float(on_one_hot.result()) == pytest.approx(true_recall, rel=1e-6)
+    assert abs(float(on_integers.result()) - true_recall) > 0.1
+
+
+def test_in_top_k_counts_labels_among_the_k_most_probable_classes():
+    # exercise 03.4's reference solution
+    probs = np.array([[0.1, 0.5, 0.4], [0.7, 0.2, 0.1], [0.2, 0.3, 0.5]], dtype="float32")
+    labels = np.array([2, 2, 1], dtype="int32")
+    assert np.asarray(ops.in_top_k(labels, probs, k=2)).tolist() == [True, False, True]
+
+
+class MetricMadeInCall(layers.Layer):
+    def call(self, inputs):
+        metric = keras.metrics.Mean(name="made_in_call")
+        metric.update_state(inputs)
+        return inputs
+
+
+class LenOfInputs(layers.Layer):
+    def call(self, inputs):
+        self.add_loss(ops.sum(ops.square(inputs)) / len(inputs))
+        return inputs
+
+
+def test_a_metric_created_inside_call_breaks_training():
+    # exercise 04.2: create the metric once, in __init__
+    inputs = keras.Input(shape=(8,))
+    model = keras.Model(inputs, layers.Dense(3, activation="softmax")(MetricMadeInCall()(inputs)))
+    model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy")
+    with pytest.raises(ValueError, match="tf.Variable"):
+        model.fit(X, Y, batch_size=32, epochs=1, verbose=0)
+
+
+def test_len_of_the_inputs_fails_when_a_functional_model_is_built():
+    # exercise 04.3: the batch size is unknown while the layer is traced
+    with pytest.raises(TypeError, match="len is not well defined"):
+        LenOfInputs()(keras.Input(shape=(8,)))
+
+
+class L2PerSample(layers.Layer):
+    def __init__(self, rate, **kwargs):
+        super().__init__(**kwargs)
+        self.rate = rate
+
+    def call(self, inputs):
+        self.add_loss(self.rate * ops.mean(ops.sum(ops.square(inputs), axis=-1)))
+        return inputs
+
+
+@pytest.mark.parametrize("batch", [8, 32])
+def test_a_per_sample_penalty_equals_activity_regularization_at_any_batch_size(batch):
+    # exercise 04.3's reference solution
+    h = ops.convert_to_tensor(X[:batch])
+    ours, builtin = L2PerSample(1e-2), layers.ActivityRegularization(l2=1e-2)
+    ours(h)
+    builtin(h)
+    assert float(ours.losses[0]) == pytest.approx(float(builtin.losses[0]), rel=1e-5)
+
+
+def test_with_a_per_sample_penalty_the_reported_loss_does_not_depend_on_the_batch_size():
+    inputs = keras.Input(shape=(8,))
+    hidden = layers.Dense(16, name="hidden")(inputs)
+    model = keras.Model(inputs, layers.Dense(3, activation="softmax")(L2PerSample(1e-2)(hidden)))
+    model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy")
+    small = model.evaluate(X, Y, batch_size=8, verbose=0, return_dict=True)["loss"]
+    large = model.evaluate(X, Y, batch_size=96, verbose=0, return_dict=True)["loss"]
+    assert small == pytest.approx(large, rel=1e-5)
+
+
+def test_validation_split_rounds_the_training_part_down_in_floating_point():
+    # exercise 05.1: 700 * (1 - 0.3) is 489.99999999999994, so 211 samples are validated, not 210
+    assert 700 * (1 - 0.3) < 490
+    ids = np.arange(700, dtype="float32")
+    model = keras.Sequential([keras.Input(shape=(2,)), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse", metrics=[SeenIds()])
+    h = model.fit(np.zeros((700, 2), "float32"), ids, batch_size=64, epochs=1, validation_split=0.3,
+                  verbose=0).history
+    assert h["val_n_seen"] == [211] and h["val_lowest_id"] == [489] and h["n_seen"] == [489]
+
+
+def test_shuffle_without_reshuffling_gives_a_stable_holdout():
+    # exercise 05.3's other correct answer
+    import tensorflow as tf
+    fixed = tf.data.Dataset.range(20).shuffle(20, seed=1, reshuffle_each_iteration=False)
+    holdout = fixed.take(5)
+    passes = [[int(v) for v in holdout.as_numpy_iterator()] for _ in range(3)]
+    assert passes[0] == passes[1] == passes[2]
+    assert set(passes[0]).isdisjoint(int(v) for v in fixed.skip(5).as_numpy_iterator())

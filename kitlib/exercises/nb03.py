@@ -1,0 +1,708 @@
+"""Exercises for notebook 03 · Custom losses and metrics (``from kitlib.exercises import ___, nb03 as ex``).
+
+1. A loss function (easy): mean absolute error on one-hot targets, one value per sample.
+2. A loss with a parameter (medium): a ``Loss`` subclass whose ``power`` survives saving.
+3. Recall of one class (medium): a ``Metric`` subclass with ``sample_weight`` and any label shape.
+4. Top-2 hits, ported right (thought-provoking): the two Keras 3 traps of ported metrics
+   (B×B broadcasting, ``result()`` returning the variable), checked in a real ``fit()``.
+"""
+
+from __future__ import annotations
+
+import math
+
+from kitlib.exercises import (Incorrect, NotAttempted, Wrong, _error_text, _placeholder_in_traceback, call,
+                              contains_placeholder, describe, exercise, expect)
+
+
+def _context():
+    import keras
+    import numpy as np
+    from keras import ops
+    return {"keras": keras, "np": np, "ops": ops}  # imported by the notebook above the exercises
+
+
+def _forward(model, x):
+    """What model.predict(x) gives for a stack of Dense layers, computed with NumPy (float64):
+    no tf.function to trace, so a check stays quick."""
+    import numpy as np
+    out = np.asarray(x, dtype="float64")
+    for layer in model.layers:
+        if not hasattr(layer, "kernel"):
+            continue
+        kernel, bias = (np.asarray(w, dtype="float64") for w in layer.get_weights())
+        out = out @ kernel + bias
+        name = getattr(layer.activation, "__name__", "")
+        if name == "relu":
+            out = np.maximum(out, 0.0)
+        elif name == "softmax":
+            out = np.exp(out - out.max(axis=-1, keepdims=True))
+            out = out / out.sum(axis=-1, keepdims=True)
+        elif name == "sigmoid":
+            out = 1.0 / (1.0 + np.exp(-out))
+        elif name != "linear":
+            raise ValueError(f"_forward does not know the activation {name!r}")
+    return out
+
+
+def _close(a, b, rtol=1e-5, atol=1e-6) -> bool:
+    return math.isclose(float(a), float(b), rel_tol=rtol, abs_tol=atol)
+
+
+def _numpy(value, what: str):
+    """A tensor/array a learner's code returned, as float64 NumPy, or Incorrect."""
+    import numpy as np
+    from keras import ops
+    if value is None:
+        raise Incorrect(f"{what} returned None: did you forget `return`?")
+    if contains_placeholder(value):
+        raise NotAttempted(f"{what} still returns ___: replace it with your answer, run its cell, then "
+                           f"check again.")
+    try:
+        arr = np.asarray(ops.convert_to_numpy(value), dtype="float64")
+    except Exception:
+        raise Incorrect(f"{what} should return a tensor of numbers, but it returned {describe(value)}.") from None
+    return arr
+
+
+def _guard(action, name: str):
+    """Run Keras code that uses the learner's class; errors become NotAttempted or Incorrect."""
+    try:
+        return action()
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except (Incorrect, NotAttempted):
+        raise
+    except Exception as exc:
+        if _placeholder_in_traceback(exc):
+            raise NotAttempted(f"`{name}` still uses ___: replace every ___ in it, run its cell, then "
+                               f"check again.") from None
+        text = str(exc)
+        if "numpy()" in text or "NumPy" in text or "__array__" in text or "symbolic" in text.lower():
+            raise Incorrect(f"`{name}` works on NumPy arrays but not inside fit()/evaluate(), which pass "
+                            f"symbolic tensors. Write it with `keras.ops` (`ops.abs`, `ops.mean`, ...), "
+                            f"not `np.*`.") from None
+        raise Incorrect(f"Using `{name}` raised {_error_text(exc)}\n"
+                        f"Read the error's last line: it usually names the problem.") from None
+
+
+def _subclass(value, base, name: str, base_name: str):
+    if not (isinstance(value, type) and issubclass(value, base)):
+        raise Incorrect(f"`{name}` should be a class that subclasses `{base_name}` "
+                        f"(`class {name}({base_name}): ...`), but it is {describe(value)}.")
+    return value
+
+
+def _batch(n: int = 6, classes: int = 4, seed: int = 0):
+    """One-hot targets (n, classes) and probabilities (n, classes), float32."""
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, classes, n)
+    logits = rng.normal(size=(n, classes))
+    probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    return np.eye(classes, dtype="float32")[labels], probabilities.astype("float32")
+
+
+# --------------------------------------------------------------------------- 1. a loss function
+
+
+@exercise(
+    "03.1", "A loss function",
+    answers=("one_hot_mae",),
+    starter='''
+def one_hot_mae(y_true, y_pred):
+    """Mean absolute difference between one-hot targets and predicted probabilities,
+    one value per sample."""
+    return ___
+''',
+    solution='''
+def one_hot_mae(y_true, y_pred):
+    """Mean absolute difference between one-hot targets and predicted probabilities,
+    one value per sample."""
+    return ops.mean(ops.abs(y_true - y_pred), axis=-1)
+''',
+    hints=(
+        "Section 1's `one_hot_mse` is almost it: what changes when the difference is taken in absolute "
+        "value instead of squared?",
+        "`ops.abs` is the absolute value. Average over the classes only, the last axis, so each sample "
+        "keeps its own value.",
+        "`ops.mean(ops.abs(y_true - y_pred), axis=-1)`.",
+    ),
+    context=_context,
+    wrong=(
+        Wrong("def one_hot_mae(y_true, y_pred):\n    return ops.mean(ops.abs(y_true - y_pred))", "one value per sample"),
+        Wrong("def one_hot_mae(y_true, y_pred):\n    return ops.sum(ops.abs(y_true - y_pred), axis=-1)", "sum"),
+        Wrong("def one_hot_mae(y_true, y_pred):\n    return ops.mean(ops.square(y_true - y_pred), axis=-1)",
+              "squared"),
+        Wrong("def one_hot_mae(y_true, y_pred):\n    return np.mean(np.abs(y_true - y_pred), axis=-1)", "keras.ops"),
+        Wrong("def one_hot_mae(y_true, y_pred):\n    return ops.abs(y_true - y_pred)", "one value per sample"),
+    ),
+    alternatives=(
+        "def one_hot_mae(y_true, y_pred):\n    return keras.losses.mean_absolute_error(y_true, y_pred)",
+        "def one_hot_mae(y_true, y_pred):\n    return ops.mean(ops.absolute(y_pred - y_true), axis=1)",
+    ),
+)
+def q1(one_hot_mae):
+    import keras
+    import numpy as np
+    from kitlib.exercises import tiny_data, tiny_model
+    y_true, y_pred = _batch()
+    expected = np.mean(np.abs(y_true - y_pred), axis=-1)
+    got = _numpy(call(one_hot_mae, keras.ops.convert_to_tensor(y_true), keras.ops.convert_to_tensor(y_pred),
+                      name="one_hot_mae"), "`one_hot_mae`")
+    n = len(y_true)
+    if got.shape != (n,):
+        if got.shape == ():
+            raise Incorrect(f"On a batch of {n} samples `one_hot_mae` returns one number ({float(got):.4f}) "
+                            f"instead of one value per sample, shape ({n},). Average over the last axis "
+                            f"only (`axis=-1`): Keras then averages over the batch itself, and can weigh "
+                            f"each sample (sample_weight, class_weight).")
+        raise Incorrect(f"On a batch of {n} samples × 4 classes `one_hot_mae` returns shape {got.shape}; it "
+                        f"should return one value per sample, shape ({n},): average over the last axis.")
+    if not np.allclose(got, expected, rtol=1e-5, atol=1e-6):
+        if np.allclose(got, 4 * expected, rtol=1e-5):
+            raise Incorrect("Your values are 4× too large on a 4-class batch: that is the sum over the classes. "
+                            "Take the mean over the last axis.")
+        if np.allclose(got, np.mean((y_true - y_pred) ** 2, axis=-1), rtol=1e-5):
+            raise Incorrect("Those are squared differences (the notebook's one_hot_mse). The absolute error "
+                            "uses `ops.abs`.")
+        raise Incorrect(f"On a known batch the first sample's value is {got[0]:.4f}, but its mean absolute "
+                        f"difference is {expected[0]:.4f}.")
+    model = tiny_model(num_classes=4)
+    model.compile(optimizer="sgd", loss=one_hot_mae)
+    x, labels = tiny_data(num_classes=4)
+    targets = np.eye(4, dtype="float32")[labels.astype(int)]
+    reported = _guard(lambda: model.evaluate(x, targets, batch_size=8, verbose=0, return_dict=True)["loss"],
+                      "one_hot_mae")
+    probabilities = _forward(model, x)
+    expect(_close(reported, np.mean(np.abs(targets - probabilities)), rtol=1e-5),
+           f"In a compiled model evaluate() reports {reported:.4f}, but the mean absolute error of its "
+           f"predictions is {np.mean(np.abs(targets - probabilities)):.4f}.")
+    return (f"One value per sample, equal to NumPy's, and `compile(loss=one_hot_mae)` reports their mean "
+            f"({reported:.4f} on a small test model).")
+
+
+# --------------------------------------------------------------------------- 2. a loss with a parameter
+
+
+_POWER_TEMPLATE = '''
+class PowerLoss(keras.losses.Loss):
+    def __init__(self, power=2.0, name="power_loss", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.power = power
+
+    def call(self, y_true, y_pred):
+        return ops.mean(ops.abs(y_true - y_pred) ** self.power, axis=-1)
+
+    def get_config(self):
+        return {**super().get_config(), "power": self.power}
+'''
+
+
+@exercise(
+    "03.2", "A loss with a parameter",
+    answers=("PowerLoss",),
+    starter='''
+class PowerLoss(keras.losses.Loss):
+    """mean(|y_true - y_pred| ** power) over the last axis: one value per sample."""
+
+    def __init__(self, power=2.0, name="power_loss", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.power = power
+
+    def call(self, y_true, y_pred):
+        return ___
+
+    def get_config(self):
+        return ___
+''',
+    solution='''
+class PowerLoss(keras.losses.Loss):
+    """mean(|y_true - y_pred| ** power) over the last axis: one value per sample."""
+
+    def __init__(self, power=2.0, name="power_loss", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.power = power
+
+    def call(self, y_true, y_pred):
+        return ops.mean(ops.power(ops.abs(y_true - y_pred), self.power), axis=-1)
+
+    def get_config(self):
+        return {**super().get_config(), "power": self.power}
+''',
+    hints=(
+        "`call()` is like `one_hot_mae`, with the absolute difference raised to `self.power`. "
+        "`get_config()` is what `MSEWithCentering` in section 2 does.",
+        "`ops.power(ops.abs(y_true - y_pred), self.power)`, averaged over the last axis. The config must "
+        "keep the base class's entries (name, reduction) and add `power`.",
+        "`return {**super().get_config(), \"power\": self.power}`.",
+    ),
+    context=_context,
+    wrong=(
+        Wrong(_POWER_TEMPLATE.replace(
+            '''
+    def get_config(self):
+        return {**super().get_config(), "power": self.power}
+''', ""), "default"),
+        Wrong(_POWER_TEMPLATE.replace('{**super().get_config(), "power": self.power}', '{"power": self.power}'),
+              "super().get_config()"),
+        Wrong(_POWER_TEMPLATE.replace("ops.abs(y_true - y_pred) ** self.power", "ops.abs(y_true - y_pred) ** 2"),
+              "power"),
+        Wrong(_POWER_TEMPLATE.replace("ops.abs(y_true - y_pred) ** self.power", "(y_true - y_pred) ** self.power"),
+              "absolute"),
+        Wrong(_POWER_TEMPLATE.replace("ops.mean(ops.abs(y_true - y_pred) ** self.power, axis=-1)",
+                                      "ops.mean(ops.abs(y_true - y_pred) ** self.power)"), "one value per sample"),
+    ),
+    alternatives=(
+        _POWER_TEMPLATE.replace('''        return {**super().get_config(), "power": self.power}''', '''        config = super().get_config()
+        config.update({"power": self.power})
+        return config'''),
+    ),
+)
+def q2(PowerLoss):
+    import keras
+    import numpy as np
+    cls = _subclass(PowerLoss, keras.losses.Loss, "PowerLoss", "keras.losses.Loss")
+    y_true, y_pred = _batch()
+    y_pred = y_pred * 1.5  # some differences above 1, so power 3 and power 2 differ clearly
+    loss = _guard(lambda: cls(power=3.0), "PowerLoss")
+    per_sample = _numpy(_guard(lambda: loss.call(keras.ops.convert_to_tensor(y_true),
+                                                 keras.ops.convert_to_tensor(y_pred)), "PowerLoss"),
+                        "`PowerLoss(power=3.0).call(...)`")
+    diff = np.abs(y_true - y_pred).astype("float64")
+    expected = np.mean(diff ** 3, axis=-1)
+    n = len(y_true)
+    if per_sample.shape != (n,):
+        raise Incorrect(f"On a batch of {n} samples `call()` returns shape {per_sample.shape}: it should return "
+                        f"one value per sample, shape ({n},) (average over the last axis only).")
+    if not np.allclose(per_sample, expected, rtol=1e-5, atol=1e-6):
+        if np.allclose(per_sample, np.mean(diff ** 2, axis=-1), rtol=1e-5):
+            raise Incorrect("With `PowerLoss(power=3.0)` your loss still squares the differences: use "
+                            "`self.power`, the value given to the constructor.")
+        if np.allclose(per_sample, np.mean((y_true - y_pred) ** 3, axis=-1), rtol=1e-5, atol=1e-6):
+            raise Incorrect("With power 3 some of your values are negative: an odd power keeps the sign. Take "
+                            "the absolute difference first (`ops.abs`).")
+        raise Incorrect(f"With power 3 the first sample's loss is {per_sample[0]:.4f}; "
+                        f"mean(|y_true − y_pred|³) is {expected[0]:.4f}.")
+    config = _guard(lambda: loss.get_config(), "PowerLoss")
+    if not isinstance(config, dict):
+        raise Incorrect(f"`get_config()` should return a dict of constructor arguments, but it returned "
+                        f"{describe(config)}.")
+    rebuilt = _guard(lambda: cls.from_config(config), "PowerLoss")
+    if getattr(rebuilt, "power", None) != 3.0:
+        raise Incorrect(f"Saved with power=3.0, the loss comes back with power={getattr(rebuilt, 'power', None)!r} "
+                        f"(the default): its `get_config()` does not include `power`, so `load_model()` "
+                        f"rebuilds it without it, silently. Add `\"power\": self.power` to the config.")
+    named = _guard(lambda: cls(power=0.5, name="root_loss", reduction="sum"), "PowerLoss")
+    again = _guard(lambda: cls.from_config(named.get_config()), "PowerLoss")
+    if (again.name, again.reduction) != ("root_loss", "sum"):
+        raise Incorrect(f"Saved as PowerLoss(power=0.5, name=\"root_loss\", reduction=\"sum\"), it comes back "
+                        f"with name={again.name!r}, reduction={again.reduction!r}: start from "
+                        f"`super().get_config()`, which holds those, and add `power` to it.")
+    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(loss),
+                                                     custom_objects={cls.__name__: cls})
+    value = float(restored(y_true, y_pred))
+    expect(_close(value, float(loss(y_true, y_pred)), rtol=1e-6),
+           "After a serialize/deserialize round trip the loss computes another value.")
+    return ("The loss computes mean(|y_true − y_pred|^power) per sample, and `power`, `name` and `reduction` "
+            "survive the round trip that `model.save()` and `load_model()` make.")
+
+
+# --------------------------------------------------------------------------- 3. recall of one class
+
+
+def _probabilities(labels, n_classes: int, seed: int, right: float = 0.6):
+    """Probabilities whose argmax equals the label for about `right` of the rows (float32)."""
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    n = len(labels)
+    logits = rng.normal(size=(n, n_classes))
+    favour = np.where(rng.random(n) < right, labels, rng.integers(0, n_classes, n)).astype(int)
+    logits[np.arange(n), favour] += 3.0
+    p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    return p.astype("float32")
+
+
+def _recall(labels, probabilities, class_id, weights=None) -> float:
+    import numpy as np
+    labels = np.reshape(labels, -1).astype(int)
+    predicted = np.argmax(probabilities, axis=-1)
+    w = np.ones(len(labels)) if weights is None else np.reshape(weights, -1).astype("float64")
+    actual = np.sum(w * (labels == class_id))
+    return float(np.sum(w * ((labels == class_id) & (predicted == class_id))) / actual) if actual else 0.0
+
+
+def _scalar(value, what: str) -> float:
+    import numpy as np
+    arr = _numpy(value, what)
+    if arr.shape != ():
+        raise Incorrect(f"{what} returned {describe(value)}: a metric's result is one number.")
+    return float(arr)
+
+
+_RECALL = '''
+class ClassRecall(keras.metrics.Metric):
+    def __init__(self, class_id, name="class_recall", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.class_id = class_id
+        self.hits = self.add_weight(shape=(), initializer="zeros", name="hits")
+        self.actual = self.add_weight(shape=(), initializer="zeros", name="actual")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        labels = ops.reshape(ops.cast(y_true, "int32"), (-1,))
+        predicted = ops.cast(ops.argmax(y_pred, axis=-1), "int32")
+        is_class = ops.cast(ops.equal(labels, self.class_id), "float32")
+        hit = is_class * ops.cast(ops.equal(predicted, self.class_id), "float32")
+        self.hits.assign_add(ops.sum(hit))
+        self.actual.assign_add(ops.sum(is_class))
+
+    def result(self):
+        return ops.divide_no_nan(self.hits, self.actual)
+'''
+
+
+@exercise(
+    "03.3", "Recall of one class",
+    answers=("ClassRecall",),
+    starter='''
+class ClassRecall(keras.metrics.Metric):
+    """Recall of one class: of the samples labelled `class_id`, the (weighted) fraction
+    that the model predicts as `class_id`."""
+
+    def __init__(self, class_id, name="class_recall", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.class_id = class_id
+        self.hits = self.add_weight(shape=(), initializer="zeros", name="hits")      # labelled and predicted class_id
+        self.actual = self.add_weight(shape=(), initializer="zeros", name="actual")  # labelled class_id
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        ___   # add this batch's (weighted) counts to self.hits and self.actual
+
+    def result(self):
+        return ___
+''',
+    solution='''
+class ClassRecall(keras.metrics.Metric):
+    """Recall of one class: of the samples labelled `class_id`, the (weighted) fraction
+    that the model predicts as `class_id`."""
+
+    def __init__(self, class_id, name="class_recall", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.class_id = class_id
+        self.hits = self.add_weight(shape=(), initializer="zeros", name="hits")      # labelled and predicted class_id
+        self.actual = self.add_weight(shape=(), initializer="zeros", name="actual")  # labelled class_id
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        true_class = ops.reshape(ops.cast(y_true, "int32"), (-1,))   # (B,), whatever shape arrives
+        guess = ops.cast(ops.argmax(y_pred, axis=-1), "int32")
+        weights = (ops.ones_like(guess, dtype=self.dtype) if sample_weight is None
+                   else ops.reshape(ops.cast(sample_weight, self.dtype), (-1,)))
+        labelled = ops.cast(ops.equal(true_class, self.class_id), self.dtype) * weights
+        found = labelled * ops.cast(ops.equal(guess, self.class_id), self.dtype)
+        self.hits.assign_add(ops.sum(found))
+        self.actual.assign_add(ops.sum(labelled))
+
+    def result(self):
+        return ops.divide_no_nan(self.hits, self.actual)
+''',
+    hints=(
+        "Section 3's `CategoricalTruePositives` shows each step: flatten the labels to (B,), take the "
+        "argmax of the predictions, compare, weigh, `assign_add`. Here you keep two counts.",
+        "`is_class` is 1.0 where the label equals `self.class_id`; `hit` is 1.0 where, in addition, the "
+        "prediction does. Multiply both by the flattened `sample_weight` when one is given, then add "
+        "their sums to the two variables.",
+        "`result()` divides the counts: `ops.divide_no_nan(self.hits, self.actual)` (0 instead of NaN "
+        "when no sample of the class was seen).",
+    ),
+    context=_context,
+    wrong=(
+        Wrong(_RECALL, "sample_weight"),
+        Wrong(_RECALL.replace("is_class = ops.cast(ops.equal(labels, self.class_id)",
+                              "is_class = ops.cast(ops.equal(predicted, self.class_id)").replace(
+            "hit = is_class * ops.cast(ops.equal(predicted, self.class_id)",
+            "hit = is_class * ops.cast(ops.equal(labels, self.class_id)"), "precision"),
+        Wrong(_RECALL.replace("assign_add", "assign"), "accumulate"),
+        Wrong(_RECALL.replace('labels = ops.reshape(ops.cast(y_true, "int32"), (-1,))',
+                              'labels = ops.cast(y_true, "int32")').replace(
+            'predicted = ops.cast(ops.argmax(y_pred, axis=-1), "int32")',
+            'predicted = ops.reshape(ops.cast(ops.argmax(y_pred, axis=-1), "int32"), (-1, 1))'), "shape"),
+    ),
+    alternatives=('''
+class ClassRecall(keras.metrics.Metric):
+    def __init__(self, class_id, name="class_recall", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.class_id = class_id
+        self.hits = self.add_weight(shape=(), initializer="zeros", name="hits")
+        self.actual = self.add_weight(shape=(), initializer="zeros", name="actual")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        labels = ops.reshape(y_true, (-1,))
+        predicted = ops.argmax(y_pred, axis=-1)
+        if sample_weight is None:
+            sample_weight = ops.ones_like(labels)
+        w = ops.cast(ops.reshape(sample_weight, (-1,)), "float32")
+        mine = ops.cast(labels == self.class_id, "float32") * w
+        self.actual.assign_add(ops.sum(mine))
+        self.hits.assign_add(ops.sum(mine * ops.cast(predicted == self.class_id, "float32")))
+
+    def result(self):
+        return self.hits / self.actual
+''',),
+)
+def q3(ClassRecall):
+    import keras
+    import numpy as np
+    from kitlib.exercises import tiny_data, tiny_model
+    cls = _subclass(ClassRecall, keras.metrics.Metric, "ClassRecall", "keras.metrics.Metric")
+    k, c = 2, 4
+    rng = np.random.default_rng(11)
+    y1 = rng.integers(0, c, 40).astype("float32")
+    y2 = rng.integers(0, c, 24).astype("float32")
+    p1, p2 = _probabilities(y1, c, seed=1), _probabilities(y2, c, seed=2)
+    first = int(np.flatnonzero(y2 == k)[0])  # make sure batch 2 holds a miss of class k
+    p2[first, [k, (k + 1) % c]] = sorted(p2[first, [k, (k + 1) % c]])
+    # weights that move the recall: class-k hits count half, class-k misses double, one sample not at all
+    hit2, miss2 = (y2 == k) & (p2.argmax(axis=-1) == k), (y2 == k) & (p2.argmax(axis=-1) != k)
+    w2 = np.where(hit2, 0.5, np.where(miss2, 2.0, 1.0)).astype("float32")
+    w2[0] = 0.0
+    metric = _guard(lambda: cls(class_id=k), "ClassRecall")
+
+    def result(what):
+        return _scalar(_guard(lambda: metric.result(), "ClassRecall"), f"`result()` {what}")
+
+    _guard(lambda: metric.update_state(y1, p1), "ClassRecall")
+    got, want = result("after one batch"), _recall(y1, p1, k)
+    if not _close(got, want):
+        if got > 1:
+            raise Incorrect(f"After one batch of 40 labels of shape (40,) your metric gives {got:.4f}, but a "
+                            f"recall lies between 0 and 1 ({want:.4f} here). Check the shapes you compare: "
+                            f"(B,) against (B, 1) broadcasts to a B×B table of every label against every "
+                            f"prediction. Flatten both to (B,).")
+        if _close(got, _precision(y1, p1, k)):
+            raise Incorrect(f"After one batch your metric gives {got:.4f}: that is the *precision* of class {k} "
+                            f"(of the samples predicted as {k}, the fraction labelled {k}). Recall divides "
+                            f"by the samples *labelled* {k}: {want:.4f}.")
+        raise Incorrect(f"After one batch of 40 labels of shape (40,), recall of class {k} is {want:.4f}, "
+                        f"but your metric gives {got:.4f}.")
+    _guard(lambda: metric.update_state(y2.reshape(-1, 1), p2), "ClassRecall")
+    got, want = result("after two batches"), _recall(np.concatenate([y1, y2]), np.concatenate([p1, p2]), k)
+    if not _close(got, want):
+        if _close(got, _recall(y2, p2, k)):
+            raise Incorrect(f"After two batches your metric gives {got:.4f}, the recall of the second batch "
+                            f"alone: the counts must accumulate over batches (`assign_add`, not `assign`). "
+                            f"Both batches together: {want:.4f}.")
+        raise Incorrect(f"Right for labels of shape (B,), but after a second batch whose labels have shape "
+                        f"(24, 1) your metric gives {got:.4f} instead of {want:.4f}: `y_true` arrives with the "
+                        f"shape of your label array. Flatten it to (B,) before comparing (a (B,) vs (B, 1) "
+                        f"comparison broadcasts to B×B).")
+    _guard(lambda: metric.reset_state(), "ClassRecall")
+    _guard(lambda: metric.update_state(y2, p2, sample_weight=w2), "ClassRecall")
+    got, want = result("with sample_weight"), _recall(y2, p2, k, w2)
+    if not _close(got, want):
+        if _close(got, _recall(y2, p2, k)):
+            raise Incorrect(f"With sample_weight your metric gives {got:.4f}, the unweighted recall: a sample of "
+                            f"weight 2 should count twice, one of weight 0 not at all ({want:.4f}). Multiply "
+                            f"both counts by the flattened `sample_weight` when it is given.")
+        raise Incorrect(f"After reset_state() and one weighted batch, the weighted recall is {want:.4f}, but "
+                        f"your metric gives {got:.4f}.")
+    model = tiny_model(num_classes=c)
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.0), loss="sparse_categorical_crossentropy",
+                  metrics=[_guard(lambda: cls(class_id=k), "ClassRecall")])
+    x, y = tiny_data(n=48, num_classes=c)
+    x_val, y_val = tiny_data(n=32, num_classes=c, seed=1)
+    history = _guard(lambda: model.fit(x, y, batch_size=16, epochs=1, validation_data=(x_val, y_val),
+                                       verbose=0).history, "ClassRecall")
+    name = next((key for key in history if key not in ("loss", "val_loss") and not key.startswith("val_")), None)
+    expect(name is not None and f"val_{name}" in history,
+           f"fit() logged {sorted(history)}: the metric is missing.")
+    train_want = _recall(y, _forward(model, x), k)
+    val_want = _recall(y_val, _forward(model, x_val), k)
+    expect(_close(history[name][-1], train_want) and _close(history[f"val_{name}"][-1], val_want),
+           f"In a fit() that does not change the weights (learning rate 0), the log shows {name} = "
+           f"{history[name][-1]:.4f} and val_{name} = {history[f'val_{name}'][-1]:.4f}, but the recall of class "
+           f"{k} is {train_want:.4f} on the training data and {val_want:.4f} on the validation data.")
+    builtin = keras.metrics.Recall(class_id=k)
+    builtin.update_state(y1, p1)
+    one_hot = keras.metrics.Recall(class_id=k)
+    one_hot.update_state(np.eye(c, dtype="float32")[y1.astype(int)], p1)
+    yours = _recall(y1, p1, k)
+    note = ""
+    if not _close(float(builtin.result()), yours) and _close(float(one_hot.result()), yours):
+        note = (f" Why write it? The built-in `keras.metrics.Recall(class_id={k})` expects one-hot targets: "
+                f"on the first test batch with integer labels it reports {float(builtin.result()):.4f} "
+                f"without any error, while the recall is {yours:.4f}.")
+    return (f"Recall of class {k} matches NumPy for labels of shape (B,) and (B, 1), with sample weights, "
+            f"after reset_state(), and in fit()'s log.{note}")
+
+
+def _precision(labels, probabilities, class_id) -> float:
+    import numpy as np
+    labels = np.reshape(labels, -1).astype(int)
+    predicted = np.argmax(probabilities, axis=-1)
+    n_pred = np.sum(predicted == class_id)
+    return float(np.sum((labels == class_id) & (predicted == class_id)) / n_pred) if n_pred else 0.0
+
+
+# --------------------------------------------------------------------------- 4. top-2 hits, ported right
+
+
+_TOP2_PORTED = '''
+class TopTwoHits(keras.metrics.Metric):
+    def __init__(self, name="top2_hits", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.hits = self.add_weight(shape=(), initializer="zeros", name="hits")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        labels = ops.cast(y_true, "int32")
+        top2 = ops.cast(ops.top_k(y_pred, k=2)[1], "int32")
+        first, second = top2[:, :1], top2[:, 1:]
+        hit = ops.cast(ops.logical_or(ops.equal(labels, first), ops.equal(labels, second)), "float32")
+        hit = ops.reshape(hit, (-1,))
+        if sample_weight is not None:
+            hit = hit * ops.reshape(ops.cast(sample_weight, hit.dtype), (-1,))
+        self.hits.assign_add(ops.sum(hit))
+
+    def result(self):
+        return self.hits
+'''
+
+_TOP2_FIXED = (_TOP2_PORTED
+               .replace('labels = ops.cast(y_true, "int32")', 'labels = ops.reshape(ops.cast(y_true, "int32"), (-1, 1))')
+               .replace("return self.hits", "return ops.copy(self.hits)"))
+
+
+def _top2_count(labels, probabilities, weights=None) -> float:
+    import numpy as np
+    labels = np.reshape(labels, -1).astype(int)
+    top2 = np.argsort(probabilities, axis=-1)[:, -2:]
+    hit = np.any(top2 == labels[:, None], axis=-1).astype("float64")
+    if weights is not None:
+        hit = hit * np.reshape(weights, -1)
+    return float(np.sum(hit))
+
+
+@exercise(
+    "03.4", "Top-2 hits, ported right",
+    answers=("TopTwoHits",),
+    starter='''
+class TopTwoHits(keras.metrics.Metric):
+    """How many samples have their label among the two most probable classes (weighted)."""
+
+    def __init__(self, name="top2_hits", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.hits = self.add_weight(shape=(), initializer="zeros", name="hits")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        hit = ___   # shape (B,): 1.0 where the label is one of the two most probable classes
+        if sample_weight is not None:
+            hit = hit * ops.reshape(ops.cast(sample_weight, hit.dtype), (-1,))
+        self.hits.assign_add(ops.sum(hit))
+
+    def result(self):
+        return ___
+''',
+    solution='''
+class TopTwoHits(keras.metrics.Metric):
+    """How many samples have their label among the two most probable classes (weighted)."""
+
+    def __init__(self, name="top2_hits", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.hits = self.add_weight(shape=(), initializer="zeros", name="hits")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        true_class = ops.reshape(ops.cast(y_true, "int32"), (-1,))
+        hit = ops.cast(ops.in_top_k(true_class, y_pred, k=2), "float32")
+        if sample_weight is not None:
+            hit = hit * ops.reshape(ops.cast(sample_weight, hit.dtype), (-1,))
+        self.hits.assign_add(ops.sum(hit))
+
+    def result(self):
+        return ops.copy(self.hits)
+''',
+    hints=(
+        "Two things from sections 3 and 4: what shape does `y_true` have when it reaches `update_state()` "
+        "in Keras 3, and what may `result()` not return?",
+        "Flatten the labels to (B,) first. `ops.in_top_k(labels, y_pred, k=2)` says, for each row, whether "
+        "the label is among the k most probable classes (or compare the labels as a (B, 1) column with "
+        "the (B, 2) indices from `ops.top_k`).",
+        "`result()` must return a value, not the variable: `ops.copy(self.hits)`. Otherwise fit() reads "
+        "it after validation has reset and reused the metric.",
+    ),
+    context=_context,
+    wrong=(
+        Wrong(_TOP2_PORTED, "B×B"),
+        Wrong(_TOP2_FIXED.replace("return ops.copy(self.hits)", "return self.hits"), "validation"),
+        Wrong(_TOP2_FIXED.replace("ops.logical_or(ops.equal(labels, first), ops.equal(labels, second))",
+                                  "ops.equal(labels, first)"), "top 2"),
+        Wrong(_TOP2_FIXED.replace("ops.top_k(y_pred, k=2)[1]", "ops.argsort(y_pred, axis=-1)[:, :2]"), "least"),
+    ),
+    alternatives=(
+        _TOP2_FIXED,
+        _TOP2_FIXED.replace("return ops.copy(self.hits)", "return self.hits * 1.0"),
+    ),
+)
+def q4(TopTwoHits):
+    import keras
+    import numpy as np
+    from kitlib.exercises import tiny_data, tiny_model
+    cls = _subclass(TopTwoHits, keras.metrics.Metric, "TopTwoHits", "keras.metrics.Metric")
+    c = 5
+    rng = np.random.default_rng(21)
+    y1 = rng.integers(0, c, 32).astype("float32")
+    p1 = _probabilities(y1, c, seed=3, right=0.3)
+    y2 = rng.integers(0, c, 16).astype("float32")
+    p2 = _probabilities(y2, c, seed=4, right=0.3)
+    w2 = rng.choice([0.0, 1.0, 3.0], size=16).astype("float32")
+    metric = _guard(lambda: cls(), "TopTwoHits")
+    _guard(lambda: metric.update_state(y1, p1), "TopTwoHits")
+    got = _scalar(_guard(lambda: metric.result(), "TopTwoHits"), "`result()`")
+    want = _top2_count(y1, p1)
+    if not _close(got, want):
+        if got > len(y1):
+            raise Incorrect(f"On 32 samples your metric counts {got:,.0f} hits, more than there are samples "
+                            f"(the right count is {want:.0f}). Labels arrive with shape (32,); compared with a "
+                            f"(32, 1) column they broadcast to a B×B table of every label against every "
+                            f"prediction. Flatten the labels (or make both sides (B, 1) explicitly).")
+        top1 = float(np.sum(np.argmax(p1, axis=-1) == y1))
+        if _close(got, top1):
+            raise Incorrect(f"Your metric counts {got:.0f}: the samples whose label is the *most* probable class. "
+                            f"Count the label among the top 2 classes ({want:.0f}).")
+        low2 = float(np.sum(np.any(np.argsort(p1, axis=-1)[:, :2] == y1[:, None], axis=-1)))
+        if _close(got, low2):
+            raise Incorrect(f"Your metric counts {got:.0f}: the labels among the two *least* probable classes. "
+                            f"`argsort` sorts in ascending order, so the most probable classes are the last "
+                            f"two columns (or use `ops.top_k`). The right count is {want:.0f}.")
+        raise Incorrect(f"On 32 samples with labels of shape (32,), {want:.0f} labels are among the two most "
+                        f"probable classes, but your metric counts {got:.0f}.")
+    _guard(lambda: metric.update_state(y2.reshape(-1, 1), p2, sample_weight=w2), "TopTwoHits")
+    got = _scalar(_guard(lambda: metric.result(), "TopTwoHits"), "`result()`")
+    want += _top2_count(y2, p2, w2)
+    expect(_close(got, want),
+           f"After a second, weighted batch with labels of shape (16, 1), the count should be {want:.0f}; your "
+           f"metric gives {got:.0f}. Flatten the labels whatever shape they arrive in.")
+    model = tiny_model(num_classes=c)
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.0), loss="sparse_categorical_crossentropy",
+                  metrics=[_guard(lambda: cls(), "TopTwoHits")])
+    x, y = tiny_data(n=48, num_classes=c)
+    x_val, y_val = tiny_data(n=24, num_classes=c, seed=1)
+    history = _guard(lambda: model.fit(x, y, batch_size=16, epochs=1, validation_data=(x_val, y_val),
+                                       verbose=0).history, "TopTwoHits")
+    name = next((key for key in history if key not in ("loss", "val_loss") and not key.startswith("val_")), None)
+    expect(name is not None and f"val_{name}" in history, f"fit() logged {sorted(history)}: the metric is missing.")
+    train_want = _top2_count(y, _forward(model, x))
+    val_want = _top2_count(y_val, _forward(model, x_val))
+    shown, shown_val = history[name][-1], history[f"val_{name}"][-1]
+    if not _close(shown, train_want):
+        if _close(shown, val_want) and _close(shown_val, val_want):
+            raise Incorrect(f"Standalone the count is right, but in fit() (learning rate 0, so the weights stay "
+                            f"put) the training log shows {shown:.0f}, which is the validation count; "
+                            f"the 48 training samples have {train_want:.0f} hits. `result()` returns the "
+                            f"variable itself, and fit() reads it after validation has reset and reused the "
+                            f"metric. Return a value: `ops.copy(self.hits)`.")
+        raise Incorrect(f"In fit() the training log shows {name} = {shown:.0f}, but the 48 training samples have "
+                        f"{train_want:.0f} hits.")
+    expect(_close(shown_val, val_want),
+           f"In fit() the log shows val_{name} = {shown_val:.0f}, but the validation samples have {val_want:.0f} hits.")
+    return (f"Right standalone (labels of shape (B,) and (B, 1), weighted), and in fit(): {shown:.0f} training "
+            f"hits, {shown_val:.0f} validation hits. Both Keras 3 traps of a ported metric avoided: the B×B "
+            f"broadcast and `result()` handing out the variable.")

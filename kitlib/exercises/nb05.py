@@ -1,0 +1,472 @@
+"""Exercises for notebook 05 · Validation (``from kitlib.exercises import ___, nb05 as ex``).
+
+1. How many are validated? (easy): the size of the ``validation_split`` holdout, Keras' rule.
+2. Shuffle once, then split (medium): a seeded split of arrays that keeps pairs together.
+3. Split a Dataset (medium): ``take``/``skip`` before ``shuffle``: a holdout that stays put.
+4. A leak on purpose (thought-provoking): arrays for which ``validation_split`` validates
+   only on samples it also trains on.
+"""
+
+from __future__ import annotations
+
+import math
+
+from kitlib.exercises import Incorrect, Wrong, call, describe, exercise, expect, expect_type
+
+
+def _context():
+    import keras
+    import numpy as np
+    import tensorflow as tf
+    from keras import ops
+    return {"keras": keras, "np": np, "tf": tf, "ops": ops}  # imported by the notebook above the exercises
+
+
+def _keras_n_val(n: int, split: float) -> int:
+    """What fit(validation_split=split) holds out of n samples (keras' array_slicing rule)."""
+    return n - int(math.floor(n * (1.0 - split)))
+
+
+def _array(value, what: str):
+    """A learner's array-like as a NumPy array, or Incorrect."""
+    import numpy as np
+    if value is None or isinstance(value, (str, bytes, dict, bool, int, float)):
+        raise Incorrect(f"{what} should be an array, but it is {describe(value)}.")
+    try:
+        arr = np.asarray(value)
+    except Exception:
+        raise Incorrect(f"{what} should be an array, but it is {describe(value)}.") from None
+    if arr.dtype == object or arr.ndim == 0:
+        raise Incorrect(f"{what} should be an array of numbers, but it is {describe(value)}.")
+    return arr
+
+
+def _pair(value, what: str, shape: str = "(a, b)"):
+    """(a, b) from a learner's tuple/list of two items, or Incorrect."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise Incorrect(f"{what} should be a pair `{shape}`, but it is {describe(value)}.")
+    return value[0], value[1]
+
+
+# --------------------------------------------------------------------------- 1. how many
+
+
+@exercise(
+    "05.1", "How many are validated?",
+    answers=("n_validation",),
+    starter='''
+def n_validation(n, split):
+    """How many of n samples fit(..., validation_split=split) validates on."""
+    return ___
+''',
+    solution='''
+def n_validation(n, split):
+    """How many of n samples fit(..., validation_split=split) validates on."""
+    return n - int(np.floor(n * (1 - split)))
+''',
+    hints=(
+        "Section 2 says where Keras cuts the arrays: which part is rounded, the training part "
+        "or the validation part?",
+        "Keras keeps `floor(n · (1 − split))` samples for training; the validation part is the rest.",
+        "`n - int(np.floor(n * (1 - split)))`. Try it on `n=700, split=0.3` and compare with `700 * 0.3`.",
+    ),
+    context=_context,
+    wrong=(
+        Wrong("def n_validation(n, split):\n    return int(n * split)", "rounds the training part"),
+        Wrong("def n_validation(n, split):\n    return round(n * split)", "floating point"),
+        Wrong("def n_validation(n, split):\n    return n * split", "whole number"),
+        Wrong("def n_validation(n, split):\n    return int(np.floor(n * (1 - split)))", "training part"),
+    ),
+    alternatives=(
+        "def n_validation(n, split):\n    return n - int(n * (1.0 - split))",
+        "def n_validation(n, split):\n    return len(np.arange(n)[int(np.floor(n * (1 - split))):])",
+    ),
+)
+def q1(n_validation):
+    import numpy as np
+    cases = [(2500, 0.15), (1003, 0.25), (700, 0.3), (10, 0.5)]
+    for n, split in cases:
+        expected = _keras_n_val(n, split)
+        got = call(n_validation, n, split, name="n_validation")
+        if isinstance(got, (float, np.floating)) and not isinstance(got, bool):
+            if float(got).is_integer() and int(got) == expected:
+                continue  # e.g. 375.0 from numpy arithmetic: the right count
+            raise Incorrect(f"`n_validation({n}, {split})` returned {got!r}: a count of samples is a whole "
+                            f"number. Keras never splits a sample: it rounds where it cuts.")
+        expect_type(got, int, f"n_validation({n}, {split})", "a whole number of samples")
+        got = int(got)
+        if got == expected:
+            continue
+        n_train = int(math.floor(n * (1.0 - split)))
+        if got == n_train:
+            raise Incorrect(f"`n_validation({n}, {split})` returned {got}: that is the training part "
+                            f"(floor(n · (1 − split))). Validation is what is left: n minus that.")
+        if got == int(n * split) and got != round(n * split):
+            raise Incorrect(f"`n_validation({n}, {split})` returned {got}, but Keras validates on {expected}: "
+                            f"{n} · {split} = {n * split:g} is not whole, and Keras rounds the training part "
+                            f"down (floor(n · (1 − split)) = {n_train}), so the validation part gets the "
+                            f"rest: {n} − {n_train} = {expected}.")
+        if n * (1.0 - split) != round(n * (1.0 - split)) and abs(n * split - round(n * split)) < 1e-9:
+            raise Incorrect(f"`n_validation({n}, {split})` returned {got}, but Keras validates on {expected}. "
+                            f"On paper {n} · (1 − {split}) = {round(n * (1 - split))}, but in floating point "
+                            f"it is {n * (1.0 - split)!r}, and the floor of that is {n_train}. Compute it "
+                            f"the way Keras does: n − floor(n · (1 − split)).")
+        raise Incorrect(f"`n_validation({n}, {split})` returned {got}, but Keras validates on {expected} of "
+                        f"{n} samples.")
+    return ("Right on every case, including 700 samples with `validation_split=0.3`: Keras validates on "
+            "211, not 210, because 700 · 0.7 is 489.99999999999994 in floating point and Keras rounds "
+            "the training part down. Count from the cut, not from the fraction.")
+
+
+# --------------------------------------------------------------------------- 2. shuffle once, then split
+
+
+def _sorted_problem(n: int = 1000, classes: int = 10):
+    """x: (n, 2) float32 with x[:, 0] a sample id; y: labels sorted by class."""
+    import numpy as np
+    y = np.repeat(np.arange(classes), n // classes).astype("float32")
+    x = np.stack([np.arange(n, dtype="float32"), np.linspace(0, 1, n, dtype="float32")], axis=1)
+    return x, y
+
+
+def _split_parts(result, what: str):
+    import numpy as np
+    train, val = _pair(result, f"What `{what}` returns", "((x_train, y_train), (x_val, y_val))")
+    xt, yt = _pair(train, "The training part", "(x_train, y_train)")
+    xv, yv = _pair(val, "The validation part", "(x_val, y_val)")
+    xt, yt = _array(xt, "x_train"), _array(yt, "y_train")
+    xv, yv = _array(xv, "x_val"), _array(yv, "y_val")
+    expect(len(xt) == len(yt) and len(xv) == len(yv),
+           f"Each part must hold as many labels as samples: x_train {len(xt)}, y_train {len(yt)}, "
+           f"x_val {len(xv)}, y_val {len(yv)}.")
+    expect(xt.ndim == 2 and xv.ndim == 2 and xt.shape[1:] == xv.shape[1:] == (2,),
+           f"x_train and x_val should keep the samples' shape (n, 2); they have shapes {xt.shape} and "
+           f"{xv.shape}.")
+    return np.asarray(xt), np.asarray(yt).reshape(-1), np.asarray(xv), np.asarray(yv).reshape(-1)
+
+
+@exercise(
+    "05.2", "Shuffle once, then split",
+    answers=("split_shuffled",),
+    starter='''
+def split_shuffled(x, y, fraction, seed):
+    """Shuffle (x, y) once with `seed`, hold out `fraction` of it for validation.
+
+    Returns (x_train, y_train), (x_val, y_val). The same seed gives the same split.
+    """
+    order = ___
+    n_val = ___
+    # your lines here
+    return (___, ___), (___, ___)
+''',
+    solution='''
+def split_shuffled(x, y, fraction, seed):
+    """Shuffle (x, y) once with `seed`, hold out `fraction` of it for validation.
+
+    Returns (x_train, y_train), (x_val, y_val). The same seed gives the same split.
+    """
+    order = np.random.default_rng(seed).permutation(len(x))
+    n_val = int(round(len(x) * fraction))
+    train, val = order[n_val:], order[:n_val]
+    return (x[train], y[train]), (x[val], y[val])
+''',
+    hints=(
+        "Shuffle *indices*, not the arrays: one permutation of `0 … n−1` keeps each image with its label.",
+        "`np.random.default_rng(seed).permutation(len(x))` gives the same order for the same seed; "
+        "index both arrays with it (`x[order]`, `y[order]`), which also leaves the caller's arrays as "
+        "they were.",
+        "With `order` and `n_val` in hand, the validation indices are `order[:n_val]` and the "
+        "training indices `order[n_val:]`.",
+    ),
+    context=_context,
+    wrong=(
+        Wrong("def split_shuffled(x, y, fraction, seed):\n"
+              "    cut = int(len(x) * (1 - fraction))\n"
+              "    return (x[:cut], y[:cut]), (x[cut:], y[cut:])", "classes"),
+        Wrong("def split_shuffled(x, y, fraction, seed):\n"
+              "    rng = np.random.default_rng(seed)\n"
+              "    x, y = rng.permutation(x), rng.permutation(y)\n"
+              "    cut = int(len(x) * (1 - fraction))\n"
+              "    return (x[:cut], y[:cut]), (x[cut:], y[cut:])", "labels"),
+        Wrong("def split_shuffled(x, y, fraction, seed):\n"
+              "    order = np.random.permutation(len(x))\n"
+              "    cut = int(len(x) * (1 - fraction))\n"
+              "    return (x[order[:cut]], y[order[:cut]]), (x[order[cut:]], y[order[cut:]])", "seed"),
+        Wrong("def split_shuffled(x, y, fraction, seed):\n"
+              "    np.random.default_rng(seed).shuffle(x)\n"
+              "    np.random.default_rng(seed).shuffle(y)\n"
+              "    cut = int(len(x) * (1 - fraction))\n"
+              "    return (x[:cut], y[:cut]), (x[cut:], y[cut:])", "in place"),
+        Wrong("def split_shuffled(x, y, fraction, seed):\n"
+              "    val = np.random.default_rng(seed).choice(len(x), int(len(x) * fraction))\n"
+              "    return (x, y), (x[val], y[val])", "both"),
+    ),
+    alternatives=(
+        "def split_shuffled(x, y, fraction, seed):\n"
+        "    order = np.random.RandomState(seed).permutation(len(x))\n"
+        "    x, y = x[order], y[order]\n"
+        "    cut = int(np.floor(len(x) * (1 - fraction)))\n"
+        "    return (x[:cut], y[:cut]), (x[cut:], y[cut:])",
+        "def split_shuffled(x, y, fraction, seed):\n"
+        "    from sklearn.model_selection import train_test_split\n"
+        "    x_train, x_val, y_train, y_val = train_test_split(x, y, test_size=fraction, random_state=seed)\n"
+        "    return (x_train, y_train), (x_val, y_val)",
+    ),
+)
+def q2(split_shuffled):
+    import numpy as np
+    fraction = 0.2
+    x, y = _sorted_problem()
+    n = len(x)
+    x_in, y_in = x.copy(), y.copy()
+    xt, yt, xv, yv = _split_parts(call(split_shuffled, x_in, y_in, fraction, 7, name="split_shuffled"),
+                                  "split_shuffled")
+    changed = not (np.array_equal(x_in, x) and np.array_equal(y_in, y))
+    if changed:
+        raise Incorrect("`split_shuffled` shuffled the caller's arrays in place (`rng.shuffle(x)` reorders "
+                        "`x` itself): after the call, the notebook's own `x_train` would be in a new order. "
+                        "Index with a permutation instead (`x[order]` makes a new array).")
+    ids_t, ids_v = xt[:, 0].astype(int), xv[:, 0].astype(int)
+    expect(set(ids_t).isdisjoint(ids_v),
+           f"{len(set(ids_t) & set(ids_v))} samples are in both parts: the validation samples are also "
+           f"trained on, so the validation score is not about unseen data. Hold out samples the training "
+           f"part does not contain.")
+    everything = np.concatenate([ids_t, ids_v])
+    expect(len(everything) == n and len(set(everything.tolist())) == n,
+           f"The two parts together hold {len(everything)} samples ({len(set(everything.tolist()))} "
+           f"different ones), but the input had {n}: every sample belongs in exactly one part.")
+    allowed = {math.floor(n * fraction), math.ceil(n * fraction), _keras_n_val(n, fraction)}
+    expect(len(ids_v) in allowed,
+           f"With {n} samples and fraction {fraction}, the validation part should hold about "
+           f"{round(n * fraction)} samples; yours holds {len(ids_v)} (and training {len(ids_t)}).")
+    true_label = y[np.concatenate([ids_t, ids_v])]
+    mismatched = int(np.sum(np.concatenate([yt, yv]) != true_label))
+    expect(mismatched == 0,
+           f"{mismatched} of {n} samples came back with another sample's label: x and y were shuffled "
+           f"with different orders, so the labels no longer match the images. Draw one permutation "
+           f"and index both arrays with it.")
+    classes = sorted(set(yv.astype(int).tolist()))
+    if len(classes) < 10:
+        raise Incorrect(f"On {n} samples sorted by label (10 classes), your validation part holds only "
+                        f"class(es) {classes}: the split was taken without shuffling first. Shuffle the "
+                        f"indices once, then cut.")
+    missing = sorted(set(range(10)) - set(yt.astype(int).tolist()))
+    if missing:
+        raise Incorrect(f"The training part has no sample of class(es) {missing}: the model could never learn "
+                        f"them. Shuffle the indices once, then cut.")
+    again = _split_parts(call(split_shuffled, x.copy(), y.copy(), fraction, 7, name="split_shuffled"),
+                         "split_shuffled")
+    if not np.array_equal(np.sort(again[2][:, 0]), np.sort(ids_v)):
+        raise Incorrect("Two calls with the same seed (7) gave different validation samples: the shuffle "
+                        "ignores `seed`, so every run (and every rerun of the notebook) validates on other "
+                        "samples. Use `np.random.default_rng(seed)`.")
+    other = _split_parts(call(split_shuffled, x.copy(), y.copy(), fraction, 8, name="split_shuffled"),
+                         "split_shuffled")
+    expect(not np.array_equal(np.sort(other[2][:, 0]), np.sort(ids_v)),
+           "Seeds 7 and 8 gave the same validation samples: the shuffle should depend on `seed`.")
+    return (f"{len(ids_v)} of {n} sorted samples held out, all 10 classes in both parts, every image "
+            f"with its own label, the same split for the same seed, and the caller's arrays untouched. "
+            f"After this split, `validation_split` is no longer needed: pass `validation_data=(x_val, y_val)`.")
+
+
+# --------------------------------------------------------------------------- 3. split a Dataset
+
+
+def _elements(ds, what: str) -> list[int]:
+    """The scalar elements of one pass over a learner's Dataset, or Incorrect."""
+    import numpy as np
+    iterate = getattr(ds, "as_numpy_iterator", None)
+    if not callable(iterate):
+        raise Incorrect(f"{what} should be a `tf.data.Dataset`, but it is {describe(ds)}.")
+    out: list[int] = []
+    try:
+        for item in iterate():
+            arr = np.asarray(item)
+            if arr.ndim != 0:
+                raise Incorrect(f"An element of {what} has shape {arr.shape}: the dataset was batched before "
+                                f"it was split, so `take(n)` took n *batches*. Split the samples first, "
+                                f"batch each part afterwards.")
+            out.append(int(arr))
+            if len(out) > 10_000:
+                raise Incorrect(f"{what} does not end: split a finite dataset (no `.repeat()` before "
+                                f"splitting).")
+    except Incorrect:
+        raise
+    except Exception as exc:
+        raise Incorrect(f"Iterating over {what} raised {type(exc).__name__}: {exc}") from None
+    return out
+
+
+@exercise(
+    "05.3", "Split a Dataset",
+    answers=("split_dataset",),
+    starter='''
+def split_dataset(ds, n_val, seed):
+    """Split a Dataset of samples into (train_ds, val_ds).
+
+    val_ds: n_val samples, the same ones on every pass. train_ds: all the others,
+    in a new random order on every pass. Neither is batched yet.
+    """
+    val_ds = ___
+    train_ds = ___
+    return train_ds, val_ds
+''',
+    solution='''
+def split_dataset(ds, n_val, seed):
+    """Split a Dataset of samples into (train_ds, val_ds).
+
+    val_ds: n_val samples, the same ones on every pass. train_ds: all the others,
+    in a new random order on every pass. Neither is batched yet.
+    """
+    val_ds = ds.take(n_val)
+    train_ds = ds.skip(n_val).shuffle(1024, seed=seed)
+    return train_ds, val_ds
+''',
+    hints=(
+        "`take(k)` keeps the first k elements and `skip(k)` the rest: together they split without overlap.",
+        "Where does `shuffle()` go? It reshuffles on every pass, so anything taken *after* it changes "
+        "from pass to pass.",
+        "`val_ds = ds.take(n_val)`, `train_ds = ds.skip(n_val).shuffle(buffer_size, seed=seed)`.",
+    ),
+    context=_context,
+    wrong=(
+        Wrong("def split_dataset(ds, n_val, seed):\n"
+              "    mixed = ds.shuffle(1024, seed=seed)\n"
+              "    return mixed.skip(n_val), mixed.take(n_val)", "each pass"),
+        Wrong("def split_dataset(ds, n_val, seed):\n"
+              "    batches = ds.batch(4)\n"
+              "    return batches.skip(n_val).shuffle(64, seed=seed), batches.take(n_val)", "batch"),
+        Wrong("def split_dataset(ds, n_val, seed):\n"
+              "    return ds.take(n_val), ds.skip(n_val).shuffle(1024, seed=seed)", "(train_ds, val_ds)"),
+        Wrong("def split_dataset(ds, n_val, seed):\n"
+              "    return ds.skip(n_val), ds.take(n_val)", "order"),
+    ),
+    alternatives=(
+        "def split_dataset(ds, n_val, seed):\n"
+        "    fixed = ds.shuffle(10_000, seed=seed, reshuffle_each_iteration=False)\n"
+        "    return fixed.skip(n_val).shuffle(1024, seed=seed), fixed.take(n_val)",
+    ),
+)
+def q3(split_dataset):
+    import tensorflow as tf
+    n, n_val = 40, 8
+    ds = tf.data.Dataset.range(n)
+    result = call(split_dataset, ds, n_val, 3, name="split_dataset")
+    train_ds, val_ds = _pair(result, "What `split_dataset` returns", "(train_ds, val_ds)")
+    val_1, val_2 = _elements(val_ds, "val_ds"), _elements(val_ds, "val_ds")
+    train_1, train_2 = _elements(train_ds, "train_ds"), _elements(train_ds, "train_ds")
+    if len(val_1) == n - n_val and len(train_1) == n_val:
+        raise Incorrect(f"val_ds has {len(val_1)} samples and train_ds {len(train_1)}: the two are swapped. "
+                        f"Return them in the order `(train_ds, val_ds)`.")
+    expect(len(val_1) == n_val,
+           f"On a dataset of {n} samples with n_val={n_val}, val_ds holds {len(val_1)} samples.")
+    if sorted(val_1) != sorted(val_2):
+        trained_on = sorted((set(val_1) | set(val_2)) & (set(train_1) | set(train_2)))
+        raise Incorrect(f"val_ds held {sorted(val_1)} on one pass and {sorted(val_2)} on the next: a "
+                        f"`shuffle()` before `take()` reshuffles on each pass, so over two epochs "
+                        f"{len(trained_on)} \"validation\" samples were also trained on. Take the holdout "
+                        f"before shuffling, and shuffle only the training part.")
+    for i, (train, val) in enumerate(((train_1, val_1), (train_2, val_2)), 1):
+        both = sorted(set(train) & set(val))
+        expect(not both, f"On pass {i}, samples {both} are in both train_ds and val_ds.")
+        expect(sorted(train + val) == list(range(n)),
+               f"On pass {i}, train_ds and val_ds together hold {len(train) + len(val)} samples "
+               f"({len(set(train) | set(val))} different ones) of the {n}: each sample belongs in exactly "
+               f"one part.")
+    expect(train_1 != train_2 and train_1 != sorted(train_1),
+           "train_ds gives the samples in the same order on every pass: shuffle the training part "
+           "(after splitting off the holdout), so each epoch sees a new order.")
+    return (f"The holdout holds the same {n_val} samples on every pass and never meets the training "
+            f"part, which is reshuffled each epoch. Batch both parts after this (`.batch(64)`) and "
+            f"pass `validation_data=val_ds`.")
+
+
+# --------------------------------------------------------------------------- 4. a leak on purpose
+
+
+def _leak_problem(n: int = 100):
+    import numpy as np
+    rng = np.random.default_rng(5)
+    x = np.stack([np.arange(n, dtype="float32"), rng.random(n, dtype=np.float32)], axis=1)
+    y = rng.integers(0, 10, n).astype("float32")
+    return x, y
+
+
+@exercise(
+    "05.4", "A leak on purpose",
+    answers=("make_leaky",),
+    starter='''
+def make_leaky(x, y):
+    """Return new arrays (x2, y2) such that fit(x2, y2, validation_split=0.2) validates
+    only on samples that it also trains on."""
+    x2 = ___
+    y2 = ___
+    return x2, y2
+''',
+    solution='''
+def make_leaky(x, y):
+    """Return new arrays (x2, y2) such that fit(x2, y2, validation_split=0.2) validates
+    only on samples that it also trains on."""
+    x2 = np.concatenate([x, x[: len(x) // 4]])
+    y2 = np.concatenate([y, y[: len(y) // 4]])
+    return x2, y2
+''',
+    hints=(
+        "`validation_split=0.2` validates on the *last* 20 % of the arrays you pass. What must those "
+        "last rows be, so that the model has seen each of them during training?",
+        "Copies: append rows that already appear earlier. How many must you append so that the last "
+        "20 % of the longer arrays are all copies?",
+        "If you append k = n/4 copies, the arrays hold 1.25 n rows, and the last 20 % of 1.25 n is "
+        "exactly the k copies. `np.concatenate([x, x[:len(x) // 4]])`, and the same for `y`.",
+    ),
+    context=_context,
+    wrong=(
+        Wrong("def make_leaky(x, y):\n    return x, y", "never trained on"),
+        Wrong("def make_leaky(x, y):\n"
+              "    return np.concatenate([x, x[: len(x) // 5]]), np.concatenate([y, y[: len(y) // 5]])",
+              "never trained on"),
+        Wrong("def make_leaky(x, y):\n"
+              "    return np.concatenate([x, x[: len(x) // 4]]), y", "labels"),
+        Wrong("def make_leaky(x, y):\n"
+              "    return np.concatenate([x, x[: len(x) // 4]]), np.concatenate([y, y[-(len(y) // 4):]])",
+              "label"),
+    ),
+    alternatives=(
+        "def make_leaky(x, y):\n    return np.concatenate([x, x]), np.concatenate([y, y])",
+        "def make_leaky(x, y):\n    return np.tile(x, (3, 1)), np.tile(y, 3)",
+    ),
+)
+def q4(make_leaky):
+    import numpy as np
+    x, y = _leak_problem()
+    n = len(x)
+    result = call(make_leaky, x.copy(), y.copy(), name="make_leaky")
+    x2, y2 = _pair(result, "What `make_leaky` returns", "(x2, y2)")
+    x2, y2 = _array(x2, "x2"), _array(y2, "y2")
+    expect(x2.ndim == 2 and x2.shape[1:] == x.shape[1:],
+           f"x2 should hold samples shaped like x's rows {x.shape[1:]}; it has shape {x2.shape}.")
+    y2 = y2.reshape(len(y2), -1)[:, 0] if y2.ndim > 1 else y2
+    expect(len(x2) == len(y2),
+           f"x2 has {len(x2)} rows but y2 has {len(y2)} labels: fit() needs one label per sample, so "
+           f"whatever you do to x, do to y (the labels too).")
+    expect(len(x2) >= 5, f"x2 holds only {len(x2)} samples: validation_split=0.2 would validate on almost nothing.")
+    cut = int(math.floor(len(x2) * 0.8))
+    key = lambda row: tuple(np.round(row.astype("float64"), 5).tolist())  # noqa: E731
+    trained = {}
+    for row, label in zip(x2[:cut], y2[:cut]):
+        trained.setdefault(key(row), set()).add(float(label))
+    unseen = [i for i in range(cut, len(x2)) if key(x2[i]) not in trained]
+    if unseen:
+        raise Incorrect(f"fit(x2, y2, validation_split=0.2) trains on rows 0…{cut - 1} and validates on "
+                        f"rows {cut}…{len(x2) - 1}; {len(unseen)} of those {len(x2) - cut} validation "
+                        f"samples were never trained on (e.g. row {unseen[0]}). Every row after the cut "
+                        f"must also appear before it.")
+    relabelled = [i for i in range(cut, len(x2)) if float(y2[i]) not in trained[key(x2[i])]]
+    if relabelled:
+        raise Incorrect(f"{len(relabelled)} validation samples are copies of training samples but with "
+                        f"another label (e.g. row {relabelled[0]}): copy each sample's own label with it.")
+    return (f"All {len(x2) - cut} validation samples are also training samples: the validation score "
+            f"now measures memory, not generalization. Real leaks look like this: duplicates, "
+            f"augmented copies, or several photos of one patient on both sides of the cut. The last-"
+            f"fraction rule itself is what you want for time-ordered data (validate on the latest "
+            f"days, train on the past); shuffling such data before the cut is what would leak.")
