@@ -34,7 +34,7 @@ def restart_and_run_all(page, timeout: float = 600) -> None:
     page.click(".lm-Menu-itemLabel:text-is('Restart Kernel and Run All Cells…')")
     page.click(".jp-Dialog-button.jp-mod-accept")
     page.wait_for_function(
-        """() => {
+        r"""() => {
             const prompts = [...document.querySelectorAll(
                 '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputArea-prompt')];
             if (!prompts.length) return false;

@@ -439,3 +439,16 @@ def test_cli_student_build_and_its_errors(tmp_path):
     assert "student build (solutions removed, outputs cleared): 1 notebooks" in r.stdout
     r = _cli("student", str(src), "--notebooks", str(src))
     assert r.returncode == 1 and "refusing to write into the notebooks folder" in r.stderr
+
+
+def test_a_bug_in_a_check_is_not_mistaken_for_an_unfinished_answer():
+    """The notebook namespace holds ___ once imported; a check that fails for another reason
+    must say so (incorrect, with the error), not report "not attempted"."""
+    def check(total):
+        return {}["missing"]  # an unexpected error inside the check itself
+
+    ex = E.Exercise("99.3", "Buggy check", check, answers=("total",), starter="total = ___",
+                    solution="total = 6", hints=("a", "b"))
+    result = ex.check(ns={"total": 6, "___": ___, "E": E})
+    assert result.outcome == E.INCORRECT, result
+    assert "KeyError" in result.message
