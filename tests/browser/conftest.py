@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -47,9 +48,18 @@ def lab_server(tmp_path_factory):
     tracker = settings / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
     tracker.parent.mkdir(parents=True)
     tracker.write_text('{"windowingMode": "none", "autoStartDefaultKernel": true}')
+    docmanager = settings / "@jupyterlab" / "docmanager-extension" / "plugin.jupyterlab-settings"
+    docmanager.parent.mkdir(parents=True)
+    docmanager.write_text('{"autosave": false}')
+    # Serve copies: running a notebook in the browser must never rewrite the committed ones.
+    served = H.BUILD / "browser" / "served"
+    if served.exists():
+        shutil.rmtree(served)  # our own copy from an earlier run, under build/
+    shutil.copytree(H.NOTEBOOK_DIR, served / "notebooks",
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "work"))
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", *root_flag, "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={H.ROOT}",
+         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={served}",
          f"--LabApp.user_settings_dir={settings}",
          "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
         stdout=log, stderr=subprocess.STDOUT, env=env)

@@ -26,3 +26,28 @@ def test_00_run_all_then_move_the_slider_changes_the_plot(lab_server, page):
         " return s.length > 0 && s[0] !== before; }", arg=[scope, before[0]], timeout=30_000)
     page.screenshot(path=str(lab.ARTIFACTS / "00_after_slider.png"))
     assert page.inner_text(f"{slider} .widget-readout").strip() == "7"
+
+
+def test_01_training_panel_slider_and_train_redraw_the_live_plot(lab_server, page):
+    lab.open_notebook(page, lab_server, "notebooks/01_end_to_end.ipynb")
+    lab.restart_and_run_all(page, timeout=600)
+    assert lab.errors_in_outputs(page) == []
+    panel = f"{PANEL} .kitlib-training-panel"
+    page.locator(panel).scroll_into_view_if_needed()
+    page.screenshot(path=str(lab.ARTIFACTS / "01_panel_before.png"))
+    before = lab.image_sources(page, panel)
+
+    lab.set_slider(page, f"{panel} .kitlib-learning-rate", "1e-2")
+    page.wait_for_function(
+        "sel => Math.abs(parseFloat(document.querySelector(sel).textContent) - 0.01) < 1e-9",
+        arg=f"{panel} .kitlib-learning-rate .widget-readout", timeout=10_000)
+    page.click(f"{panel} .kitlib-train")
+    page.wait_for_function("sel => document.querySelector(sel).classList.contains('kitlib-running')",
+                           arg=panel, timeout=30_000)
+    page.wait_for_function(
+        "sel => document.querySelector(sel).textContent.trim().startsWith('done:')",
+        arg=f"{panel} .kitlib-status", timeout=300_000)
+    after = lab.image_sources(page, panel)
+    page.screenshot(path=str(lab.ARTIFACTS / "01_panel_after_train.png"))
+    assert after and after != before, "the live plot inside the panel was redrawn"
+    assert page.inner_text(f"{panel} .kitlib-status").startswith("done: 2/2 epochs")
