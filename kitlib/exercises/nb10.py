@@ -218,6 +218,7 @@ def q2(batch_checkpoint):
     from pathlib import Path
 
     import keras
+    import numpy as np
 
     with tempfile.TemporaryDirectory(prefix="kitlib-ex10-") as tmp:
         folder = Path(tmp)
@@ -247,11 +248,19 @@ def q2(batch_checkpoint):
         target = Path(str(checkpoint.filepath)).parent
         expect(target.resolve() == folder.resolve(),
                f"The files go to `{target}`, not into `folder`: join the file name to `folder`.")
-        # 2 epochs of 10 batches: saves after batches 5 and 10 of each epoch.
-        x, y = tiny_data(160)
+        # fit()'s hooks for 2 epochs of 10 batches (saves after batches 5 and 10 of each epoch); before
+        # each batch end the weights are set to the step number, so a file tells when it was written.
         model = _compiled_tiny_model()
-        call(model.fit, x, y, batch_size=16, epochs=2, verbose=0, shuffle=False, callbacks=[checkpoint],
-             name="fit (with your checkpoint)")
+        checkpoint.set_model(model)
+        logs = {"loss": 0.5, "sparse_categorical_accuracy": 0.8}
+        call(checkpoint.on_train_begin, {}, name="on_train_begin")
+        for epoch in range(2):
+            checkpoint.on_epoch_begin(epoch, {})
+            for batch in range(10):
+                model.set_weights([np.full(w.shape, 10 * epoch + batch + 1, w.dtype) for w in model.get_weights()])
+                call(checkpoint.on_train_batch_end, batch, dict(logs), name="ModelCheckpoint.on_train_batch_end")
+            call(checkpoint.on_epoch_end, epoch, dict(logs), name="ModelCheckpoint.on_epoch_end")
+        checkpoint.on_train_end({})
         names = sorted(p.name for p in folder.iterdir())
         if len(names) < 4:
             raise Incorrect(f"Training 2 epochs of 10 batches left {len(names)} file(s): {names}. A checkpoint "
@@ -259,14 +268,13 @@ def q2(batch_checkpoint):
                             f"Put both `{{epoch}}` and `{{batch}}` in the name.")
         expect(len(names) == 4, f"Training 2 epochs of 10 batches left {len(names)} files ({names}); "
                                 f"expected 4 (after batches 5 and 10 of each epoch).")
-        final = model.get_weights()
         restored = tiny_model()
-
-        def holds_final(name):
+        steps = []
+        for name in names:
             restored.load_weights(folder / name)
-            return all((a == b).all() for a, b in zip(restored.get_weights(), final))
-
-        expect(any(holds_final(n) for n in names), "None of the files holds the weights after the last batch.")
+            steps.append(int(restored.get_weights()[0].flat[0]))
+        expect(sorted(steps) == [5, 10, 15, 20],
+               f"The files hold the weights after steps {sorted(steps)}; expected 5, 10, 15 and 20.")
     return (f"4 weight files after 2 epochs of 10 batches ({', '.join(names)}). Each is small, and "
             f"`model.load_weights(path)` puts one back into a model of the same architecture.")
 

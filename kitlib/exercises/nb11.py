@@ -431,7 +431,7 @@ def q4(LinearWarmup):
     cls = LinearWarmup
     expect(isinstance(cls, type) and issubclass(cls, keras.callbacks.Callback),
            f"`LinearWarmup` should be a class derived from `keras.callbacks.Callback`, but it is {describe(cls)}.")
-    target, warmup, per_epoch, epochs = 0.02, 8, 6, 2
+    target, warmup, per_epoch, epochs = 0.02, 6, 4, 2  # the warm-up spans both epochs
     expected = [target * min(1.0, (k + 1) / warmup) for k in range(per_epoch * epochs)]
     x, y = tiny_data(8 * per_epoch)
     model = _float_optimizer_model(1e-3)
