@@ -541,7 +541,14 @@ class ScheduleExplorer:
         self.update()
 
     def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+        """The live panel, plus the current curve as a PNG and the Keras call as text, for
+        front ends without the widget (a static render of the notebook)."""
+        import base64
+        bundle = dict(self.widget._repr_mimebundle_(**kwargs) or {})
+        if self.image.value:
+            bundle["image/png"] = base64.b64encode(bytes(self.image.value)).decode("ascii")
+        bundle["text/plain"] = f"ScheduleExplorer: {self.code or self.kind.value}"
+        return bundle
 
     @property
     def controls(self) -> dict[str, W.Widget]:

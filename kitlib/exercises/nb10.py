@@ -67,11 +67,8 @@ def _drive(callback, model, logs_per_epoch, weights_per_epoch: bool = False):
 accuracy_stopper = ___  # EarlyStopping on the validation accuracy: patience 3, best weights put back
 """,
     solution="""
-accuracy_stopper = keras.callbacks.EarlyStopping(
-    monitor="val_sparse_categorical_accuracy",  # the name in history.history for this model
-    patience=3,
-    restore_best_weights=True,
-)
+accuracy_stopper = keras.callbacks.EarlyStopping(monitor="val_sparse_categorical_accuracy",  # as fit() logs it
+                                                 patience=3, restore_best_weights=True)
 """,
     hints=(
         "`monitor` takes a key of the logs, exactly as it appears in `history.history`. Print "
@@ -172,11 +169,8 @@ def batch_checkpoint(folder):
 def batch_checkpoint(folder):
     """A ModelCheckpoint that saves only the weights, every 5 batches, into `folder`,
     in files whose names hold the epoch and the batch."""
-    return keras.callbacks.ModelCheckpoint(
-        os.path.join(folder, "weights-e{epoch:02d}-b{batch:03d}.weights.h5"),
-        save_weights_only=True,
-        save_freq=5,
-    )
+    name = "weights-e{epoch:02d}-b{batch:03d}.weights.h5"  # ModelCheckpoint fills in epoch and batch
+    return keras.callbacks.ModelCheckpoint(os.path.join(folder, name), save_weights_only=True, save_freq=5)
 ''',
     hints=(
         "Section 5 saves a checkpoint every `SAVE_EVERY` batches; here only the weights are wanted.",
@@ -489,10 +483,10 @@ def early_stopping_outcome(val_losses, min_delta, patience):
     for epoch, loss in enumerate(val_losses):
         if best is None or loss < best - min_delta:  # a real improvement
             best, best_epoch, waited = loss, epoch, 0
-        else:
-            waited += 1
-            if waited >= patience:
-                return epoch + 1, best_epoch
+            continue  # the next epoch
+        waited += 1
+        if waited >= patience:  # patience used up: fit() stops after this epoch
+            return epoch + 1, best_epoch
     return len(val_losses), best_epoch  # never stopped: the best weights are restored all the same
 ''',
     hints=(

@@ -1,7 +1,7 @@
 """Exercises for notebook 13 · Custom training (``from kitlib.exercises import ___, nb13 as ex``).
 
 1. End of epoch (easy): read metrics, then ``reset_state()`` (Keras 2's ``reset_states()`` is gone).
-2. Sample weights in train_step (medium): ``unpack_x_y_sample_weight`` and where the weights go.
+2. A metric of your own in train_step (medium): a tracked ``Mean`` that fit() logs and resets.
 3. Clip like the optimizer (thought-provoking): reproduce ``RMSprop(clipnorm=1.0)`` inside ``train_step``.
 """
 
@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import functools
 import math
+import warnings
 
-from kitlib.exercises import Incorrect, Wrong, call, describe, exercise, expect, tiny_data, tiny_model
+from kitlib.exercises import (Incorrect, NotAttempted, Wrong, call, contains_placeholder, describe, exercise, expect,
+                              tiny_data, tiny_model)
 
 
 def _context():
@@ -140,19 +142,17 @@ _METRIC_LOOP = '''
 '''
 
 
-def _model_of(cls, optimizer=None, weighted: bool = False):
-    """The tiny model's graph and weights (seeded) as an instance of *cls*, compiled (eager).
-    With *weighted*, also an accuracy in ``weighted_metrics`` (the metrics that use sample weights)."""
+def _model_of(cls, optimizer=None):
+    """The tiny model's graph and weights (seeded) as an instance of *cls*, compiled (eager)."""
     import keras
     base = tiny_model()
     try:
         model = cls(base.inputs, base.outputs)
     except Exception as exc:
         raise Incorrect(f"Building a model of your class raised {type(exc).__name__}: {exc}") from None
-    extra = [keras.metrics.SparseCategoricalAccuracy(name="weighted_accuracy")] if weighted else None
     model.compile(optimizer=optimizer or keras.optimizers.RMSprop(learning_rate=0.01),
                   loss=keras.losses.SparseCategoricalCrossentropy(),
-                  metrics=[keras.metrics.SparseCategoricalAccuracy()], weighted_metrics=extra, run_eagerly=True)
+                  metrics=[keras.metrics.SparseCategoricalAccuracy()], run_eagerly=True)
     return model
 
 
@@ -175,10 +175,6 @@ def _r(values, digits: int = 4):
         return values
 
 
-def _rh(history) -> dict:
-    return {k: _r(v) for k, v in sorted(history.items())} if isinstance(history, dict) else history
-
-
 def _max_diff(a, b) -> float:
     return max(float(abs(u - v).max()) for u, v in zip(a, b))
 
@@ -187,93 +183,98 @@ def _history_diff(a, b) -> float:
     return max(abs(u - v) for k in b for u, v in zip(a.get(k, [math.inf]), b[k]))
 
 
-# --------------------------------------------------------------------------- 2. sample weights
+# --------------------------------------------------------------------------- 2. a metric of your own
 
 
-@functools.lru_cache(maxsize=None)
-def _weighted_reference(with_weights: bool, epochs: int):
-    """History and weights of the built-in train_step on the exercise's data (computed once)."""
+_CONFIDENCE_STARTER = '''
+class ConfidenceModel(keras.Model):
+    """Also reports `confidence`: the mean, over the epoch's samples, of the highest
+    predicted probability (how sure the model is of its answer, right or wrong)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.confidence = ___  # a metric that averages values over the epoch, named "confidence"
+
+    def train_step(self, data):
+        x, y = data
+        with tf.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(x=x, y=y, y_pred=y_pred)
+        gradients = tape.gradient(loss, self.trainable_weights)
+        self.optimizer.apply(gradients, self.trainable_weights)
+        for metric in self.metrics:
+            if metric.name == "loss":
+                metric.update_state(loss, sample_weight=tf.shape(x)[0])
+            elif metric.name == "confidence":
+                metric.update_state(___)  # the highest probability of each sample in the batch
+            else:
+                metric.update_state(y, y_pred)
+        return {metric.name: metric.result() for metric in self.metrics}
+'''
+
+_CONFIDENCE_SOLUTION = (_CONFIDENCE_STARTER
+                        .replace('self.confidence = ___  # a metric', 'self.confidence = keras.metrics.Mean(name="confidence")  # a metric')
+                        .replace("metric.update_state(___)  # the highest", "metric.update_state(keras.ops.max(y_pred, axis=-1))  # the highest"))
+
+
+def _confidence_data():
+    return tiny_data(24)
+
+
+def _confidence_probe(x, y, batch_size: int):
+    """A callback that computes, before each update, what the epoch's loss and confidence must be:
+    the batch's predictions with the weights the update starts from (fit() with shuffle=False)."""
     import keras
-    x, y, weights = _weighted_data()
-    model = _model_of(keras.Model, weighted=True)
-    history = model.fit(x, y, batch_size=8, epochs=epochs, shuffle=False, verbose=0,
-                        sample_weight=weights if with_weights else None).history
-    return history, model.get_weights()
-
-
-def _weighted_data():
     import numpy as np
-    x, y = tiny_data(24)
-    return x, y, np.where(y == 0, 4.0, 0.5).astype("float32")  # class 0 counts 8 times as much
+
+    class Probe(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.sums = np.zeros(2)
+            self.count = 0
+
+        def on_train_batch_begin(self, batch, logs=None):
+            xb, yb = x[batch * batch_size:(batch + 1) * batch_size], y[batch * batch_size:(batch + 1) * batch_size]
+            with warnings.catch_warnings():  # a bare array for the named input: fine, as in fit()
+                warnings.simplefilter("ignore")
+                p = keras.ops.convert_to_numpy(self.model(xb, training=True)).astype("float64")
+            loss = -np.log(np.clip(p[np.arange(len(yb)), yb.astype(int)], 1e-7, 1.0)).mean()
+            self.sums += len(yb) * np.array([loss, p.max(axis=-1).mean()])
+            self.count += len(yb)
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.expected.append(self.sums / self.count)
+
+    probe = Probe()
+    probe.expected = []
+    return probe
 
 
 @exercise(
-    "13.2", "Sample weights in train_step",
-    answers=("WeightedModel",),
-    starter='''
-class WeightedModel(keras.Model):
-    def train_step(self, data):
-        x, y, sample_weight = ___  # split the batch (sample_weight: None when fit() got no weights)
-        with tf.GradientTape() as tape:
-            y_pred = self(x, training=True)
-            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=___)
-        gradients = tape.gradient(loss, self.trainable_weights)
-        self.optimizer.apply(gradients, self.trainable_weights)
-        for metric in self.metrics:
-            if metric.name == "loss":
-                metric.update_state(loss, sample_weight=tf.shape(x)[0])
-            else:
-                metric.update_state(y, y_pred, sample_weight=___)
-        return {metric.name: metric.result() for metric in self.metrics}
-''',
-    solution='''
-class WeightedModel(keras.Model):
-    def train_step(self, data):
-        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
-        with tf.GradientTape() as tape:
-            y_pred = self(x, training=True)
-            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
-        gradients = tape.gradient(loss, self.trainable_weights)
-        self.optimizer.apply(gradients, self.trainable_weights)
-        for metric in self.metrics:
-            if metric.name == "loss":
-                metric.update_state(loss, sample_weight=tf.shape(x)[0])
-            else:
-                metric.update_state(y, y_pred, sample_weight=sample_weight)
-        return {metric.name: metric.result() for metric in self.metrics}
-''',
+    "13.2", "A metric of your own in train_step",
+    answers=("ConfidenceModel",),
+    starter=_CONFIDENCE_STARTER,
+    solution=_CONFIDENCE_SOLUTION,
     hints=(
-        "fit() hands `train_step` a tuple: `(x, y)` without weights, `(x, y, sample_weight)` with them.",
-        "`keras.utils.unpack_x_y_sample_weight(data)` splits both forms (section 2 uses it).",
-        "The weights go to the loss (`compute_loss(..., sample_weight=sample_weight)`) and to the compiled "
-        "metrics, which pass them on to `weighted_metrics`; the loss tracker keeps the batch size as its "
-        "weight, as fit() does.",
+        "A `keras.metrics.Mean` averages whatever values you give it, weighted by how many there are.",
+        "Create it in `__init__` as an attribute of the model, with `name=\"confidence\"`: Keras then lists it "
+        "in `self.metrics`, logs it under that name and resets it at the start of every epoch.",
+        "The highest probability of each row of `y_pred` (shape (batch, classes)) is "
+        "`keras.ops.max(y_pred, axis=-1)`.",
     ),
     context=_context,
     wrong=(
-        Wrong('class WeightedModel(keras.Model):\n'
+        Wrong(_CONFIDENCE_SOLUTION.replace('keras.metrics.Mean(name="confidence")', "keras.metrics.Mean()"),
+              'name="confidence"'),
+        Wrong(_CONFIDENCE_SOLUTION.replace("keras.ops.max(y_pred, axis=-1)", "keras.ops.max(y_pred)"), "axis=-1"),
+        Wrong(_CONFIDENCE_SOLUTION.replace("keras.ops.max(y_pred, axis=-1)", "keras.ops.argmax(y_pred, axis=-1)"),
+              "probabilit"),
+        Wrong('confidence_tracker = keras.metrics.Mean(name="confidence")\n'
+              'class ConfidenceModel(keras.Model):\n'
               '    def train_step(self, data):\n'
-              '        x, y, sample_weight = data\n'
-              '        with tf.GradientTape() as tape:\n'
-              '            y_pred = self(x, training=True)\n'
-              '            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)\n'
-              '        gradients = tape.gradient(loss, self.trainable_weights)\n'
-              '        self.optimizer.apply(gradients, self.trainable_weights)' + _METRIC_LOOP,
-              "unpack_x_y_sample_weight"),
-        Wrong('class WeightedModel(keras.Model):\n'
-              '    def train_step(self, data):\n'
-              '        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)\n'
+              '        x, y = data\n'
               '        with tf.GradientTape() as tape:\n'
               '            y_pred = self(x, training=True)\n'
               '            loss = self.compute_loss(x=x, y=y, y_pred=y_pred)\n'
-              '        gradients = tape.gradient(loss, self.trainable_weights)\n'
-              '        self.optimizer.apply(gradients, self.trainable_weights)' + _METRIC_LOOP, "loss"),
-        Wrong('class WeightedModel(keras.Model):\n'
-              '    def train_step(self, data):\n'
-              '        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)\n'
-              '        with tf.GradientTape() as tape:\n'
-              '            y_pred = self(x, training=True)\n'
-              '            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)\n'
               '        gradients = tape.gradient(loss, self.trainable_weights)\n'
               '        self.optimizer.apply(gradients, self.trainable_weights)\n'
               '        for metric in self.metrics:\n'
@@ -281,58 +282,51 @@ class WeightedModel(keras.Model):
               '                metric.update_state(loss, sample_weight=tf.shape(x)[0])\n'
               '            else:\n'
               '                metric.update_state(y, y_pred)\n'
-              '        return {metric.name: metric.result() for metric in self.metrics}', "metrics"),
+              '        confidence_tracker.update_state(keras.ops.max(y_pred, axis=-1))\n'
+              '        logs = {metric.name: metric.result() for metric in self.metrics}\n'
+              '        logs["confidence"] = confidence_tracker.result()\n'
+              '        return logs', "reset"),
     ),
     alternatives=(
-        'class WeightedModel(keras.Model):\n'
-        '    def train_step(self, data):\n'
-        '        if len(data) == 3:\n'
-        '            x, y, sample_weight = data\n'
-        '        else:\n'
-        '            (x, y), sample_weight = data, None\n'
-        '        with tf.GradientTape() as tape:\n'
-        '            y_pred = self(x, training=True)\n'
-        '            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)\n'
-        '        self.optimizer.apply(tape.gradient(loss, self.trainable_weights), self.trainable_weights)'
-        + _METRIC_LOOP,
+        _CONFIDENCE_SOLUTION.replace("keras.ops.max(y_pred, axis=-1)", "tf.reduce_max(y_pred, axis=1)"),
     ),
 )
-def q2(WeightedModel):
-    _check_model_class(WeightedModel, "WeightedModel")
-    x, y, weights = _weighted_data()
-    expected, expected_weights = _weighted_reference(True, 2)
-    model = _model_of(WeightedModel, weighted=True)
-    got = _fit(model, x, y, "fit(..., sample_weight=...) with your WeightedModel", epochs=2, sample_weight=weights)
-    if _history_diff(got, expected) > 1e-6 or _max_diff(model.get_weights(), expected_weights) > 1e-6:
-        plain, _ = _weighted_reference(False, 2)
-        if abs(got["loss"][0] - plain["loss"][0]) < 1e-6:
-            raise Incorrect(f"With sample weights, your model logs loss {_r(got['loss'])} where fit() with the "
-                            f"same weights logs {_r(expected['loss'])}: the weights never reached "
-                            f"the loss. Pass `sample_weight=sample_weight` to `self.compute_loss`.")
-        acc = "weighted_accuracy"
-        if _history_diff({"loss": got["loss"]}, {"loss": expected["loss"]}) <= 1e-6:
-            raise Incorrect(f"The loss matches fit() with sample weights, but on a model compiled with "
-                            f"`weighted_metrics=[...]` its `{acc}` does not ({_r(got.get(acc))} vs {_r(expected[acc])}). "
-                            f"Pass the weights to the compiled metrics too "
-                            f"(`metric.update_state(y, y_pred, sample_weight=sample_weight)`): Keras hands them "
-                            f"to `weighted_metrics` only; the `metrics=` list ignores sample weights.")
-        raise Incorrect(f"With sample weights, your model's history {_rh(got)} differs from fit()'s {_rh(expected)}.")
-    # And without weights fit() hands train_step a pair (x, y).
-    model = _model_of(WeightedModel, weighted=True)
-    try:
-        got = _fit(model, x, y, "fit(...) without weights, with your WeightedModel", epochs=1)
-    except Incorrect as exc:
-        if "unpack" in str(exc) or "values" in str(exc):
-            raise Incorrect(f"{str(exc).splitlines()[0]}\nWithout sample weights fit() passes `(x, y)`, a pair: "
-                            f"`x, y, sample_weight = data` fails. `keras.utils.unpack_x_y_sample_weight(data)` "
-                            f"handles both forms.") from None
-        raise
-    expected, _ = _weighted_reference(False, 1)
-    expect(_history_diff(got, expected) <= 1e-6,
-           f"Without sample weights your model's history {_rh(got)} differs from fit()'s {_rh(expected)}.")
-    return ("Same history and weights as the built-in train_step, with and without sample weights. Note "
-            "that Keras weights only the loss and `weighted_metrics`: the `metrics=` list ignores sample "
-            "weights. class_weight reaches train_step the same way (fit() turns it into sample weights).")
+def q2(ConfidenceModel):
+    _check_model_class(ConfidenceModel, "ConfidenceModel")
+    x, y = _confidence_data()
+    model = _model_of(ConfidenceModel)
+    if any(contains_placeholder(v, 0) for v in vars(model).values()):
+        raise NotAttempted("`ConfidenceModel.__init__` still assigns ___: replace it, run the cell, then check again.")
+    names = [m.name for m in model.metrics]
+    if "confidence" not in names and "mean" in names:
+        raise Incorrect(f"The model's metrics are {names}: yours is called `mean`, the default name of "
+                        f"`keras.metrics.Mean()`, so `metric.name == \"confidence\"` never holds (and fit() would "
+                        f"log it as `mean`). Name it: `keras.metrics.Mean(name=\"confidence\")`.")
+    probe = _confidence_probe(x, y, batch_size=8)
+    got = _fit(model, x, y, "fit(...) with your ConfidenceModel", epochs=2, callbacks=[probe])
+    if "confidence" not in got:
+        raise Incorrect(f"fit() logged {sorted(got)}, no `confidence`. Create the metric as an attribute in "
+                        f"`__init__`, named \"confidence\", and keep returning every metric of `self.metrics`.")
+    losses = [float(e[0]) for e in probe.expected]
+    expect(all(abs(a - b) <= 1e-5 * max(1.0, b) for a, b in zip(got["loss"], losses)),
+           f"The loss changed ({_r(got['loss'])} instead of {_r(losses)}): keep the training part of "
+           f"`train_step` as it was.")
+    conf, want = [float(v) for v in got["confidence"]], [float(e[1]) for e in probe.expected]
+    if all(abs(a - b) <= 1e-6 for a, b in zip(conf, want)):
+        return (f"`confidence` is logged every epoch ({', '.join(f'{v:.4f}' for v in conf)}), computed from the "
+                f"same predictions the step trains on, and reset by fit() at each epoch start because the metric "
+                f"is an attribute of the model.")
+    if abs(conf[0] - want[0]) <= 1e-6:
+        raise Incorrect(f"Epoch 1 is right ({conf[0]:.4f}) but epoch 2 is not ({conf[1]:.4f} instead of "
+                        f"{want[1]:.4f}): the metric was not reset between epochs, so epoch 2 averages both. fit() "
+                        f"resets the metrics in `self.metrics`; a metric kept outside the model (a global) is "
+                        f"never reset. Make it an attribute: `self.confidence = ...` in `__init__`.")
+    if all(0 <= v <= 1 for v in conf) and all(v > w + 1e-6 for v, w in zip(conf, want)):
+        raise Incorrect(f"`confidence` is {_r(conf)}, higher than the mean of each sample's highest probability "
+                        f"({_r(want)}): it looks like the highest value of the whole batch. Take the maximum of "
+                        f"each row: `keras.ops.max(y_pred, axis=-1)`.")
+    raise Incorrect(f"`confidence` is {_r(conf)}; the mean of each sample's highest predicted probability is "
+                    f"{_r(want)}. Update the metric with probabilities, one per sample.")
 
 
 # --------------------------------------------------------------------------- 3. clip like the optimizer
@@ -349,7 +343,7 @@ def _clip_reference(**clip):
 
 
 def _clip_data():
-    x, y = tiny_data(24)
+    x, y = tiny_data(16)
     return x * 20.0, y  # large inputs: the kernels' gradients have norms far above 1 (the biases' below)
 
 

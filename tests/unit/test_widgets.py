@@ -337,6 +337,15 @@ def test_sliders_reach_values_outside_their_usual_range():
     assert ex.values[8000] == pytest.approx(5e-4, rel=1e-5)
 
 
+def test_the_explorer_shows_a_static_curve_where_widgets_do_not_render():
+    import base64
+    ex = ScheduleExplorer(kind="PolynomialDecay", total_steps=300)
+    bundle = ex._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle  # the live panel in JupyterLab
+    assert base64.b64decode(bundle["image/png"]) == png(ex.image) and png(ex.image).startswith(PNG)
+    assert bundle["text/plain"] == f"ScheduleExplorer: {ex.code}"
+
+
 def test_bad_explorer_arguments_are_refused_with_the_fix():
     with pytest.raises(ValueError, match="unknown schedule 'Linear'"):
         ScheduleExplorer(kind="Linear")
