@@ -451,7 +451,8 @@ def _param_widget(p, value) -> W.Widget:
     else:
         v = float(value)
         lo, hi = min(float(p.low), v), max(float(p.high), v)
-        slider = _css(W.FloatSlider(value=v, min=lo, max=hi, step=(hi - lo) / 100, readout_format=".3g",
+        step = 10 ** math.floor(math.log10((hi - lo) / 100))  # a round step: values like 0.9, not 0.901
+        slider = _css(W.FloatSlider(value=v, min=lo, max=hi, step=step, readout_format=".3g",
                                     description=label), _slug(p.name))
     if p.kind != "optional_float":
         return slider
@@ -468,7 +469,7 @@ def _param_widget(p, value) -> W.Widget:
 def _param_value(p, widget):
     """The value of one control as the schedule takes it (lists parsed from their text)."""
     if p.kind == "optional_float":
-        return float(widget.slider.value) if widget.switch.value else None
+        return _tidy(widget.slider.value) if widget.switch.value else None
     if p.kind == "list":
         parts = [s for s in widget.value.replace(";", ",").split(",") if s.strip()]
         try:
@@ -480,7 +481,12 @@ def _param_value(p, widget):
         return int(widget.value)
     if p.kind == "bool":
         return bool(widget.value)
-    return float(widget.value)
+    return _tidy(widget.value)
+
+
+def _tidy(value) -> float:
+    """A slider's float without binary noise (0.9000000000000001 -> 0.9), as a user would type it."""
+    return float(f"{float(value):.10g}")
 
 
 class ScheduleExplorer:

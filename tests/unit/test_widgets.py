@@ -235,6 +235,9 @@ def test_moving_a_slider_redraws_the_curve():
     ex.controls["decay_rate"].value = 0.9
     assert ex.redraws == n + 1 and png(ex.image) != frame
     assert ex.values[-1] > before[-1] and ex.values[0] == before[0]
+    assert ex.params()["decay_rate"] == 0.9 and "decay_rate=0.9," in ex.code  # no 0.9000000000000001
+    ex.controls["initial_learning_rate"].value = 1e-3
+    assert ex.params()["initial_learning_rate"] == 1e-3
     ex.controls["staircase"].value = True
     assert len(np.unique(ex.values)) == 1000 // 200 + 1  # a staircase: one value per decay_steps
     assert "staircase=True" in ex.code and "staircase=True" in ex.status.value
