@@ -281,23 +281,7 @@ def _epoch_logs(val_accuracies, train_accuracies):
             for v, t in zip(val_accuracies, train_accuracies)]
 
 
-@exercise(
-    "10.3", "Stop at a target accuracy",
-    answers=("StopAtAccuracy",),
-    starter='''
-class StopAtAccuracy(keras.callbacks.Callback):
-    """Stops training after the first epoch whose validation accuracy reaches `target`."""
-
-    def __init__(self, target):
-        super().__init__()
-        self.target = target
-
-    def on_epoch_end(self, epoch, logs=None):
-        accuracy = ___  # this epoch's validation accuracy, from logs
-        if ___:         # when it reaches the target...
-            ___         # ...ask fit() to stop
-''',
-    solution='''
+_STOP_SOLUTION = '''
 class StopAtAccuracy(keras.callbacks.Callback):
     """Stops training after the first epoch whose validation accuracy reaches `target`."""
 
@@ -309,7 +293,21 @@ class StopAtAccuracy(keras.callbacks.Callback):
         accuracy = logs["val_sparse_categorical_accuracy"]  # this epoch's validation accuracy, from logs
         if accuracy >= self.target:
             self.model.stop_training = True
-''',
+'''
+_STOP_BODY = '''        accuracy = logs["val_sparse_categorical_accuracy"]  # this epoch's validation accuracy, from logs
+        if accuracy >= self.target:
+            self.model.stop_training = True
+'''
+
+
+@exercise(
+    "10.3", "Stop at a target accuracy",
+    answers=("StopAtAccuracy",),
+    starter=_STOP_SOLUTION.replace(_STOP_BODY, '''        accuracy = ___  # this epoch's validation accuracy, from logs
+        if ___:         # when it reaches the target...
+            ___         # ...ask fit() to stop
+'''),
+    solution=_STOP_SOLUTION,
     hints=(
         "`logs` holds this epoch's numbers under the names of `history.history`.",
         "A callback asks fit() to stop by setting an attribute of the model it trains, `self.model`.",
@@ -318,52 +316,23 @@ class StopAtAccuracy(keras.callbacks.Callback):
     ),
     context=_keras_context,
     wrong=(
-        Wrong('class StopAtAccuracy(keras.callbacks.Callback):\n'
-              '    def __init__(self, target):\n'
-              '        super().__init__()\n'
-              '        self.target = target\n'
-              '    def on_epoch_end(self, epoch, logs=None):\n'
-              '        if logs["val_sparse_categorical_accuracy"] >= self.target:\n'
-              '            self.stop_training = True', "self.model.stop_training"),
-        Wrong('class StopAtAccuracy(keras.callbacks.Callback):\n'
-              '    def __init__(self, target):\n'
-              '        super().__init__()\n'
-              '        self.target = target\n'
-              '    def on_epoch_end(self, epoch, logs=None):\n'
-              '        if logs["val_accuracy"] >= self.target:\n'
-              '            self.model.stop_training = True', "val_sparse_categorical_accuracy"),
-        Wrong('class StopAtAccuracy(keras.callbacks.Callback):\n'
-              '    def __init__(self, target):\n'
-              '        super().__init__()\n'
-              '        self.target = target\n'
-              '    def on_epoch_end(self, epoch, logs=None):\n'
-              '        if logs["sparse_categorical_accuracy"] >= self.target:\n'
-              '            self.model.stop_training = True', "training data"),
-        Wrong('class StopAtAccuracy(keras.callbacks.Callback):\n'
-              '    def __init__(self, target):\n'
-              '        super().__init__()\n'
-              '        self.target = target\n'
-              '    def on_epoch_end(self, epoch, logs=None):\n'
-              '        if logs["val_sparse_categorical_accuracy"] > self.target:\n'
-              '            self.model.stop_training = True', "reaches"),
-        Wrong('class StopAtAccuracy(keras.callbacks.Callback):\n'
-              '    def __init__(self, target):\n'
-              '        super().__init__()\n'
-              '        self.target = target\n'
-              '    def on_epoch_end(self, epoch, logs=None):\n'
-              '        self.model.stop_training = logs["val_sparse_categorical_accuracy"] >= self.target',
-              "another callback"),
+        Wrong(_STOP_SOLUTION.replace("self.model.stop_training = True", "self.stop_training = True"),
+              "self.model.stop_training"),
+        Wrong(_STOP_SOLUTION.replace('logs["val_sparse_categorical_accuracy"]', 'logs["val_accuracy"]'),
+              "val_sparse_categorical_accuracy"),
+        Wrong(_STOP_SOLUTION.replace('logs["val_sparse_categorical_accuracy"]', 'logs["sparse_categorical_accuracy"]'),
+              "training data"),
+        Wrong(_STOP_SOLUTION.replace("accuracy >= self.target", "accuracy > self.target"), "reaches"),
+        Wrong(_STOP_SOLUTION.replace(_STOP_BODY, '''        accuracy = logs["val_sparse_categorical_accuracy"]
+        self.model.stop_training = accuracy >= self.target
+'''), "another callback"),
     ),
     alternatives=(
-        'class StopAtAccuracy(keras.callbacks.Callback):\n'
-        '    def __init__(self, target):\n'
-        '        super().__init__()\n'
-        '        self.target = target\n'
-        '    def on_epoch_end(self, epoch, logs=None):\n'
-        '        logs = logs or {}\n'
-        '        if logs.get("val_sparse_categorical_accuracy", 0.0) >= self.target:\n'
-        '            print(f"epoch {epoch + 1}: target reached, stopping")\n'
-        '            self.model.stop_training = True',
+        _STOP_SOLUTION.replace(_STOP_BODY, '''        logs = logs or {}
+        if logs.get("val_sparse_categorical_accuracy", 0.0) >= self.target:
+            print(f"epoch {epoch + 1}: target reached, stopping")
+            self.model.stop_training = True
+'''),
     ),
 )
 def q3(StopAtAccuracy):
@@ -456,10 +425,7 @@ def _pair(value, what):
     return int(value[0]), int(value[1])
 
 
-@exercise(
-    "10.4", "Predict EarlyStopping",
-    answers=("early_stopping_outcome",),
-    starter='''
+_OUTCOME_HEAD = '''
 def early_stopping_outcome(val_losses, min_delta, patience):
     """What EarlyStopping(monitor="val_loss", min_delta=min_delta, patience=patience,
     restore_best_weights=True) does when fit() logs `val_losses`, one value per epoch.
@@ -468,18 +434,8 @@ def early_stopping_outcome(val_losses, min_delta, patience):
     them if it never stops), and the epoch, counted from 0, whose weights the model
     holds when fit() returns.
     """
-    return ___
-''',
-    solution='''
-def early_stopping_outcome(val_losses, min_delta, patience):
-    """What EarlyStopping(monitor="val_loss", min_delta=min_delta, patience=patience,
-    restore_best_weights=True) does when fit() logs `val_losses`, one value per epoch.
-
-    Returns (epochs_run, restored_epoch): how many epochs train before it stops (all of
-    them if it never stops), and the epoch, counted from 0, whose weights the model
-    holds when fit() returns.
-    """
-    best, best_epoch, waited = None, 0, 0
+'''
+_OUTCOME_SOLUTION = _OUTCOME_HEAD + '''    best, best_epoch, waited = None, 0, 0
     for epoch, loss in enumerate(val_losses):
         if best is None or loss < best - min_delta:  # a real improvement
             best, best_epoch, waited = loss, epoch, 0
@@ -488,7 +444,14 @@ def early_stopping_outcome(val_losses, min_delta, patience):
         if waited >= patience:  # patience used up: fit() stops after this epoch
             return epoch + 1, best_epoch
     return len(val_losses), best_epoch  # never stopped: the best weights are restored all the same
-''',
+'''
+
+
+@exercise(
+    "10.4", "Predict EarlyStopping",
+    answers=("early_stopping_outcome",),
+    starter=_OUTCOME_HEAD + "    return ___\n",
+    solution=_OUTCOME_SOLUTION,
     hints=(
         "Replay section 2's rule epoch by epoch: an epoch improves only if it beats the best so far by "
         "more than `min_delta`; count the epochs since the last improvement.",
@@ -499,49 +462,22 @@ def early_stopping_outcome(val_losses, min_delta, patience):
     ),
     context=_keras_context,
     wrong=(
-        Wrong('def early_stopping_outcome(val_losses, min_delta, patience):\n'
-              '    best = int(np.argmin(val_losses))\n'
-              '    return min(len(val_losses), best + patience + 1), best', "lowest"),
-        Wrong('def early_stopping_outcome(val_losses, min_delta, patience):\n'
-              '    best, best_epoch, waited = None, 0, 0\n'
-              '    for epoch, loss in enumerate(val_losses):\n'
-              '        if best is None or loss < best - min_delta:\n'
-              '            best, best_epoch, waited = loss, epoch, 0\n'
-              '        else:\n'
-              '            waited += 1\n'
-              '            if waited >= patience:\n'
-              '                return epoch + 1, best_epoch\n'
-              '    return len(val_losses), len(val_losses) - 1', "never stops"),
-        Wrong('def early_stopping_outcome(val_losses, min_delta, patience):\n'
-              '    best, best_epoch, waited = None, 0, 0\n'
-              '    for epoch, loss in enumerate(val_losses):\n'
-              '        if best is None or loss < best - min_delta:\n'
-              '            best, best_epoch, waited = loss, epoch, 0\n'
-              '        else:\n'
-              '            waited += 1\n'
-              '            if waited >= patience:\n'
-              '                return epoch, best_epoch\n'
-              '    return len(val_losses), best_epoch', "counts that epoch"),
-        Wrong('def early_stopping_outcome(val_losses, min_delta, patience):\n'
-              '    best, best_epoch, waited = None, 0, 0\n'
-              '    for epoch, loss in enumerate(val_losses):\n'
-              '        if best is None or loss <= best - min_delta:\n'
-              '            best, best_epoch, waited = loss, epoch, 0\n'
-              '        else:\n'
-              '            waited += 1\n'
-              '            if waited >= patience:\n'
-              '                return epoch + 1, best_epoch\n'
-              '    return len(val_losses), best_epoch', "equal"),
+        Wrong(_OUTCOME_HEAD + "    best = int(np.argmin(val_losses))\n"
+                              "    return min(len(val_losses), best + patience + 1), best\n", "lowest"),
+        Wrong(_OUTCOME_SOLUTION.replace("return len(val_losses), best_epoch", "return len(val_losses), len(val_losses) - 1"),
+              "never stops"),
+        Wrong(_OUTCOME_SOLUTION.replace("return epoch + 1, best_epoch", "return epoch, best_epoch"), "counts that epoch"),
+        Wrong(_OUTCOME_SOLUTION.replace("loss < best - min_delta", "loss <= best - min_delta"), "equal"),
     ),
     alternatives=(
-        'def early_stopping_outcome(val_losses, min_delta, patience):\n'
-        '    best, best_epoch = float("inf"), 0\n'
-        '    for epoch, loss in enumerate(val_losses):\n'
-        '        if loss < best - min_delta:\n'
-        '            best, best_epoch = loss, epoch\n'
-        '        elif epoch - best_epoch >= patience:\n'
-        '            return (epoch + 1, best_epoch)\n'
-        '    return (len(val_losses), best_epoch)',
+        _OUTCOME_HEAD + '''    best, best_epoch = float("inf"), 0
+    for epoch, loss in enumerate(val_losses):
+        if loss < best - min_delta:
+            best, best_epoch = loss, epoch
+        elif epoch - best_epoch >= patience:
+            return (epoch + 1, best_epoch)
+    return (len(val_losses), best_epoch)
+''',
     ),
 )
 def q4(early_stopping_outcome):

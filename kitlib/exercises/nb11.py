@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 
 from kitlib.exercises import Incorrect, Wrong, call, describe, exercise, expect, tiny_model
 
@@ -187,24 +188,7 @@ def _lr_error(exc: Incorrect) -> Incorrect:
     return exc
 
 
-@exercise(
-    "11.3", "Halve on a rise",
-    answers=("HalveOnRise",),
-    starter='''
-class HalveOnRise(keras.callbacks.Callback):
-    """Halves the learning rate after each epoch whose training loss is higher than
-    the previous epoch's."""
-
-    def on_train_begin(self, logs=None):
-        self.previous_loss = None
-
-    def on_epoch_end(self, epoch, logs=None):
-        loss = ___  # this epoch's training loss
-        if ___:     # it rose since the previous epoch
-            ___     # halve the optimizer's learning rate
-        self.previous_loss = loss
-''',
-    solution='''
+_HALVE_SOLUTION = '''
 class HalveOnRise(keras.callbacks.Callback):
     """Halves the learning rate after each epoch whose training loss is higher than
     the previous epoch's."""
@@ -217,7 +201,29 @@ class HalveOnRise(keras.callbacks.Callback):
         if self.previous_loss is not None and loss > self.previous_loss:  # it rose since the previous epoch
             self.model.optimizer.learning_rate = float(self.model.optimizer.learning_rate) / 2
         self.previous_loss = loss
-''',
+'''
+_HALVE_BODY = '''        loss = logs["loss"]  # this epoch's training loss
+        if self.previous_loss is not None and loss > self.previous_loss:  # it rose since the previous epoch
+            self.model.optimizer.learning_rate = float(self.model.optimizer.learning_rate) / 2
+        self.previous_loss = loss
+'''
+
+
+def _halving_with(body: str) -> str:
+    """The reference HalveOnRise with the body of on_epoch_end replaced (a variant answer)."""
+    return _HALVE_SOLUTION.replace(_HALVE_BODY, textwrap.indent(textwrap.dedent(body), " " * 8))
+
+
+@exercise(
+    "11.3", "Halve on a rise",
+    answers=("HalveOnRise",),
+    starter=_halving_with('''
+        loss = ___  # this epoch's training loss
+        if ___:     # it rose since the previous epoch
+            ___     # halve the optimizer's learning rate
+        self.previous_loss = loss
+        '''),
+    solution=_HALVE_SOLUTION,
     hints=(
         "`logs[\"loss\"]` is the epoch's training loss. The first epoch has nothing to compare with.",
         "Read the current rate with `float(self.model.optimizer.learning_rate)`.",
@@ -226,51 +232,28 @@ class HalveOnRise(keras.callbacks.Callback):
     ),
     context=_keras_context,
     wrong=(
-        Wrong('class HalveOnRise(keras.callbacks.Callback):\n'
-              '    def on_train_begin(self, logs=None):\n'
-              '        self.previous_loss = None\n'
-              '    def on_epoch_end(self, epoch, logs=None):\n'
-              '        loss = logs["loss"]\n'
-              '        if self.previous_loss is not None and loss > self.previous_loss:\n'
-              '            lr = float(self.model.optimizer.lr)\n'
-              '            keras.backend.set_value(self.model.optimizer.lr, lr / 2)\n'
-              '        self.previous_loss = loss', "learning_rate = "),
-        Wrong('class HalveOnRise(keras.callbacks.Callback):\n'
-              '    def on_train_begin(self, logs=None):\n'
-              '        self.previous_loss = None\n'
-              '    def on_epoch_end(self, epoch, logs=None):\n'
-              '        loss = logs["loss"]\n'
-              '        if self.previous_loss is not None and loss > self.previous_loss:\n'
-              '            self.model.optimizer.lr = float(self.model.optimizer.learning_rate) / 2\n'
-              '        self.previous_loss = loss', "never changed"),
-        Wrong('class HalveOnRise(keras.callbacks.Callback):\n'
-              '    def on_train_begin(self, logs=None):\n'
-              '        self.previous_loss = None\n'
-              '    def on_epoch_end(self, epoch, logs=None):\n'
-              '        loss = logs["loss"]\n'
-              '        if self.previous_loss is None or loss < self.previous_loss:\n'
-              '            self.previous_loss = loss\n'
-              '        else:\n'
-              '            self.model.optimizer.learning_rate = float(self.model.optimizer.learning_rate) / 2',
-              "previous epoch"),
-        Wrong('class HalveOnRise(keras.callbacks.Callback):\n'
-              '    def on_train_begin(self, logs=None):\n'
-              '        self.previous_loss = None\n'
-              '    def on_epoch_end(self, epoch, logs=None):\n'
-              '        loss = logs["val_loss"]\n'
-              '        if self.previous_loss is not None and loss > self.previous_loss:\n'
-              '            self.model.optimizer.learning_rate = float(self.model.optimizer.learning_rate) / 2\n'
-              '        self.previous_loss = loss', "training loss"),
+        Wrong(_halving_with('''
+            loss = logs["loss"]
+            if self.previous_loss is not None and loss > self.previous_loss:
+                lr = float(self.model.optimizer.lr)
+                keras.backend.set_value(self.model.optimizer.lr, lr / 2)
+            self.previous_loss = loss
+            '''), "learning_rate = "),
+        Wrong(_HALVE_SOLUTION.replace("self.model.optimizer.learning_rate = float(",
+                                      "self.model.optimizer.lr = float("), "never changed"),
+        Wrong(_halving_with('''
+            loss = logs["loss"]
+            if self.previous_loss is None or loss < self.previous_loss:
+                self.previous_loss = loss
+            else:
+                self.model.optimizer.learning_rate = float(self.model.optimizer.learning_rate) / 2
+            '''), "previous epoch"),
+        Wrong(_HALVE_SOLUTION.replace('logs["loss"]', 'logs["val_loss"]'), "training loss"),
     ),
     alternatives=(
-        'class HalveOnRise(keras.callbacks.Callback):\n'
-        '    def on_train_begin(self, logs=None):\n'
-        '        self.previous_loss = float("inf")\n'
-        '    def on_epoch_end(self, epoch, logs=None):\n'
-        '        if logs["loss"] > self.previous_loss:\n'
-        '            optimizer = self.model.optimizer\n'
-        '            optimizer.learning_rate = optimizer.learning_rate * 0.5\n'
-        '        self.previous_loss = logs["loss"]',
+        _HALVE_SOLUTION.replace("self.previous_loss = None", 'self.previous_loss = float("inf")').replace(
+            "self.previous_loss is not None and ", "").replace(
+            "float(self.model.optimizer.learning_rate) / 2", "self.model.optimizer.learning_rate * 0.5"),
     ),
 )
 def q3(HalveOnRise):
@@ -340,24 +323,7 @@ def _drive_batches(callback, model, epochs: int, per_epoch: int) -> list[float]:
     return rates
 
 
-@exercise(
-    "11.4", "A warm-up per batch",
-    answers=("LinearWarmup",),
-    starter='''
-class LinearWarmup(keras.callbacks.Callback):
-    """Raises the learning rate in a straight line to `target` over the first
-    `warmup_steps` updates of training, then keeps it at `target`: update k (counted
-    from 0, across epochs) uses target * min(1, (k + 1) / warmup_steps)."""
-
-    def __init__(self, target, warmup_steps):
-        super().__init__()
-        self.target, self.warmup_steps = target, warmup_steps
-
-    def on_train_batch_begin(self, batch, logs=None):
-        k = ___  # the number of this update, counted from 0 across epochs
-        self.model.optimizer.learning_rate = self.target * ___  # the share of the target that update k uses
-''',
-    solution='''
+_WARMUP_SOLUTION = '''
 class LinearWarmup(keras.callbacks.Callback):
     """Raises the learning rate in a straight line to `target` over the first
     `warmup_steps` updates of training, then keeps it at `target`: update k (counted
@@ -370,7 +336,17 @@ class LinearWarmup(keras.callbacks.Callback):
     def on_train_batch_begin(self, batch, logs=None):
         k = int(self.model.optimizer.iterations)  # the number of this update, counted from 0 across epochs
         self.model.optimizer.learning_rate = self.target * min(1.0, (k + 1) / self.warmup_steps)
-''',
+'''
+_WARMUP_K = "int(self.model.optimizer.iterations)  # the number of this update, counted from 0 across epochs"
+_WARMUP_RATE = "self.target * min(1.0, (k + 1) / self.warmup_steps)"
+
+
+@exercise(
+    "11.4", "A warm-up per batch",
+    answers=("LinearWarmup",),
+    starter=_WARMUP_SOLUTION.replace(_WARMUP_K, "___  # the number of this update, counted from 0 across epochs").replace(
+        _WARMUP_RATE, "self.target * ___  # the share of the target that update k uses"),
+    solution=_WARMUP_SOLUTION,
     hints=(
         "`batch` starts again at 0 in every epoch; the optimizer counts its updates over the whole run.",
         "`int(self.model.optimizer.iterations)` is the number of updates done before this one, i.e. k.",
@@ -379,51 +355,21 @@ class LinearWarmup(keras.callbacks.Callback):
     ),
     context=_keras_context,
     wrong=(
-        Wrong('class LinearWarmup(keras.callbacks.Callback):\n'
-              '    def __init__(self, target, warmup_steps):\n'
-              '        super().__init__()\n'
-              '        self.target, self.warmup_steps = target, warmup_steps\n'
-              '    def on_train_batch_begin(self, batch, logs=None):\n'
-              '        self.model.optimizer.learning_rate = self.target * min(1.0, (batch + 1) / self.warmup_steps)',
-              "every epoch"),
-        Wrong('class LinearWarmup(keras.callbacks.Callback):\n'
-              '    def __init__(self, target, warmup_steps):\n'
-              '        super().__init__()\n'
-              '        self.target, self.warmup_steps = target, warmup_steps\n'
-              '    def on_train_batch_begin(self, batch, logs=None):\n'
-              '        k = int(self.model.optimizer.iterations)\n'
-              '        self.model.optimizer.learning_rate = self.target * min(1.0, k / self.warmup_steps)',
-              "learning rate 0"),
-        Wrong('class LinearWarmup(keras.callbacks.Callback):\n'
-              '    def __init__(self, target, warmup_steps):\n'
-              '        super().__init__()\n'
-              '        self.target, self.warmup_steps = target, warmup_steps\n'
-              '    def on_epoch_begin(self, epoch, logs=None):\n'
-              '        k = int(self.model.optimizer.iterations)\n'
-              '        self.model.optimizer.learning_rate = self.target * min(1.0, (k + 1) / self.warmup_steps)',
-              "every batch"),
-        Wrong('class LinearWarmup(keras.callbacks.Callback):\n'
-              '    def __init__(self, target, warmup_steps):\n'
-              '        super().__init__()\n'
-              '        self.target, self.warmup_steps = target, warmup_steps\n'
-              '    def on_train_batch_begin(self, batch, logs=None):\n'
-              '        k = int(self.model.optimizer.iterations)\n'
-              '        try:\n'
-              '            self.model.optimizer.learning_rate = self.target * min(1.0, (k + 1) / self.warmup_steps)\n'
-              '        except TypeError:\n'
-              '            pass', "silently"),
+        Wrong(_WARMUP_SOLUTION.replace(_WARMUP_K, "batch"), "every epoch"),
+        Wrong(_WARMUP_SOLUTION.replace("(k + 1) / self.warmup_steps", "k / self.warmup_steps"), "learning rate 0"),
+        Wrong(_WARMUP_SOLUTION.replace("def on_train_batch_begin(self, batch, logs=None):",
+                                       "def on_epoch_begin(self, epoch, logs=None):"), "every batch"),
+        Wrong(_WARMUP_SOLUTION.replace(
+            "        self.model.optimizer.learning_rate = " + _WARMUP_RATE,
+            "        try:\n"
+            "            self.model.optimizer.learning_rate = " + _WARMUP_RATE + "\n"
+            "        except TypeError:\n"
+            "            pass"), "silently"),
     ),
     alternatives=(
-        'class LinearWarmup(keras.callbacks.Callback):\n'
-        '    def __init__(self, target, warmup_steps):\n'
-        '        super().__init__()\n'
-        '        self.target, self.warmup_steps = target, warmup_steps\n'
-        '    def on_train_batch_begin(self, batch, logs=None):\n'
-        '        k = self.model.optimizer.iterations.numpy()\n'
-        '        if k < self.warmup_steps:\n'
-        '            self.model.optimizer.learning_rate = self.target * (k + 1) / self.warmup_steps\n'
-        '        else:\n'
-        '            self.model.optimizer.learning_rate = self.target',
+        _WARMUP_SOLUTION.replace(_WARMUP_K, "self.model.optimizer.iterations.numpy()").replace(
+            "self.target * min(1.0, (k + 1) / self.warmup_steps)",
+            "self.target * (k + 1) / self.warmup_steps if k < self.warmup_steps else self.target"),
     ),
 )
 def q4(LinearWarmup):

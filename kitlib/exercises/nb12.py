@@ -189,23 +189,7 @@ def _small_model():
     return model
 
 
-@exercise(
-    "12.3", "Log your own scalar",
-    answers=("KernelNorm",),
-    starter='''
-class KernelNorm(keras.callbacks.Callback):
-    """After every epoch, writes the norm of the output layer's kernel as the scalar
-    "kernel_norm" (step: the epoch, from 0) to event files in `log_dir`."""
-
-    def __init__(self, log_dir):
-        super().__init__()
-        self.writer = tf.summary.create_file_writer(str(log_dir))
-
-    def on_epoch_end(self, epoch, logs=None):
-        norm = float(___)  # the norm of the output layer's kernel
-        ___                # write it with tf.summary.scalar, so that read_scalars(log_dir) finds it
-''',
-    solution='''
+_NORM_SOLUTION = '''
 class KernelNorm(keras.callbacks.Callback):
     """After every epoch, writes the norm of the output layer's kernel as the scalar
     "kernel_norm" (step: the epoch, from 0) to event files in `log_dir`."""
@@ -218,7 +202,18 @@ class KernelNorm(keras.callbacks.Callback):
         norm = float(keras.ops.norm(self.model.layers[-1].kernel))  # the norm of the output layer's kernel
         with self.writer.as_default():  # leaving the block flushes the writer: the value is in the file
             tf.summary.scalar("kernel_norm", norm, step=epoch)
-''',
+'''
+_NORM_WRITE = '''        with self.writer.as_default():  # leaving the block flushes the writer: the value is in the file
+            tf.summary.scalar("kernel_norm", norm, step=epoch)
+'''
+
+
+@exercise(
+    "12.3", "Log your own scalar",
+    answers=("KernelNorm",),
+    starter=_NORM_SOLUTION.replace("keras.ops.norm(self.model.layers[-1].kernel)", "___").replace(
+        _NORM_WRITE, "        ___                # write it with tf.summary.scalar, so that read_scalars(log_dir) finds it\n"),
+    solution=_NORM_SOLUTION,
     hints=(
         "`self.model.layers[-1].kernel` is the output layer's kernel; `keras.ops.norm(...)` its norm.",
         "`tf.summary.scalar(name, value, step=...)` writes to the *default* writer: wrap it in "
@@ -228,53 +223,18 @@ class KernelNorm(keras.callbacks.Callback):
     ),
     context=_logs_context,
     wrong=(
-        Wrong('class KernelNorm(keras.callbacks.Callback):\n'
-              '    def __init__(self, log_dir):\n'
-              '        super().__init__()\n'
-              '        self.writer = tf.summary.create_file_writer(str(log_dir))\n'
-              '    def on_epoch_end(self, epoch, logs=None):\n'
-              '        norm = float(keras.ops.norm(self.model.layers[-1].kernel))\n'
-              '        tf.summary.scalar("kernel_norm", norm, step=epoch)\n'
-              '        self.writer.flush()', "as_default"),
-        Wrong('class KernelNorm(keras.callbacks.Callback):\n'
-              '    def __init__(self, log_dir):\n'
-              '        super().__init__()\n'
-              '        self.writer = tf.summary.create_file_writer(str(log_dir))\n'
-              '    def on_epoch_end(self, epoch, logs=None):\n'
-              '        norm = float(keras.ops.norm(self.model.layers[-1].kernel))\n'
-              '        with self.writer.as_default():\n'
-              '            tf.summary.scalar("kernel_norm", norm, step=self.model.optimizer.iterations)\n'
-              '        self.writer.flush()', "optimizer"),
-        Wrong('class KernelNorm(keras.callbacks.Callback):\n'
-              '    def __init__(self, log_dir):\n'
-              '        super().__init__()\n'
-              '        self.writer = tf.summary.create_file_writer(str(log_dir))\n'
-              '    def on_epoch_end(self, epoch, logs=None):\n'
-              '        norm = float(keras.ops.norm(self.model.layers[1].kernel))\n'
-              '        with self.writer.as_default():\n'
-              '            tf.summary.scalar("kernel_norm", norm, step=epoch)\n'
-              '        self.writer.flush()', "output layer"),
-        Wrong('class KernelNorm(keras.callbacks.Callback):\n'
-              '    def __init__(self, log_dir):\n'
-              '        super().__init__()\n'
-              '        self.writer = tf.summary.create_file_writer(str(log_dir))\n'
-              '    def on_epoch_end(self, epoch, logs=None):\n'
-              '        norm = float(keras.ops.norm(self.model.layers[-1].kernel))\n'
-              '        with self.writer.as_default():\n'
-              '            tf.summary.scalar("kernel_norm", norm)\n'
-              '        self.writer.flush()', "step"),
+        Wrong(_NORM_SOLUTION.replace(_NORM_WRITE, '        tf.summary.scalar("kernel_norm", norm, step=epoch)\n'),
+              "as_default"),
+        Wrong(_NORM_SOLUTION.replace("step=epoch", "step=self.model.optimizer.iterations"), "optimizer"),
+        Wrong(_NORM_SOLUTION.replace("self.model.layers[-1]", "self.model.layers[1]"), "output layer"),
+        Wrong(_NORM_SOLUTION.replace(", step=epoch", ""), "step"),
     ),
     alternatives=(
-        'class KernelNorm(keras.callbacks.Callback):\n'
-        '    def __init__(self, log_dir):\n'
-        '        super().__init__()\n'
-        '        self.writer = tf.summary.create_file_writer(str(log_dir))\n'
-        '    def on_epoch_end(self, epoch, logs=None):\n'
-        '        kernel = self.model.get_layer("predictions").get_weights()[0]\n'
-        '        with self.writer.as_default(step=epoch):\n'
-        '            tf.summary.scalar("kernel_norm", np.linalg.norm(kernel))\n'
-        '    def on_train_end(self, logs=None):\n'
-        '        self.writer.close()',
+        _NORM_SOLUTION.replace(
+            "keras.ops.norm(self.model.layers[-1].kernel)",
+            'np.linalg.norm(self.model.get_layer("predictions").get_weights()[0])').replace(
+            "self.writer.as_default():", "self.writer.as_default(step=epoch):").replace(", step=epoch)", ")")
+        + "\n    def on_train_end(self, logs=None):\n        self.writer.close()\n",
     ),
 )
 def q3(KernelNorm):

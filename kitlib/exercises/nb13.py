@@ -132,16 +132,6 @@ def q1(finish_epoch):
 # --------------------------------------------------------------------------- shared by 2 and 3
 
 
-_METRIC_LOOP = '''
-        for metric in self.metrics:
-            if metric.name == "loss":
-                metric.update_state(loss, sample_weight=tf.shape(x)[0])
-            else:
-                metric.update_state(y, y_pred, sample_weight=sample_weight)
-        return {metric.name: metric.result() for metric in self.metrics}
-'''
-
-
 def _model_of(cls, optimizer=None):
     """The tiny model's graph and weights (seeded) as an instance of *cls*, compiled (eager)."""
     import keras
@@ -347,27 +337,7 @@ def _clip_data():
     return x * 20.0, y  # large inputs: the kernels' gradients have norms far above 1 (the biases' below)
 
 
-@exercise(
-    "13.3", "Clip like the optimizer",
-    answers=("ClippedModel",),
-    starter='''
-class ClippedModel(keras.Model):
-    def train_step(self, data):
-        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
-        with tf.GradientTape() as tape:
-            y_pred = self(x, training=True)
-            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
-        gradients = tape.gradient(loss, self.trainable_weights)
-        gradients = ___  # clipped as keras.optimizers.RMSprop(clipnorm=1.0) clips them
-        self.optimizer.apply(gradients, self.trainable_weights)
-        for metric in self.metrics:
-            if metric.name == "loss":
-                metric.update_state(loss, sample_weight=tf.shape(x)[0])
-            else:
-                metric.update_state(y, y_pred, sample_weight=sample_weight)
-        return {metric.name: metric.result() for metric in self.metrics}
-''',
-    solution='''
+_CLIP_SOLUTION = '''
 class ClippedModel(keras.Model):
     def train_step(self, data):
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
@@ -383,7 +353,20 @@ class ClippedModel(keras.Model):
             else:
                 metric.update_state(y, y_pred, sample_weight=sample_weight)
         return {metric.name: metric.result() for metric in self.metrics}
-''',
+'''
+_CLIP_LINE = "        gradients = [tf.clip_by_norm(g, 1.0) for g in gradients]  # each tensor on its own, like clipnorm\n"
+
+
+def _clipped_with(*lines: str) -> str:
+    """The reference ClippedModel with its clipping line replaced by *lines* (a variant answer)."""
+    return _CLIP_SOLUTION.replace(_CLIP_LINE, "".join(f"        {line}\n" for line in lines))
+
+
+@exercise(
+    "13.3", "Clip like the optimizer",
+    answers=("ClippedModel",),
+    starter=_clipped_with("gradients = ___  # clipped as keras.optimizers.RMSprop(clipnorm=1.0) clips them"),
+    solution=_CLIP_SOLUTION,
     hints=(
         "`clipnorm` is one of three clipping options of every Keras optimizer, next to `clipvalue` and "
         "`global_clipnorm`. Which of them looks at one gradient tensor at a time?",
@@ -393,55 +376,17 @@ class ClippedModel(keras.Model):
     ),
     context=_context,
     wrong=(
-        Wrong(('class ClippedModel(keras.Model):\n'
-              '    def train_step(self, data):\n'
-              '        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)\n'
-              '        with tf.GradientTape() as tape:\n'
-              '            y_pred = self(x, training=True)\n'
-              '            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)\n'
-              '        gradients = tape.gradient(loss, self.trainable_weights)\n'
-              '        gradients, _ = tf.clip_by_global_norm(gradients, 1.0)\n'
-              '        self.optimizer.apply(gradients, self.trainable_weights)' + _METRIC_LOOP), "global_clipnorm"),
-        Wrong(('class ClippedModel(keras.Model):\n'
-              '    def train_step(self, data):\n'
-              '        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)\n'
-              '        with tf.GradientTape() as tape:\n'
-              '            y_pred = self(x, training=True)\n'
-              '            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)\n'
-              '        gradients = tape.gradient(loss, self.trainable_weights)\n'
-              '        gradients = [tf.clip_by_value(g, -1.0, 1.0) for g in gradients]\n'
-              '        self.optimizer.apply(gradients, self.trainable_weights)' + _METRIC_LOOP), "clipvalue"),
-        Wrong(('class ClippedModel(keras.Model):\n'
-              '    def train_step(self, data):\n'
-              '        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)\n'
-              '        with tf.GradientTape() as tape:\n'
-              '            y_pred = self(x, training=True)\n'
-              '            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)\n'
-              '        gradients = tape.gradient(loss, self.trainable_weights)\n'
-              '        self.optimizer.apply(gradients, self.trainable_weights)' + _METRIC_LOOP), "not clipped"),
-        Wrong(('class ClippedModel(keras.Model):\n'
-              '    def train_step(self, data):\n'
-              '        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)\n'
-              '        with tf.GradientTape() as tape:\n'
-              '            y_pred = self(x, training=True)\n'
-              '            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)\n'
-              '        gradients = tape.gradient(loss, self.trainable_weights)\n'
-              '        gradients = [g / tf.norm(g) for g in gradients]\n'
-              '        self.optimizer.apply(gradients, self.trainable_weights)' + _METRIC_LOOP), "at most"),
+        Wrong(_clipped_with("gradients, _ = tf.clip_by_global_norm(gradients, 1.0)"), "global_clipnorm"),
+        Wrong(_clipped_with("gradients = [tf.clip_by_value(g, -1.0, 1.0) for g in gradients]"), "clipvalue"),
+        Wrong(_clipped_with(), "not clipped"),
+        Wrong(_clipped_with("gradients = [g / tf.norm(g) for g in gradients]"), "at most"),
     ),
     alternatives=(
-        ('class ClippedModel(keras.Model):\n'
-        '    def train_step(self, data):\n'
-        '        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)\n'
-        '        with tf.GradientTape() as tape:\n'
-        '            y_pred = self(x, training=True)\n'
-        '            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)\n'
-        '        gradients = tape.gradient(loss, self.trainable_weights)\n'
-        '        clipped = []\n'
-        '        for g in gradients:\n'
-        '            norm = keras.ops.sqrt(keras.ops.sum(keras.ops.square(g)))\n'
-        '            clipped.append(g * 1.0 / keras.ops.maximum(norm, 1.0))\n'
-        '        self.optimizer.apply(clipped, self.trainable_weights)' + _METRIC_LOOP),
+        _clipped_with("clipped = []",
+                      "for g in gradients:",
+                      "    norm = keras.ops.sqrt(keras.ops.sum(keras.ops.square(g)))",
+                      "    clipped.append(g * 1.0 / keras.ops.maximum(norm, 1.0))",
+                      "gradients = clipped"),
     ),
 )
 def q3(ClippedModel):
