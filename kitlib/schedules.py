@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 __all__ = ["Param", "ScheduleSpec", "Curve", "SCHEDULES", "names", "spec", "defaults", "make",
-           "evaluate", "values", "plot"]
+           "evaluate", "values", "code", "plot"]
 
 
 @dataclass(frozen=True)
@@ -251,6 +251,23 @@ def values(name: str, steps=1000, **params) -> Curve:
     sched = make(name, **params)
     arr = _as_steps(steps)
     return Curve(arr, evaluate(sched, arr))
+
+
+def code(schedule) -> str:
+    """The Python call that builds *schedule*, e.g. ``keras.optimizers.schedules.ExponentialDecay(...)``.
+
+    Arguments come from the schedule's ``get_config()`` (the name and None values are
+    left out); an object without a config is shown by its ``repr``.
+    """
+    try:
+        cfg = schedule.get_config()
+    except (AttributeError, NotImplementedError, TypeError):
+        return repr(schedule)
+    if not isinstance(cfg, dict):
+        return repr(schedule)
+    args = ", ".join(f"{k}={v!r}" for k, v in cfg.items() if k != "name" and v is not None)
+    module = "keras.optimizers.schedules" if type(schedule).__module__.startswith("keras") else type(schedule).__module__
+    return f"{module}.{type(schedule).__name__}({args})"
 
 
 def plot(curves, ax=None, *, log: bool = False, title: str | None = None):

@@ -38,9 +38,15 @@ from typing import NamedTuple
 import numpy as np
 
 __all__ = ["Series", "Histogram", "event_files", "read_scalars", "read_histograms", "plot_scalars",
-           "plot_histograms", "free_port", "Server", "launch", "prepare_magic", "LOOPBACK"]
+           "plot_histograms", "free_port", "Server", "launch", "prepare_magic", "server_wanted",
+           "stop_magic_servers", "LOOPBACK", "SERVER_ENV"]
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+#: Set to 1 where JupyterLab runs (its kernels inherit it) to start the TensorBoard servers of
+#: notebook 12 without editing its parameters cell (e.g. a browser test).
+SERVER_ENV = "KITLIB_TENSORBOARD"
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"", "0", "false", "no", "off"}
 _EVENT_GLOB = "events.out.tfevents.*"
 
 
@@ -275,14 +281,40 @@ def _tensorboard_binary() -> str | None:
     return str(beside) if beside.is_file() and os.access(beside, os.X_OK) else None
 
 
-def prepare_magic() -> str:
+def server_wanted(requested=False) -> bool:
+    """Whether to start a real TensorBoard: *requested* (notebook 12's ``TENSORBOARD_SERVER``
+    parameter) or the environment variable ``KITLIB_TENSORBOARD`` set to 1.
+
+    The variable lets a JupyterLab server (and so every kernel it starts) switch the
+    servers on without editing the notebook. Values other than 1/true/yes/on and
+    0/false/no/off (or unset) raise ``ValueError`` naming the accepted ones.
+    """
+    if not isinstance(requested, bool):
+        raise TypeError(f"TENSORBOARD_SERVER must be True or False, got {requested!r}")
+    raw = os.environ.get(SERVER_ENV, "")
+    value = raw.strip().lower()
+    if value not in _TRUE | _FALSE:
+        raise ValueError(f"{SERVER_ENV}={raw!r} is not understood: set it to 1 (start TensorBoard) "
+                         f"or 0 (do not), or unset it")
+    return requested or value in _TRUE
+
+
+def prepare_magic(stop_at_exit: bool = True) -> str:
     """Make ``%tensorboard`` find the TensorBoard of this environment; returns its path.
 
     The magic starts the program ``tensorboard`` from ``PATH``; a kernel started from a
     virtual environment often does not have the environment's ``bin/`` on ``PATH``, and
     the magic then reports that it cannot find TensorBoard. This sets
     ``TENSORBOARD_BINARY`` (which the magic honours) when needed.
+
+    The magic's servers outlive the kernel that started them (by design, so a second
+    ``%tensorboard`` can reuse them). With ``stop_at_exit=True`` the ones this process
+    starts are stopped when it exits (a kernel shutdown or restart), like
+    :func:`launch`'s.
     """
+    if stop_at_exit:
+        atexit.unregister(stop_magic_servers)  # once, however often this is called
+        atexit.register(stop_magic_servers)
     explicit = os.environ.get("TENSORBOARD_BINARY")
     if explicit:
         return explicit
@@ -293,6 +325,34 @@ def prepare_magic() -> str:
     if shutil.which("tensorboard") != binary:
         os.environ["TENSORBOARD_BINARY"] = binary
     return binary
+
+
+def stop_magic_servers(timeout: float = 5.0) -> list[int]:
+    """Stop the TensorBoard servers this process started (``%tensorboard``'s included); their pids.
+
+    Only servers that are this process's own children are touched: TensorBoard's registry
+    (``tensorboard.manager.get_all()``) lists every server of the user, started from anywhere.
+    """
+    try:
+        import psutil
+        from tensorboard import manager
+    except ImportError:  # pragma: no cover - both ship with the kit's dependencies
+        return []
+    stopped = []
+    for info in manager.get_all():
+        try:
+            proc = psutil.Process(info.pid)
+            if proc.ppid() != os.getpid():
+                continue
+            proc.terminate()
+            try:
+                proc.wait(timeout)
+            except psutil.TimeoutExpired:
+                proc.kill()
+            stopped.append(info.pid)
+        except psutil.Error:  # gone already, or not ours to stop
+            continue
+    return stopped
 
 
 @dataclass

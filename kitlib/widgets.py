@@ -21,7 +21,7 @@ job runs, ``panel.running`` is True and the panel's box has the class
 ``kitlib-running``; the status line then starts with ``done:``, ``stopped:`` or
 ``error:``. In a cell, ``await panel.wait_async()`` waits for a clicked run.
 The computation behind each explorer is injected (``train_fn=``, ``schedule_fn=``,
-``model_fn=``), with defaults built here from Keras APIs.
+``model_fn=``), with defaults built here from Keras APIs (schedules: ``kitlib.schedules``).
 """
 
 from __future__ import annotations
@@ -38,12 +38,12 @@ import keras
 
 from kitlib import live as _live
 from kitlib import runtime as _runtime
+from kitlib import schedules as _schedules
 from kitlib import weighting as _weighting
 
 __all__ = [
     "TrainingPanel", "ScheduleExplorer", "WeightingExplorer", "LossWeightsExplorer",
-    "OPTIMIZERS", "SCHEDULES", "build_schedule", "schedule_values", "schedule_code",
-    "imbalance_trainer", "multi_output_trainer",
+    "OPTIMIZERS", "imbalance_trainer", "multi_output_trainer",
 ]
 
 MODES = ("auto", "async", "sync")
@@ -414,176 +414,177 @@ def _summary(history: Mapping[str, list[float]]) -> str:
 
 # --------------------------------------------------------------------------- schedules
 
-#: The schedules the explorer offers and which controls each one uses.
-SCHEDULES: dict[str, tuple[str, ...]] = {
-    "ExponentialDecay": ("initial_learning_rate", "decay_steps", "decay_rate", "staircase"),
-    "InverseTimeDecay": ("initial_learning_rate", "decay_steps", "decay_rate", "staircase"),
-    "PiecewiseConstantDecay": ("initial_learning_rate", "decay_steps", "decay_rate"),
-    "PolynomialDecay": ("initial_learning_rate", "decay_steps", "end_learning_rate", "power", "cycle"),
-    "CosineDecay": ("initial_learning_rate", "decay_steps", "alpha", "warmup_steps"),
-    "CosineDecayRestarts": ("initial_learning_rate", "decay_steps", "alpha", "t_mul", "m_mul"),
-}
 
-_SCHEDULE_DEFAULTS = {"initial_learning_rate": 0.01, "decay_steps": 200, "decay_rate": 0.5, "staircase": False,
-                      "end_learning_rate": 1e-4, "power": 1.0, "cycle": False, "alpha": 0.0, "warmup_steps": 0,
-                      "t_mul": 2.0, "m_mul": 1.0}
+def _slug(name: str) -> str:
+    return name.replace("_", "-")
 
 
-def build_schedule(kind: str, *, total_steps: int = 1000, **params) -> keras.optimizers.schedules.LearningRateSchedule:
-    """A ``keras.optimizers.schedules`` object from the explorer's controls.
-
-    ``params`` are the controls' values (unused ones are ignored). For
-    ``PiecewiseConstantDecay`` the rate is multiplied by ``decay_rate`` every
-    ``decay_steps`` steps (boundaries up to ``total_steps``); for ``CosineDecay`` with
-    ``warmup_steps > 0`` the rate rises linearly from 0 to ``initial_learning_rate``
-    first, then decays.
-    """
-    if kind not in SCHEDULES:
-        raise ValueError(f"unknown schedule {kind!r}; pick one of {list(SCHEDULES)}")
-    unknown = set(params) - set(_SCHEDULE_DEFAULTS)
-    if unknown:
-        raise TypeError(f"unknown schedule parameter(s) {sorted(unknown)}; known: {sorted(_SCHEDULE_DEFAULTS)}")
-    p = {**_SCHEDULE_DEFAULTS, **params}
-    S = keras.optimizers.schedules
-    lr, steps = float(p["initial_learning_rate"]), int(p["decay_steps"])
-    if steps < 1:
-        raise ValueError(f"decay_steps must be >= 1, got {steps}")
-    if kind == "ExponentialDecay":
-        return S.ExponentialDecay(lr, steps, float(p["decay_rate"]), staircase=bool(p["staircase"]))
-    if kind == "InverseTimeDecay":
-        return S.InverseTimeDecay(lr, steps, float(p["decay_rate"]), staircase=bool(p["staircase"]))
-    if kind == "PiecewiseConstantDecay":
-        boundaries = list(range(steps, max(int(total_steps), steps + 1), steps))
-        values = [lr * float(p["decay_rate"]) ** i for i in range(len(boundaries) + 1)]
-        return S.PiecewiseConstantDecay(boundaries, values)
-    if kind == "PolynomialDecay":
-        return S.PolynomialDecay(lr, steps, float(p["end_learning_rate"]), power=float(p["power"]),
-                                 cycle=bool(p["cycle"]))
-    if kind == "CosineDecay":
-        warm = int(p["warmup_steps"])
-        if warm > 0:
-            return S.CosineDecay(0.0, steps, alpha=float(p["alpha"]), warmup_target=lr, warmup_steps=warm)
-        return S.CosineDecay(lr, steps, alpha=float(p["alpha"]))
-    return S.CosineDecayRestarts(lr, steps, t_mul=float(p["t_mul"]), m_mul=float(p["m_mul"]),
-                                 alpha=float(p["alpha"]))
+def _log_range(p, value) -> tuple[float, float]:
+    """Exponent range of a log slider for Param *p* that also holds *value*."""
+    if value is not None and value <= 0:
+        raise ValueError(f"{p.name}={value!r}: a log-scale slider cannot show 0 or less; "
+                         f"give a small positive value such as {p.low:g}")
+    lo, hi = math.log10(p.low), math.log10(p.high)
+    if value is not None:
+        lo, hi = min(lo, math.log10(value)), max(hi, math.log10(value))
+    return lo, hi
 
 
-def schedule_values(schedule: Callable, total_steps: int, max_points: int = 400) -> tuple[np.ndarray, np.ndarray]:
-    """(steps, learning rates) of ``schedule`` over ``0..total_steps``.
+def _param_widget(p, value) -> W.Widget:
+    """The control for one schedule parameter (a ``kitlib.schedules.Param``), set to *value*."""
+    label = p.name.replace("_", " ")
+    if p.kind == "bool":
+        return _css(W.Checkbox(value=bool(value), description=label), _slug(p.name))
+    if p.kind == "list":
+        text = ", ".join(f"{v:g}" for v in value)
+        return _css(W.Text(value=text, description=label, continuous_update=False,
+                           placeholder="numbers separated by commas"), _slug(p.name))
+    if p.kind == "int":
+        v = int(value)
+        return _css(W.IntSlider(value=v, min=min(int(p.low), v), max=max(int(p.high), v), description=label),
+                    _slug(p.name))
+    if p.log:  # "float" or "optional_float" on a log scale (learning rates)
+        lo, hi = _log_range(p, None if value is None else float(value))
+        shown = float(value) if value is not None else 10 ** ((lo + hi) / 2)
+        slider = _css(W.FloatLogSlider(value=shown, base=10, min=lo, max=hi, step=0.05, readout_format=".1e",
+                                       description=label), _slug(p.name))
+    else:
+        v = float(value)
+        lo, hi = min(float(p.low), v), max(float(p.high), v)
+        step = 10 ** math.floor(math.log10((hi - lo) / 100))  # a round step: values like 0.9, not 0.901
+        slider = _css(W.FloatSlider(value=v, min=lo, max=hi, step=step, readout_format=".3g",
+                                    description=label), _slug(p.name))
+    if p.kind != "optional_float":
+        return slider
+    # None allowed (CosineDecay's warmup_target: None = no warm-up): a checkbox switches it on.
+    switch = _css(W.Checkbox(value=value is not None, description="set", indent=False,
+                             layout=W.Layout(width="auto")), f"{_slug(p.name)}-on")
+    slider.disabled = value is None
+    switch.observe(lambda change: setattr(slider, "disabled", not change["new"]), names="value")
+    box = W.HBox([slider, switch])
+    box.slider, box.switch = slider, switch
+    return box
 
-    Keras schedules evaluate a whole vector of steps at once; schedules that do not
-    (e.g. ``CosineDecay`` with warm-up uses a conditional) are evaluated step by step
-    at up to ``max_points`` evenly spaced steps.
-    """
-    if isinstance(total_steps, bool) or not isinstance(total_steps, (int, np.integer)) or total_steps < 1:
-        raise ValueError(f"total_steps must be a positive int, got {total_steps!r}")
-    steps = np.arange(int(total_steps) + 1)
-    try:
-        values = np.asarray(keras.ops.convert_to_numpy(schedule(steps)), dtype=float)
-        if values.shape == steps.shape:
-            return steps, values
-    except Exception:  # a schedule that only takes a scalar step
-        pass
-    if steps.size > max_points:
-        steps = np.unique(np.linspace(0, total_steps, max_points).round().astype(int))
-    values = np.array([float(keras.ops.convert_to_numpy(schedule(int(s)))) for s in steps])
-    return steps, values
+
+def _param_value(p, widget):
+    """The value of one control as the schedule takes it (lists parsed from their text)."""
+    if p.kind == "optional_float":
+        return _tidy(widget.slider.value) if widget.switch.value else None
+    if p.kind == "list":
+        parts = [s for s in widget.value.replace(";", ",").split(",") if s.strip()]
+        try:
+            return [float(s) for s in parts]
+        except ValueError:
+            raise ValueError(f"{p.name}: {widget.value!r} is not a list of numbers; "
+                             f"write them separated by commas, e.g. 300, 600") from None
+    if p.kind == "int":
+        return int(widget.value)
+    if p.kind == "bool":
+        return bool(widget.value)
+    return _tidy(widget.value)
 
 
-def schedule_code(schedule) -> str:
-    """The Keras call that builds ``schedule``, e.g. ``keras.optimizers.schedules.ExponentialDecay(...)``."""
-    try:
-        cfg = schedule.get_config()
-    except (AttributeError, NotImplementedError):
-        return repr(schedule)
-    args = ", ".join(f"{k}={v!r}" for k, v in cfg.items() if k != "name" and v is not None)
-    return f"keras.optimizers.schedules.{type(schedule).__name__}({args})"
+def _tidy(value) -> float:
+    """A slider's float without binary noise (0.9000000000000001 -> 0.9), as a user would type it."""
+    return float(f"{float(value):.10g}")
 
 
 class ScheduleExplorer:
     """A learning-rate schedule whose curve is redrawn as its controls move.
 
-    ``schedule_fn(kind, **params)`` builds the schedule (default ``build_schedule``:
-    keras.optimizers.schedules objects), with ``total_steps=`` too if it accepts that
-    argument; it may return any callable ``step -> learning rate``. ``explorer.schedule``, ``.steps``, ``.values``
-    and ``.code`` hold the current curve.
+    The schedules on offer, their parameters, defaults and slider ranges are those of
+    :mod:`kitlib.schedules` (``schedules.spec(name)``); the curve is computed by
+    ``schedules.evaluate``, so it is what an optimizer given the same schedule uses.
+    ``schedule_fn(kind, **params)`` builds the schedule (default ``schedules.make``: a
+    ``keras.optimizers.schedules`` object); an injected one may return any callable
+    ``step -> learning rate`` that accepts a vector of int64 steps.
+
+    Each schedule has its own controls (kept when you switch away and back); only the
+    chosen schedule's controls are in the panel. Every control carries the CSS class
+    ``kitlib-<parameter>`` (``kitlib-decay-rate``, ``kitlib-warmup-steps``,
+    ``kitlib-boundaries``...), the schedule menu ``kitlib-schedule``, the status line
+    (the Keras call that builds the schedule, or the error) ``kitlib-status``, the plot
+    ``kitlib-plot``. ``explorer.schedule``, ``.steps``, ``.values`` and ``.code`` hold the
+    current curve; ``.redraws`` counts the redraws.
     """
 
     def __init__(self, schedule_fn: Callable | None = None, *, kind: str = "ExponentialDecay",
                  total_steps: int = 1000, log_scale: bool = False, **params):
         if schedule_fn is not None and not callable(schedule_fn):
-            raise TypeError(f"schedule_fn must be callable (kind, total_steps=..., **params) -> schedule")
-        if kind not in SCHEDULES:
-            raise ValueError(f"unknown schedule {kind!r}; pick one of {list(SCHEDULES)}")
-        unknown = set(params) - set(_SCHEDULE_DEFAULTS)
-        if unknown:
-            raise TypeError(f"unknown schedule parameter(s) {sorted(unknown)}; known: {sorted(_SCHEDULE_DEFAULTS)}")
-        p = {**_SCHEDULE_DEFAULTS, **params}
-        self.schedule_fn = schedule_fn or build_schedule
-        self._wants_total_steps = _accepts(self.schedule_fn, "total_steps")
-        self.kind = _css(W.Dropdown(options=list(SCHEDULES), value=kind, description="schedule"), "schedule")
-        self.controls: dict[str, W.Widget] = {
-            "initial_learning_rate": _css(W.FloatLogSlider(value=p["initial_learning_rate"], base=10, min=-5, max=0,
-                                                           step=0.1, readout_format=".1e",
-                                                           description="initial learning rate"),
-                                          "initial-learning-rate"),
-            "decay_steps": _css(W.IntSlider(value=p["decay_steps"], min=1, max=5000, description="decay steps"),
-                                "decay-steps"),
-            "decay_rate": _css(W.FloatSlider(value=p["decay_rate"], min=0.01, max=1.0, step=0.01,
-                                             description="decay rate"), "decay-rate"),
-            "staircase": _css(W.Checkbox(value=p["staircase"], description="staircase"), "staircase"),
-            "end_learning_rate": _css(W.FloatLogSlider(value=p["end_learning_rate"], base=10, min=-7, max=-1,
-                                                       step=0.1, readout_format=".1e",
-                                                       description="end learning rate"), "end-learning-rate"),
-            "power": _css(W.FloatSlider(value=p["power"], min=0.1, max=5.0, step=0.1, description="power"), "power"),
-            "cycle": _css(W.Checkbox(value=p["cycle"], description="cycle"), "cycle"),
-            "alpha": _css(W.FloatSlider(value=p["alpha"], min=0.0, max=1.0, step=0.01, description="alpha"), "alpha"),
-            "warmup_steps": _css(W.IntSlider(value=p["warmup_steps"], min=0, max=2000, description="warmup steps"),
-                                 "warmup-steps"),
-            "t_mul": _css(W.FloatSlider(value=p["t_mul"], min=0.5, max=4.0, step=0.1, description="t_mul"), "t-mul"),
-            "m_mul": _css(W.FloatSlider(value=p["m_mul"], min=0.1, max=1.0, step=0.05, description="m_mul"), "m-mul"),
-        }
-        self.total_steps = _css(W.IntSlider(value=total_steps, min=10, max=20000, step=10,
-                                            description="steps shown"), "total-steps")
+            raise TypeError("schedule_fn must be callable (kind, **params) -> schedule")
+        kind = _schedules.spec(kind).name  # unknown names raise with the valid choices
+        _schedules.make(kind, **params)  # unknown parameters and bad values raise here, with the fix
+        if isinstance(total_steps, bool) or not isinstance(total_steps, (int, np.integer)) or total_steps < 1:
+            raise ValueError(f"total_steps must be a positive int, got {total_steps!r}")
+        self.schedule_fn = schedule_fn or _schedules.make
+        self.kind = _css(W.Dropdown(options=_schedules.names(), value=kind, description="schedule"), "schedule")
+        #: {schedule name: {parameter: control}}, every schedule's controls.
+        self.all_controls: dict[str, dict[str, W.Widget]] = {}
+        for name in _schedules.names():
+            values = {**_schedules.defaults(name), **(params if name == kind else {})}
+            self.all_controls[name] = {p.name: _param_widget(p, values[p.name])
+                                       for p in _schedules.spec(name).params}
+        self.total_steps = _css(W.IntSlider(value=int(total_steps), min=10, max=max(20000, int(total_steps)),
+                                            step=10, description="steps shown"), "total-steps")
         self.log_scale = _css(W.Checkbox(value=log_scale, description="log scale"), "log-scale")
         self.status = _css(W.HTML(), "status")
-        self.code = ""
+        self.summary = _css(W.HTML(), "summary")
         self.image = _css(W.Image(format="png"), "plot")
+        self.params_box = W.HBox([], layout=W.Layout(flex_flow="row wrap"))
+        self.code = ""
         self.schedule = None
-        self.steps = np.empty(0)
-        self.values = np.empty(0)
+        self.steps = np.empty(0, dtype=np.int64)
+        self.values = np.empty(0, dtype=np.float32)
         self.redraws = 0
-        for w in (self.kind, self.total_steps, self.log_scale, *self.controls.values()):
+        watched = [self.kind, self.total_steps, self.log_scale]
+        for controls in self.all_controls.values():
+            for w in controls.values():
+                watched += [w.slider, w.switch] if hasattr(w, "switch") else [w]
+        for w in watched:
             w.observe(self._on_change, names="value")
-        self.widget = _css(W.VBox([W.HBox([self.kind, self.total_steps, self.log_scale]),
-                                   W.HBox(list(self.controls.values()), layout=W.Layout(flex_flow="row wrap")),
-                                   self.status, self.image]), "schedule-explorer")
+        self.widget = _css(W.VBox([W.HBox([self.kind, self.total_steps, self.log_scale]), self.summary,
+                                   self.params_box, self.status, self.image]), "schedule-explorer")
         self.update()
 
     def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+        """The live panel, plus the current curve as a PNG and the Keras call as text, for
+        front ends without the widget (a static render of the notebook)."""
+        import base64
+        bundle = dict(self.widget._repr_mimebundle_(**kwargs) or {})
+        if self.image.value:
+            bundle["image/png"] = base64.b64encode(bytes(self.image.value)).decode("ascii")
+        bundle["text/plain"] = f"ScheduleExplorer: {self.code or self.kind.value}"
+        return bundle
+
+    @property
+    def controls(self) -> dict[str, W.Widget]:
+        """The controls of the chosen schedule, by parameter name."""
+        return self.all_controls[self.kind.value]
 
     def params(self) -> dict[str, Any]:
-        """The values of the controls the current schedule uses."""
-        return {name: self.controls[name].value for name in SCHEDULES[self.kind.value]}
+        """The parameters the controls give the chosen schedule (what ``schedule_fn`` receives)."""
+        spec = _schedules.spec(self.kind.value)
+        return {p.name: _param_value(p, self.controls[p.name]) for p in spec.params}
 
     def _on_change(self, change) -> None:
         self.update()
 
     def update(self) -> None:
-        """Show the controls of the chosen schedule, rebuild it and redraw its curve."""
-        used = SCHEDULES[self.kind.value]
-        for name, w in self.controls.items():
-            w.layout.display = None if name in used else "none"
+        """Show the chosen schedule's controls, rebuild the schedule and redraw its curve."""
+        spec = _schedules.spec(self.kind.value)
+        children = tuple(self.controls.values())
+        if self.params_box.children != children:
+            self.params_box.children = children
+        self.summary.value = f"<code>{html.escape(spec.summary)}</code>"
         try:
-            extra = {"total_steps": int(self.total_steps.value)} if self._wants_total_steps else {}
-            schedule = self.schedule_fn(self.kind.value, **extra, **self.params())
-            steps, values = schedule_values(schedule, int(self.total_steps.value))
+            schedule = self.schedule_fn(spec.name, **self.params())
+            steps = np.arange(int(self.total_steps.value) + 1, dtype=np.int64)
+            values = _schedules.evaluate(schedule, steps)
         except Exception as exc:  # a bad combination of values: say so, keep the last curve
             self.status.value = html.escape(f"error: {type(exc).__name__}: {exc}")
             return
         self.schedule, self.steps, self.values = schedule, steps, values
-        self.code = schedule_code(schedule)
+        self.code = _schedules.code(schedule)
         self.status.value = f"<code>{html.escape(self.code)}</code>"
         self.image.value = self._plot()
         self.redraws += 1
@@ -606,15 +607,6 @@ class ScheduleExplorer:
 
 
 # --------------------------------------------------------------------------- class weighting
-
-
-def _accepts(fn: Callable, name: str) -> bool:
-    import inspect
-    try:
-        params = inspect.signature(fn).parameters.values()
-    except (TypeError, ValueError):  # builtins without a signature
-        return False
-    return any(p.name == name or p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
 
 
 def imbalance_trainer(cls: int = 1, *, keep: float = 0.05, n_train: int = 10000, n_val: int = 2000,

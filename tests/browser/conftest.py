@@ -41,6 +41,7 @@ def lab_server(tmp_path_factory):
     port, token = _free_port(), secrets.token_hex(16)
     log = open(tmp_path_factory.mktemp("lab") / "jupyterlab.log", "w")
     env = dict(os.environ, KITLIB_WORK_DIR=str(H.BUILD / "browser" / "work"), KITLIB_HEADLESS="0",
+               KITLIB_TENSORBOARD="1",  # notebook 12 starts its TensorBoard servers (127.0.0.1)
                JUPYTER_CONFIG_DIR=str(tmp_path_factory.mktemp("jupyter-config")))
     root_flag = ["--allow-root"] if os.geteuid() == 0 else []
     # Render every cell (no windowing), so outputs far from the viewport exist in the DOM.

@@ -51,3 +51,23 @@ def test_01_training_panel_slider_and_train_redraw_the_live_plot(lab_server, pag
     page.screenshot(path=str(lab.ARTIFACTS / "01_panel_after_train.png"))
     assert after and after != before, "the live plot inside the panel was redrawn"
     assert page.inner_text(f"{panel} .kitlib-status").startswith("done: 2/2 epochs")
+
+
+def test_12_tensorboard_frame_loads_from_loopback(lab_server, page):
+    """With KITLIB_TENSORBOARD=1 (set for this server), notebook 12 starts TensorBoard on
+    127.0.0.1 and `%tensorboard` embeds it: the frame must load TensorBoard itself."""
+    lab.open_notebook(page, lab_server, "notebooks/12_tensorboard.ipynb")
+    lab.restart_and_run_all(page, timeout=600)
+    assert lab.errors_in_outputs(page) == []
+    frame_sel = f"{PANEL} iframe[id^='tensorboard-frame-']"
+    page.wait_for_selector(frame_sel, timeout=120_000)
+    page.locator(frame_sel).scroll_into_view_if_needed()
+    src = page.get_attribute(frame_sel, "src")
+    assert src.startswith("http://127.0.0.1:") or src.startswith("http://localhost:"), src
+    # The frame is another origin (TensorBoard's port): ask Playwright for its document.
+    frame = page.frame_locator(frame_sel)
+    frame.locator("text=TIME SERIES").first.wait_for(timeout=120_000)
+    tb = next(f for f in page.frames if f.url.startswith(src.rstrip("/")))
+    assert tb.title() == "TensorBoard"
+    frame.locator("text=guide_mlp/train").first.wait_for(timeout=60_000)  # the notebook's run
+    page.screenshot(path=str(lab.ARTIFACTS / "12_tensorboard_frame.png"))

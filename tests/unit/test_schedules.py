@@ -213,3 +213,15 @@ def test_plot_draws_one_line_per_curve_and_refuses_other_input():
         S.plot({"x": [1, 2, 3]})
     with pytest.raises(TypeError, match="non-empty dict"):
         S.plot({})
+
+
+def test_code_shows_the_keras_call_that_rebuilds_the_schedule():
+    import keras
+    sched = S.make("PolynomialDecay", initial_learning_rate=0.01, decay_steps=300, power=2.0)
+    text = S.code(sched)
+    assert text.startswith("keras.optimizers.schedules.PolynomialDecay(initial_learning_rate=0.01, decay_steps=300")
+    assert "name=" not in text and "power=2.0" in text
+    rebuilt = eval(text, {"keras": keras})  # noqa: S307 - the point: the text is the call
+    np.testing.assert_array_equal(S.evaluate(rebuilt, 400), S.evaluate(sched, 400))
+    assert "warmup_target" not in S.code(S.make("CosineDecay"))  # None values are left out
+    assert S.code(lambda step: 0.1).startswith("<function")

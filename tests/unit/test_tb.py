@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
+import sys
+import time
 import urllib.request
 import warnings
 
@@ -256,3 +259,62 @@ def test_tf1_simple_value_summaries_are_read_too(tmp_path):
     writer.close()
     s = tb.read_scalars(tmp_path)["old"]["legacy"]
     assert s.steps.tolist() == [0, 5] and s.values.tolist() == [2.5, 3.5]
+
+
+@pytest.mark.parametrize("env, requested, expected", [
+    (None, False, False), (None, True, True), ("1", False, True), ("yes", False, True),
+    ("0", False, False), ("0", True, True), ("", False, False), (" On ", False, True),
+])
+def test_server_wanted_by_the_parameter_or_the_environment(monkeypatch, env, requested, expected):
+    if env is None:
+        monkeypatch.delenv(tb.SERVER_ENV, raising=False)
+    else:
+        monkeypatch.setenv(tb.SERVER_ENV, env)
+    assert tb.server_wanted(requested) is expected
+
+
+def test_server_wanted_refuses_unclear_values(monkeypatch):
+    monkeypatch.setenv(tb.SERVER_ENV, "maybe")
+    with pytest.raises(ValueError, match="KITLIB_TENSORBOARD='maybe' is not understood: set it to 1"):
+        tb.server_wanted(False)
+    monkeypatch.delenv(tb.SERVER_ENV)
+    with pytest.raises(TypeError, match="True or False"):
+        tb.server_wanted("yes")
+
+
+def test_servers_the_magic_starts_are_stopped_with_this_process_only(logged, monkeypatch):
+    """%tensorboard starts servers through tensorboard.manager.start; they outlive the kernel
+    unless stopped. stop_magic_servers() stops this process's own, and nobody else's."""
+    import atexit
+
+    import psutil
+    from tensorboard import manager
+
+    monkeypatch.delenv("TENSORBOARD_BINARY", raising=False)
+    registered = []
+    monkeypatch.setattr(atexit, "register", registered.append)
+    tb.prepare_magic()
+    tb.prepare_magic()
+    assert registered == [tb.stop_magic_servers] * 2  # unregistered first: it runs once at exit
+    # A server that is not our child (started by a grandchild process) is left alone.
+    other = subprocess.Popen([sys.executable, "-c", (
+        "import subprocess, sys; p = subprocess.Popen([sys.executable, '-m', 'tensorboard.main', '--logdir', "
+        f"{str(logged[0])!r}, '--host', '127.0.0.1', '--port', '0', '--reload_interval', '7']); "
+        "print(p.pid, flush=True)")],
+        stdout=subprocess.PIPE, text=True)
+    foreign = int(other.stdout.readline())
+    other.wait(10)
+    try:
+        result = manager.start(["--logdir", str(logged[0]), "--host", "127.0.0.1", "--port", "0"])
+        assert isinstance(result, manager.StartLaunched), result
+        ours = result.info.pid
+        assert psutil.Process(ours).ppid() == os.getpid()
+        deadline = time.monotonic() + 60
+        while foreign not in [i.pid for i in manager.get_all()]:  # registered too, so it is a candidate
+            assert time.monotonic() < deadline, "the other TensorBoard did not start"
+            time.sleep(0.2)
+        assert tb.stop_magic_servers() == [ours]
+        assert not psutil.pid_exists(ours) or psutil.Process(ours).status() == psutil.STATUS_ZOMBIE
+        assert psutil.pid_exists(foreign)
+    finally:
+        psutil.Process(foreign).terminate()

@@ -13,7 +13,7 @@ import ipywidgets as W
 import keras
 
 import kernelhelp
-from kitlib import live, widgets
+from kitlib import live, schedules, widgets
 from kitlib.widgets import (LossWeightsExplorer, ScheduleExplorer, TrainingPanel, WeightingExplorer)
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -206,16 +206,27 @@ def test_async_mode_without_an_event_loop_says_what_to_use(data):
 # --------------------------------------------------------------------------- schedules
 
 
-@pytest.mark.parametrize("kind", list(widgets.SCHEDULES))
-def test_schedule_curves_are_what_keras_computes_at_each_step(kind):
-    ex = ScheduleExplorer(kind=kind, total_steps=600, warmup_steps=50 if kind == "CosineDecay" else 0)
+def _shown(ex) -> set[str]:
+    """Parameter names of the controls in the panel now (the chosen schedule's)."""
+    return {n for n, w in ex.all_controls[ex.kind.value].items() if w in ex.params_box.children}
+
+
+@pytest.mark.parametrize("kind", schedules.names())
+def test_each_schedule_starts_from_kitlib_schedules_and_plots_what_keras_computes(kind):
+    ex = ScheduleExplorer(kind=kind, total_steps=600)
+    # one source of truth: the explorer's parameters and defaults are kitlib.schedules'
+    assert ex.params() == schedules.defaults(kind)
+    assert list(ex.all_controls) == schedules.names()
     assert isinstance(ex.schedule, keras.optimizers.schedules.LearningRateSchedule)
     assert type(ex.schedule).__name__ == kind and ex.code.startswith(f"keras.optimizers.schedules.{kind}(")
-    for i in (0, len(ex.steps) // 3, len(ex.steps) - 1):
-        assert ex.values[i] == pytest.approx(float(ex.schedule(int(ex.steps[i]))), rel=1e-6)
-    # only the controls this schedule uses are shown
-    shown = {n for n, w in ex.controls.items() if w.layout.display != "none"}
-    assert shown == set(widgets.SCHEDULES[kind])
+    assert ex.steps.tolist() == list(range(601))
+    for i in (0, 200, 599, 600):
+        assert ex.values[i] == pytest.approx(float(ex.schedule(i)), rel=1e-5)
+    # only the chosen schedule's controls are in the panel, each with its CSS class
+    assert _shown(ex) == {p.name for p in schedules.spec(kind).params}
+    for name, w in ex.controls.items():
+        assert f"kitlib-{name.replace('_', '-')}" in (w.slider if hasattr(w, "slider") else w)._dom_classes
+    assert "ExponentialDecay" in ex.kind.options and "kitlib-schedule-explorer" in ex.widget._dom_classes
 
 
 def test_moving_a_slider_redraws_the_curve():
@@ -224,11 +235,73 @@ def test_moving_a_slider_redraws_the_curve():
     ex.controls["decay_rate"].value = 0.9
     assert ex.redraws == n + 1 and png(ex.image) != frame
     assert ex.values[-1] > before[-1] and ex.values[0] == before[0]
+    assert ex.params()["decay_rate"] == 0.9 and "decay_rate=0.9," in ex.code  # no 0.9000000000000001
+    ex.controls["initial_learning_rate"].value = 1e-3
+    assert ex.params()["initial_learning_rate"] == 1e-3
     ex.controls["staircase"].value = True
     assert len(np.unique(ex.values)) == 1000 // 200 + 1  # a staircase: one value per decay_steps
+    assert "staircase=True" in ex.code and "staircase=True" in ex.status.value
+
+
+def test_switching_schedules_shows_their_controls_and_keeps_each_ones_settings():
+    ex = ScheduleExplorer(kind="ExponentialDecay", total_steps=1000)
+    ex.controls["decay_rate"].value = 0.8
     ex.kind.value = "PolynomialDecay"
-    assert ex.controls["decay_rate"].layout.display == "none" and ex.controls["power"].layout.display is None
     assert isinstance(ex.schedule, keras.optimizers.schedules.PolynomialDecay)
+    assert "decay_rate" not in _shown(ex) and "power" in _shown(ex)
+    assert ex.params() == schedules.defaults("PolynomialDecay")
+    assert "(1 - step / decay_steps)^power" in ex.summary.value
+    ex.kind.value = "ExponentialDecay"
+    assert ex.params()["decay_rate"] == pytest.approx(0.8)
+
+
+def test_the_notebook_schedules_can_be_set_up_in_the_explorer():
+    """Notebook 11 plots five schedules; each can be dialled in and gives the same curve."""
+    lr0 = 1e-3
+    setups = [
+        ("ExponentialDecay", dict(initial_learning_rate=lr0, decay_steps=200, decay_rate=0.5)),
+        ("PiecewiseConstantDecay", dict(boundaries=[300, 600], values=[lr0, lr0 / 2, lr0 / 10])),
+        ("PolynomialDecay", dict(initial_learning_rate=lr0, decay_steps=800, end_learning_rate=lr0 / 10, power=2.0)),
+        ("InverseTimeDecay", dict(initial_learning_rate=lr0, decay_steps=100, decay_rate=0.5)),
+        ("CosineDecay", dict(initial_learning_rate=1e-5, decay_steps=800, warmup_target=lr0, warmup_steps=100)),
+    ]
+    ex = ScheduleExplorer(total_steps=1000)
+    for kind, params in setups:
+        ex.kind.value = kind
+        for name, value in params.items():
+            w = ex.controls[name]
+            if hasattr(w, "switch"):
+                w.switch.value, w.slider.value = True, value
+            elif isinstance(w, W.Text):
+                w.value = ", ".join(map(str, value))
+            else:
+                w.value = value
+        np.testing.assert_allclose(ex.values, schedules.values(kind, 1000, **params).values, rtol=1e-5)
+    assert ex.values[100] == pytest.approx(lr0, rel=1e-5)  # the cosine warm-up ends at warmup_target
+
+
+def test_piecewise_boundaries_are_typed_as_text_and_mistakes_are_explained():
+    ex = ScheduleExplorer(kind="PiecewiseConstantDecay", total_steps=1000)
+    assert ex.controls["boundaries"].value == "300, 600"
+    ex.controls["boundaries"].value = "100; 200"
+    ex.controls["values"].value = "0.1, 0.05, 0.01"
+    assert [float(ex.values[s]) for s in (100, 101, 201)] == pytest.approx([0.1, 0.05, 0.01])
+    before = ex.values.copy()
+    ex.controls["values"].value = "0.1, 0.05"
+    assert "one more value than boundaries" in ex.status.value
+    ex.controls["values"].value = "0.1, fast, 0.01"
+    assert "not a list of numbers" in ex.status.value
+    np.testing.assert_array_equal(ex.values, before)  # the last good curve stays
+
+
+def test_the_warmup_target_is_none_until_switched_on():
+    ex = ScheduleExplorer(kind="CosineDecay", total_steps=400, warmup_steps=100)
+    w = ex.controls["warmup_target"]
+    assert ex.params()["warmup_target"] is None and w.slider.disabled
+    assert ex.values[0] == pytest.approx(1e-3)  # no warm-up: starts at initial_learning_rate
+    w.switch.value = True
+    assert not w.slider.disabled and ex.params()["warmup_target"] == pytest.approx(w.slider.value)
+    assert ex.values[0] == pytest.approx(1e-3) and ex.values[100] == pytest.approx(w.slider.value, rel=1e-5)
 
 
 def test_the_optimizer_follows_the_schedule_the_explorer_shows():
@@ -238,13 +311,13 @@ def test_the_optimizer_follows_the_schedule_the_explorer_shows():
     for _ in range(30):
         opt.apply([keras.ops.ones(())], [v])
     assert int(opt.iterations) == 30
-    assert float(opt.learning_rate) == pytest.approx(ex.values[30], rel=1e-6)
+    assert float(opt.learning_rate) == pytest.approx(ex.values[30], rel=1e-5)
 
 
 def test_an_injected_schedule_function_is_used_and_its_errors_are_shown():
     calls = []
 
-    def my_schedule(kind, initial_learning_rate, decay_steps, decay_rate, staircase):  # no total_steps
+    def my_schedule(kind, initial_learning_rate, decay_steps, decay_rate, staircase):
         calls.append((kind, dict(initial_learning_rate=initial_learning_rate, decay_steps=decay_steps,
                                  decay_rate=decay_rate, staircase=staircase)))
         if initial_learning_rate > 0.5:
@@ -261,27 +334,34 @@ def test_an_injected_schedule_function_is_used_and_its_errors_are_shown():
     np.testing.assert_array_equal(ex.values, before)  # the last good curve stays
 
 
-def test_schedule_values_falls_back_to_step_by_step_for_scalar_only_schedules():
-    s = keras.optimizers.schedules.CosineDecay(0.0, 200, warmup_target=0.1, warmup_steps=100)
-    steps, values = widgets.schedule_values(s, 1000, max_points=50)
-    assert len(steps) == 50 and steps[0] == 0 and steps[-1] == 1000
-    assert values[steps.tolist().index(0)] == 0.0 and max(values) == pytest.approx(0.1, rel=0.05)
-    with pytest.raises(ValueError, match="total_steps must be a positive int"):
-        widgets.schedule_values(s, 0)
+def test_sliders_reach_values_outside_their_usual_range():
+    ex = ScheduleExplorer(kind="ExponentialDecay", decay_steps=8000, total_steps=30000)
+    assert ex.controls["decay_steps"].value == 8000 and ex.total_steps.value == 30000
+    assert ex.values[8000] == pytest.approx(5e-4, rel=1e-5)
 
 
-def test_build_schedule_piecewise_and_bad_input():
-    s = widgets.build_schedule("PiecewiseConstantDecay", initial_learning_rate=0.1, decay_steps=100,
-                               decay_rate=0.5, total_steps=300)
-    assert [float(s(t)) for t in (0, 100, 101, 201, 299)] == pytest.approx([0.1, 0.1, 0.05, 0.025, 0.025])
+def test_the_explorer_shows_a_static_curve_where_widgets_do_not_render():
+    import base64
+    ex = ScheduleExplorer(kind="PolynomialDecay", total_steps=300)
+    bundle = ex._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle  # the live panel in JupyterLab
+    assert base64.b64decode(bundle["image/png"]) == png(ex.image) and png(ex.image).startswith(PNG)
+    assert bundle["text/plain"] == f"ScheduleExplorer: {ex.code}"
+
+
+def test_bad_explorer_arguments_are_refused_with_the_fix():
     with pytest.raises(ValueError, match="unknown schedule 'Linear'"):
-        widgets.build_schedule("Linear")
-    with pytest.raises(TypeError, match="unknown schedule parameter"):
-        widgets.build_schedule("ExponentialDecay", lr=0.1)
-    with pytest.raises(ValueError, match="decay_steps must be >= 1"):
-        widgets.build_schedule("ExponentialDecay", decay_steps=0)
-    with pytest.raises(ValueError, match="unknown schedule"):
         ScheduleExplorer(kind="Linear")
+    with pytest.raises(TypeError, match="did you mean 'initial_learning_rate'"):
+        ScheduleExplorer(kind="ExponentialDecay", initial_learning_rat=0.1)
+    with pytest.raises(ValueError, match="one more value than boundaries"):
+        ScheduleExplorer(kind="PiecewiseConstantDecay", boundaries=[10], values=[0.1])
+    with pytest.raises(ValueError, match="cannot show 0"):
+        ScheduleExplorer(kind="CosineDecay", initial_learning_rate=0.0)
+    with pytest.raises(ValueError, match="total_steps must be a positive int"):
+        ScheduleExplorer(total_steps=0)
+    with pytest.raises(TypeError, match="schedule_fn must be callable"):
+        ScheduleExplorer("ExponentialDecay")
 
 
 # --------------------------------------------------------------------------- class weighting

@@ -1,0 +1,514 @@
+"""Exercises for notebook 10 · Callbacks (``from kitlib.exercises import ___, nb10 as ex``).
+
+1. Stop on accuracy (easy): an ``EarlyStopping`` that watches the right name, in the right direction.
+2. A checkpoint every 5 batches (easy): ``ModelCheckpoint`` with ``.weights.h5``, ``save_freq`` and
+   ``{epoch}``/``{batch}`` in the file name.
+3. Stop at a target accuracy (medium): a callback of your own that sets ``model.stop_training``.
+4. Predict EarlyStopping (thought-provoking): how many epochs run, and whose weights you keep.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+
+from kitlib.exercises import Incorrect, Wrong, call, describe, exercise, expect, expect_type, tiny_data, tiny_model
+
+#: What the notebook's model (compiled with SparseCategoricalAccuracy()) logs after an epoch.
+VAL_ACC = "val_sparse_categorical_accuracy"
+LOG_KEYS = ("loss", "sparse_categorical_accuracy", "val_loss", VAL_ACC)
+
+
+def _keras_context():
+    import os
+
+    import keras
+    import numpy as np
+    return {"keras": keras, "np": np, "os": os}  # all imported by the notebook above the exercises
+
+
+def _compiled_tiny_model(run_eagerly: bool = True):
+    """The exercises' stand-in for the notebook's model: same loss and metric (same log names)."""
+    import keras
+    model = tiny_model()
+    model.compile(optimizer=keras.optimizers.RMSprop(learning_rate=1e-2),
+                  loss=keras.losses.SparseCategoricalCrossentropy(),
+                  metrics=[keras.metrics.SparseCategoricalAccuracy()], run_eagerly=run_eagerly)
+    return model
+
+
+def _drive(callback, model, logs_per_epoch, weights_per_epoch: bool = False):
+    """Call the hooks fit() calls at the end of each epoch; return the epochs run (fit stops
+    after the epoch whose hooks set ``model.stop_training``). With *weights_per_epoch* the
+    model's weights are set to the epoch number first, so restored weights name an epoch."""
+    import numpy as np
+    callback.set_model(model)
+    model.stop_training = False
+    callback.on_train_begin({})
+    epochs = 0
+    for epoch, logs in enumerate(logs_per_epoch):
+        if weights_per_epoch:
+            model.set_weights([np.full(w.shape, epoch, dtype=w.dtype) for w in model.get_weights()])
+        callback.on_epoch_end(epoch, dict(logs))
+        epochs = epoch + 1
+        if model.stop_training:
+            break
+    callback.on_train_end({})
+    return epochs
+
+
+# --------------------------------------------------------------------------- 1. stop on accuracy
+
+
+@exercise(
+    "10.1", "Stop on accuracy",
+    answers=("accuracy_stopper",),
+    starter="""
+accuracy_stopper = ___  # EarlyStopping on the validation accuracy: patience 3, best weights put back
+""",
+    solution="""
+accuracy_stopper = keras.callbacks.EarlyStopping(monitor="val_sparse_categorical_accuracy",  # as fit() logs it
+                                                 patience=3, restore_best_weights=True)
+""",
+    hints=(
+        "`monitor` takes a key of the logs, exactly as it appears in `history.history`. Print "
+        "`history.history.keys()` from section 2.",
+        "This notebook's model is compiled with `keras.metrics.SparseCategoricalAccuracy()`, so its "
+        "validation accuracy is logged as `val_sparse_categorical_accuracy`.",
+        "`keras.callbacks.EarlyStopping(monitor=\"val_sparse_categorical_accuracy\", patience=3, "
+        "restore_best_weights=True)`. Keras 3 finds out by itself that an accuracy should go up.",
+    ),
+    context=_keras_context,
+    wrong=(
+        Wrong('accuracy_stopper = keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=3,\n'
+              '                                                 restore_best_weights=True)',
+              "val_sparse_categorical_accuracy"),
+        Wrong('accuracy_stopper = keras.callbacks.EarlyStopping(monitor="sparse_categorical_accuracy",\n'
+              '                                                 patience=3, restore_best_weights=True)',
+              "training data"),
+        Wrong('accuracy_stopper = keras.callbacks.EarlyStopping(monitor="val_sparse_categorical_accuracy",\n'
+              '                                                 patience=3, mode="min", restore_best_weights=True)',
+              "mode"),
+        Wrong('accuracy_stopper = keras.callbacks.EarlyStopping(monitor="val_sparse_categorical_accuracy",\n'
+              '                                                 patience=3)', "restore_best_weights"),
+        Wrong('accuracy_stopper = keras.callbacks.EarlyStopping(monitor="val_sparse_categorical_accuracy",\n'
+              '                                                 patience=2, restore_best_weights=True)',
+              "patience"),
+        Wrong("accuracy_stopper = keras.callbacks.EarlyStopping", "instance"),
+    ),
+    alternatives=(
+        'accuracy_stopper = keras.callbacks.EarlyStopping("val_sparse_categorical_accuracy", mode="max",\n'
+        '                                                 patience=3, restore_best_weights=True, verbose=1)',
+    ),
+)
+def q1(accuracy_stopper):
+    import keras
+    stopper = accuracy_stopper
+    if isinstance(stopper, type) and issubclass(stopper, keras.callbacks.Callback):
+        raise Incorrect("`accuracy_stopper` is the class `EarlyStopping` itself; fit() needs an instance: "
+                        "call it, `keras.callbacks.EarlyStopping(monitor=..., ...)`.")
+    expect(isinstance(stopper, keras.callbacks.EarlyStopping),
+           f"`accuracy_stopper` should be a `keras.callbacks.EarlyStopping`, but it is {describe(stopper)}.")
+    monitor = stopper.monitor
+    if monitor != VAL_ACC:
+        if monitor in ("val_accuracy", "val_acc"):
+            raise Incorrect(
+                f"`monitor={monitor!r}`: this notebook's model logs its validation accuracy as "
+                f"`{VAL_ACC}` (the metric object's name). With an unknown name Keras 3 cannot tell "
+                f"whether it should go up or down: with mode='auto' fit() stops with a ValueError after "
+                f"the first epoch; with mode='max' it warns that the metric is not available and never stops.")
+        if monitor in ("sparse_categorical_accuracy", "accuracy"):
+            raise Incorrect(f"`monitor={monitor!r}` is the accuracy on the training data; early stopping "
+                            f"should watch data the model does not train on: `{VAL_ACC}`.")
+        raise Incorrect(f"`monitor={monitor!r}`: watch the validation accuracy, logged as `{VAL_ACC}` "
+                        f"(the keys of `history.history` are {list(LOG_KEYS)}).")
+    expect_type(stopper.patience, int, "accuracy_stopper.patience", "a whole number of epochs")
+    expect(stopper.patience == 3, f"`patience={stopper.patience}`: the task asks to stop after 3 epochs "
+                                  f"without improvement.")
+    expect(stopper.restore_best_weights is True,
+           "`restore_best_weights` is off, so the model keeps the weights of the *last* epoch, up to "
+           "3 epochs worse than the best. Pass `restore_best_weights=True`.")
+    # Behaviour: drive a copy through the epoch ends of a run whose accuracy peaks at epoch 3.
+    accuracies = [0.80, 0.85, 0.84, 0.86, 0.855, 0.85, 0.845, 0.84]
+    logs = [{"loss": 0.5, "sparse_categorical_accuracy": 0.9, "val_loss": 0.4, VAL_ACC: a} for a in accuracies]
+    probe = copy.copy(stopper)
+    probe.monitor_op = None  # decide the direction afresh, as a new fit() would
+    probe.min_delta = abs(stopper.min_delta)
+    probe.verbose = 0
+    model = _compiled_tiny_model()
+    model.evaluate(*tiny_data(4), verbose=0)  # builds the compiled metrics, as the first epoch of fit() does
+    epochs = _drive(probe, model, logs)
+    if epochs != 7 or probe.best_epoch != 3:
+        if stopper.mode == "min":
+            raise Incorrect(f"`mode='min'` treats a *falling* accuracy as progress: on a run whose validation "
+                            f"accuracy peaks in epoch 4 ({accuracies}), it stopped after epoch {epochs} and "
+                            f"kept epoch {probe.best_epoch + 1}. Leave `mode='auto'` (Keras 3 reads the "
+                            f"direction from the metric) or pass `mode='max'`.")
+        raise Incorrect(f"On a run whose validation accuracy peaks in epoch 4 ({accuracies}), your callback "
+                        f"stopped after epoch {epochs} and kept epoch {probe.best_epoch + 1}; expected: stop "
+                        f"after epoch 7, keep epoch 4. Leave the other arguments (min_delta, baseline, "
+                        f"start_from_epoch) at their defaults.")
+    return ("Stops 3 epochs after the best validation accuracy and restores that epoch's weights. "
+            "With mode='auto', Keras 3 takes the direction from the compiled metric itself "
+            "(accuracy: higher is better), which is why the name must match exactly.")
+
+
+# --------------------------------------------------------------------------- 2. checkpoint every 5 batches
+
+
+@exercise(
+    "10.2", "A checkpoint every 5 batches",
+    answers=("batch_checkpoint",),
+    starter='''
+def batch_checkpoint(folder):
+    """A ModelCheckpoint that saves only the weights, every 5 batches, into `folder`,
+    in files whose names hold the epoch and the batch."""
+    return ___
+''',
+    solution='''
+def batch_checkpoint(folder):
+    """A ModelCheckpoint that saves only the weights, every 5 batches, into `folder`,
+    in files whose names hold the epoch and the batch."""
+    name = "weights-e{epoch:02d}-b{batch:03d}.weights.h5"  # ModelCheckpoint fills in epoch and batch
+    return keras.callbacks.ModelCheckpoint(os.path.join(folder, name), save_weights_only=True, save_freq=5)
+''',
+    hints=(
+        "Section 5 saves a checkpoint every `SAVE_EVERY` batches; here only the weights are wanted.",
+        "Weights alone go to a file ending in `.weights.h5` with `save_weights_only=True`; an int "
+        "`save_freq` counts batches.",
+        "`ModelCheckpoint` fills `{epoch}` and `{batch}` in the file name itself. In an f-string Python "
+        "would try to fill them first: use a plain string, e.g. "
+        "`os.path.join(folder, \"w-e{epoch:02d}-b{batch:03d}.weights.h5\")`.",
+    ),
+    context=_keras_context,
+    wrong=(
+        Wrong('def batch_checkpoint(folder):\n'
+              '    return keras.callbacks.ModelCheckpoint(os.path.join(folder, "ckpt_{epoch}"), save_freq=5)',
+              ".keras"),
+        Wrong('def batch_checkpoint(folder):\n'
+              '    return keras.callbacks.ModelCheckpoint(os.path.join(folder, "w-{epoch}.weights.h5"),\n'
+              '                                           save_weights_only=True, save_freq=5)', "{batch}"),
+        Wrong('def batch_checkpoint(folder):\n'
+              '    return keras.callbacks.ModelCheckpoint(os.path.join(folder, "w-e{epoch}-b{batch}.weights.h5"),\n'
+              '                                           save_weights_only=True)', "save_freq"),
+        Wrong('def batch_checkpoint(folder):\n'
+              '    return keras.callbacks.ModelCheckpoint(os.path.join(folder, "w-e{epoch}-b{batch}.keras"),\n'
+              '                                           save_freq=5)', "only the weights"),
+        Wrong('def batch_checkpoint(folder):\n'
+              '    return keras.callbacks.ModelCheckpoint(f"{folder}/w-e{epoch}-b{batch}.weights.h5",\n'
+              '                                           save_weights_only=True, save_freq=5)', "f-string"),
+    ),
+    alternatives=(
+        'def batch_checkpoint(folder):\n'
+        '    return keras.callbacks.ModelCheckpoint(folder / "{epoch}_{batch}.weights.h5",\n'
+        '                                           save_freq=5, save_weights_only=True)',
+        'def batch_checkpoint(folder):\n'
+        '    return keras.callbacks.ModelCheckpoint(f"{folder}/w-e{{epoch}}-b{{batch}}.weights.h5",\n'
+        '                                           save_weights_only=True, save_freq=5)',
+    ),
+)
+def q2(batch_checkpoint):
+    import tempfile
+    from pathlib import Path
+
+    import keras
+    import numpy as np
+
+    with tempfile.TemporaryDirectory(prefix="kitlib-ex10-") as tmp:
+        folder = Path(tmp)
+        try:
+            checkpoint = call(batch_checkpoint, folder, name="batch_checkpoint")
+        except Incorrect as exc:
+            text = str(exc)
+            if "NameError" in text and ("'epoch'" in text or "'batch'" in text):
+                raise Incorrect("Calling `batch_checkpoint` raised a NameError for `epoch`/`batch`: in an "
+                                "f-string Python fills `{epoch}` itself, before ModelCheckpoint sees it. Use "
+                                "a plain string for that part of the name (or double the braces: "
+                                "`{{epoch}}`).") from None
+            if ".keras" in text or ".weights.h5" in text:
+                raise Incorrect(f"{text.splitlines()[0]}\nKeras 3 checkpoints are files: a whole model goes "
+                                f"to `.keras`, weights alone (`save_weights_only=True`) to `.weights.h5`; "
+                                f"Keras 2's folder names such as `ckpt_{{epoch}}` are refused.") from None
+            raise
+        expect(isinstance(checkpoint, keras.callbacks.ModelCheckpoint),
+               f"`batch_checkpoint(folder)` should return a `keras.callbacks.ModelCheckpoint`, but it returned "
+               f"{describe(checkpoint)}.")
+        expect(checkpoint.save_weights_only is True,
+               "This checkpoint saves the whole model (architecture, optimizer state...); the task asks for "
+               "only the weights: `save_weights_only=True` and a name ending in `.weights.h5`.")
+        expect(checkpoint.save_freq == 5,
+               f"`save_freq={checkpoint.save_freq!r}`: 'epoch' (the default) saves once per epoch; an int N "
+               f"saves every N batches. Pass `save_freq=5`.")
+        target = Path(str(checkpoint.filepath)).parent
+        expect(target.resolve() == folder.resolve(),
+               f"The files go to `{target}`, not into `folder`: join the file name to `folder`.")
+        # fit()'s hooks for 2 epochs of 10 batches (saves after batches 5 and 10 of each epoch); before
+        # each batch end the weights are set to the step number, so a file tells when it was written.
+        model = _compiled_tiny_model()
+        checkpoint.set_model(model)
+        logs = {"loss": 0.5, "sparse_categorical_accuracy": 0.8}
+        call(checkpoint.on_train_begin, {}, name="on_train_begin")
+        for epoch in range(2):
+            checkpoint.on_epoch_begin(epoch, {})
+            for batch in range(10):
+                model.set_weights([np.full(w.shape, 10 * epoch + batch + 1, w.dtype) for w in model.get_weights()])
+                call(checkpoint.on_train_batch_end, batch, dict(logs), name="ModelCheckpoint.on_train_batch_end")
+            call(checkpoint.on_epoch_end, epoch, dict(logs), name="ModelCheckpoint.on_epoch_end")
+        checkpoint.on_train_end({})
+        names = sorted(p.name for p in folder.iterdir())
+        if len(names) < 4:
+            raise Incorrect(f"Training 2 epochs of 10 batches left {len(names)} file(s): {names}. A checkpoint "
+                            f"was written 4 times, but names repeat, so later saves overwrote earlier ones. "
+                            f"Put both `{{epoch}}` and `{{batch}}` in the name.")
+        expect(len(names) == 4, f"Training 2 epochs of 10 batches left {len(names)} files ({names}); "
+                                f"expected 4 (after batches 5 and 10 of each epoch).")
+        restored = tiny_model()
+        steps = []
+        for name in names:
+            restored.load_weights(folder / name)
+            steps.append(int(restored.get_weights()[0].flat[0]))
+        expect(sorted(steps) == [5, 10, 15, 20],
+               f"The files hold the weights after steps {sorted(steps)}; expected 5, 10, 15 and 20.")
+    return (f"4 weight files after 2 epochs of 10 batches ({', '.join(names)}). Each is small, and "
+            f"`model.load_weights(path)` puts one back into a model of the same architecture.")
+
+
+# --------------------------------------------------------------------------- 3. stop at a target accuracy
+
+
+def _epoch_logs(val_accuracies, train_accuracies):
+    return [{"loss": 0.3, "sparse_categorical_accuracy": t, "val_loss": 0.35, VAL_ACC: v}
+            for v, t in zip(val_accuracies, train_accuracies)]
+
+
+_STOP_SOLUTION = '''
+class StopAtAccuracy(keras.callbacks.Callback):
+    """Stops training after the first epoch whose validation accuracy reaches `target`."""
+
+    def __init__(self, target):
+        super().__init__()
+        self.target = target
+
+    def on_epoch_end(self, epoch, logs=None):
+        accuracy = logs["val_sparse_categorical_accuracy"]  # this epoch's validation accuracy, from logs
+        if accuracy >= self.target:
+            self.model.stop_training = True
+'''
+_STOP_BODY = '''        accuracy = logs["val_sparse_categorical_accuracy"]  # this epoch's validation accuracy, from logs
+        if accuracy >= self.target:
+            self.model.stop_training = True
+'''
+
+
+@exercise(
+    "10.3", "Stop at a target accuracy",
+    answers=("StopAtAccuracy",),
+    starter=_STOP_SOLUTION.replace(_STOP_BODY, '''        accuracy = ___  # this epoch's validation accuracy, from logs
+        if ___:         # when it reaches the target...
+            ___         # ...ask fit() to stop
+'''),
+    solution=_STOP_SOLUTION,
+    hints=(
+        "`logs` holds this epoch's numbers under the names of `history.history`.",
+        "A callback asks fit() to stop by setting an attribute of the model it trains, `self.model`.",
+        "`if accuracy >= self.target: self.model.stop_training = True`. Only ever set it to True: "
+        "another callback may already have asked to stop in this epoch.",
+    ),
+    context=_keras_context,
+    wrong=(
+        Wrong(_STOP_SOLUTION.replace("self.model.stop_training = True", "self.stop_training = True"),
+              "self.model.stop_training"),
+        Wrong(_STOP_SOLUTION.replace('logs["val_sparse_categorical_accuracy"]', 'logs["val_accuracy"]'),
+              "val_sparse_categorical_accuracy"),
+        Wrong(_STOP_SOLUTION.replace('logs["val_sparse_categorical_accuracy"]', 'logs["sparse_categorical_accuracy"]'),
+              "training data"),
+        Wrong(_STOP_SOLUTION.replace("accuracy >= self.target", "accuracy > self.target"), "reaches"),
+        Wrong(_STOP_SOLUTION.replace(_STOP_BODY, '''        accuracy = logs["val_sparse_categorical_accuracy"]
+        self.model.stop_training = accuracy >= self.target
+'''), "another callback"),
+    ),
+    alternatives=(
+        _STOP_SOLUTION.replace(_STOP_BODY, '''        logs = logs or {}
+        if logs.get("val_sparse_categorical_accuracy", 0.0) >= self.target:
+            print(f"epoch {epoch + 1}: target reached, stopping")
+            self.model.stop_training = True
+'''),
+    ),
+)
+def q3(StopAtAccuracy):
+    import keras
+    cls = StopAtAccuracy
+    expect(isinstance(cls, type) and issubclass(cls, keras.callbacks.Callback),
+           f"`StopAtAccuracy` should be a class derived from `keras.callbacks.Callback`, but it is "
+           f"{describe(cls)}.")
+    target = 0.9
+    val = [0.80, 0.86, 0.90, 0.93, 0.95]
+    train = [0.84, 0.91, 0.94, 0.96, 0.97]  # the training accuracy passes 0.9 one epoch earlier
+    model = _compiled_tiny_model()
+
+    def run(logs, preset_stop_at=None):
+        callback = call(cls, target, name="StopAtAccuracy")
+        expect(isinstance(callback, keras.callbacks.Callback), "`StopAtAccuracy(0.9)` is not a Callback.")
+        callback.set_model(model)
+        model.stop_training = False
+        for epoch, epoch_logs in enumerate(logs):
+            if epoch == preset_stop_at:
+                model.stop_training = True  # another callback asked to stop in this epoch
+            try:
+                call(callback.on_epoch_end, epoch, dict(epoch_logs), name="on_epoch_end")
+            except Incorrect as exc:
+                if "KeyError" in str(exc):
+                    raise Incorrect(f"{str(exc).splitlines()[0]}\nThe logs of this notebook's model hold "
+                                    f"{list(LOG_KEYS)}: the validation accuracy is `{VAL_ACC}`.") from None
+                raise
+            if model.stop_training:
+                return epoch + 1
+        return len(logs)
+
+    epochs = run(_epoch_logs(val, train))
+    if epochs != 3:
+        probe = call(cls, target, name="StopAtAccuracy")
+        probe.set_model(model)
+        model.stop_training = False
+        call(probe.on_epoch_end, 4, dict(_epoch_logs(val, train)[4]), name="on_epoch_end")
+        if not model.stop_training and getattr(probe, "stop_training", False):
+            raise Incorrect("Your callback sets `self.stop_training`, an attribute of the callback that fit() "
+                            "never reads. Ask the model to stop: `self.model.stop_training = True`.")
+        if epochs == 2:
+            raise Incorrect(f"With validation accuracies {val} and target {target}, training stopped after "
+                            f"epoch 2, when the accuracy on the training data reached {train[1]}. Watch the accuracy on "
+                            f"the validation data, `logs['{VAL_ACC}']`.")
+        if epochs == 4:
+            raise Incorrect(f"With validation accuracies {val} and target {target}, training should stop after "
+                            f"epoch 3, whose accuracy {val[2]} reaches the target (`>=`, not `>`).")
+        raise Incorrect(f"With validation accuracies {val} and target {target}, training should stop after "
+                        f"epoch 3; with your callback fit() would run {epochs} epochs.")
+    if run(_epoch_logs([0.5] * 4, [0.5] * 4), preset_stop_at=1) != 2:
+        raise Incorrect("Another callback (say EarlyStopping) asked to stop in epoch 2, and your callback set "
+                        "`stop_training` back to False, so training went on. Only ever set it to True.")
+    return (f"Training stops after epoch 3, the first whose validation accuracy reaches {target}, and a stop "
+            f"asked by another callback is left alone. The same pattern stops on any condition: a loss "
+            f"below a bar, a time budget, a NaN.")
+
+
+# --------------------------------------------------------------------------- 4. predict EarlyStopping
+
+
+CASES = (  # (val_losses, min_delta, patience, what it shows)
+    ([0.50, 0.40, 0.395, 0.39, 0.41, 0.42], 0.02, 2, "improvements smaller than min_delta do not count"),
+    ([0.90, 0.70, 0.75, 0.80], 0.0, 3, "a run that never stops early"),
+    ([1.00, 0.90, 0.90, 0.80, 0.70], 0.0, 1, "an equal value is no improvement"),
+    ([0.50, 0.49, 0.48, 0.47, 0.46], 0.05, 2, "no epoch after the first improves by min_delta"),
+    ([0.60, 0.50, 0.55, 0.45, 0.50, 0.52, 0.53], 0.0, 2, "patience counts again after each improvement"),
+)
+
+
+def _keras_outcome(val_losses, min_delta, patience) -> tuple[int, int]:
+    """(epochs run, epoch whose weights are restored), from EarlyStopping itself."""
+    import keras
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    stopper = keras.callbacks.EarlyStopping(monitor="val_loss", min_delta=min_delta, patience=patience,
+                                            restore_best_weights=True)
+    epochs = _drive(stopper, model, [{"val_loss": v} for v in val_losses], weights_per_epoch=True)
+    return epochs, int(round(float(model.get_weights()[1][0])))
+
+
+def _pair(value, what):
+    import numpy as np
+    if value is None:
+        raise Incorrect(f"{what} returned None: did you forget `return`?")
+    expect(isinstance(value, (tuple, list)) and len(value) == 2,
+           f"{what} should return a pair `(epochs_run, restored_epoch)`, but it returned {describe(value)}.")
+    for name, v in zip(("epochs_run", "restored_epoch"), value):
+        expect(isinstance(v, (int, np.integer)) and not isinstance(v, bool),
+               f"{what}: `{name}` should be a whole number, but it is {describe(v)}.")
+    return int(value[0]), int(value[1])
+
+
+_OUTCOME_HEAD = '''
+def early_stopping_outcome(val_losses, min_delta, patience):
+    """What EarlyStopping(monitor="val_loss", min_delta=min_delta, patience=patience,
+    restore_best_weights=True) does when fit() logs `val_losses`, one value per epoch.
+
+    Returns (epochs_run, restored_epoch): how many epochs train before it stops (all of
+    them if it never stops), and the epoch, counted from 0, whose weights the model
+    holds when fit() returns.
+    """
+'''
+_OUTCOME_SOLUTION = _OUTCOME_HEAD + '''    best, best_epoch, waited = None, 0, 0
+    for epoch, loss in enumerate(val_losses):
+        if best is None or loss < best - min_delta:  # a real improvement
+            best, best_epoch, waited = loss, epoch, 0
+            continue  # the next epoch
+        waited += 1
+        if waited >= patience:  # patience used up: fit() stops after this epoch
+            return epoch + 1, best_epoch
+    return len(val_losses), best_epoch  # never stopped: the best weights are restored all the same
+'''
+
+
+@exercise(
+    "10.4", "Predict EarlyStopping",
+    answers=("early_stopping_outcome",),
+    starter=_OUTCOME_HEAD + "    return ___\n",
+    solution=_OUTCOME_SOLUTION,
+    hints=(
+        "Replay section 2's rule epoch by epoch: an epoch improves only if it beats the best so far by "
+        "more than `min_delta`; count the epochs since the last improvement.",
+        "Training stops at the end of the epoch where that count reaches `patience`; `epochs_run` counts "
+        "that epoch too. The restored epoch is the last *improving* epoch, which need not be the lowest loss.",
+        "And when the count never reaches `patience`? In Keras 3, `restore_best_weights=True` puts the best "
+        "epoch's weights back at the end of fit() even then.",
+    ),
+    context=_keras_context,
+    wrong=(
+        Wrong(_OUTCOME_HEAD + "    best = int(np.argmin(val_losses))\n"
+                              "    return min(len(val_losses), best + patience + 1), best\n", "lowest"),
+        Wrong(_OUTCOME_SOLUTION.replace("return len(val_losses), best_epoch", "return len(val_losses), len(val_losses) - 1"),
+              "never stops"),
+        Wrong(_OUTCOME_SOLUTION.replace("return epoch + 1, best_epoch", "return epoch, best_epoch"), "counts that epoch"),
+        Wrong(_OUTCOME_SOLUTION.replace("loss < best - min_delta", "loss <= best - min_delta"), "equal"),
+    ),
+    alternatives=(
+        _OUTCOME_HEAD + '''    best, best_epoch = float("inf"), 0
+    for epoch, loss in enumerate(val_losses):
+        if loss < best - min_delta:
+            best, best_epoch = loss, epoch
+        elif epoch - best_epoch >= patience:
+            return (epoch + 1, best_epoch)
+    return (len(val_losses), best_epoch)
+''',
+    ),
+)
+def q4(early_stopping_outcome):
+    import numpy as np
+    fn = early_stopping_outcome
+    for losses, min_delta, patience, what in CASES:
+        expected = _keras_outcome(losses, min_delta, patience)
+        got = _pair(call(fn, list(losses), min_delta, patience, name="early_stopping_outcome"),
+                    "`early_stopping_outcome`")
+        if got == expected:
+            continue
+        case = f"val_losses={losses}, min_delta={min_delta}, patience={patience} ({what})"
+        runs, restored = expected
+        if got[1] != restored:
+            if got[1] == int(np.argmin(losses)):
+                raise Incorrect(f"For {case}: epoch {got[1]} has the lowest loss, but EarlyStopping restores "
+                                f"epoch {restored}, the last one that improved by more than min_delta.")
+            if runs == len(losses) and got[1] == len(losses) - 1:
+                raise Incorrect(f"For {case}: EarlyStopping never stops early here, yet with "
+                                f"restore_best_weights Keras 3 still puts back the best epoch's weights (epoch "
+                                f"{restored}) when fit() ends, not the last epoch's.")
+        if got[0] != runs:
+            if got[0] == runs - 1:
+                raise Incorrect(f"For {case} you say {got[0]} epochs run; EarlyStopping runs {runs}. It decides "
+                                f"at the *end* of an epoch, so `epochs_run` counts that epoch too.")
+            if any(math.isclose(a, b) for a, b in zip(losses, losses[1:])) and got[0] > runs:
+                raise Incorrect(f"For {case} you say {got[0]} epochs run; EarlyStopping runs {runs}: an equal "
+                                f"value is not an improvement (it must beat the best by more than min_delta).")
+            raise Incorrect(f"For {case} you say {got[0]} epochs run; EarlyStopping runs {runs}.")
+        raise Incorrect(f"For {case} you say the model ends with the weights of epoch {got[1]}; EarlyStopping "
+                        f"restores epoch {restored}.")
+    return ("Your prediction matches EarlyStopping on all 5 runs. Keep in mind: the restored epoch is the "
+            "last one that improved by more than min_delta, and Keras 3 restores it even when training "
+            "never stopped early.")

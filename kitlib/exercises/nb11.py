@@ -1,0 +1,418 @@
+"""Exercises for notebook 11 · Learning-rate schedules (``from kitlib.exercises import ___, nb11 as ex``).
+
+1. Two rates (easy): ``PiecewiseConstantDecay`` and which side of a boundary a step falls on.
+2. Warm-up, then cosine (medium): ``CosineDecay`` with ``warmup_steps``; what ``decay_steps`` and
+   ``alpha`` count.
+3. Halve on a rise (medium): a callback that sets ``optimizer.learning_rate`` from the logs.
+4. A warm-up per batch (thought-provoking): counting steps across epochs with ``optimizer.iterations``.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+
+from kitlib.exercises import Incorrect, Wrong, call, describe, exercise, expect, tiny_model
+
+
+def _keras_context():
+    import keras
+    import numpy as np
+    from keras.optimizers import schedules
+    return {"keras": keras, "np": np, "schedules": schedules}  # imported by the notebook above
+
+
+def _schedule_values(schedule, steps, name):
+    """The learner's schedule at *steps* as floats (what an optimizer would use)."""
+    import keras
+
+    from kitlib import schedules as S
+    if isinstance(schedule, type):
+        raise Incorrect(f"`{name}` is the class {schedule.__name__} itself; create a schedule by calling it "
+                        f"with its arguments.")
+    expect(isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule),
+           f"`{name}` should be a schedule from `keras.optimizers.schedules`, but it is {describe(schedule)}.")
+    try:
+        return [float(v) for v in S.evaluate(schedule, steps)]
+    except Exception as exc:  # a schedule object that fails when called
+        raise Incorrect(f"Calling your schedule on steps {list(steps)} raised {type(exc).__name__}: {exc}") from None
+
+
+def _close(a, b, rtol=1e-5, atol=1e-12) -> bool:
+    return math.isclose(a, b, rel_tol=rtol, abs_tol=atol)
+
+
+def _table(steps, values) -> str:
+    return ", ".join(f"step {s}: {v:.3g}" for s, v in zip(steps, values))
+
+
+# --------------------------------------------------------------------------- 1. two rates
+
+
+@exercise(
+    "11.1", "Two rates",
+    answers=("two_rates",),
+    starter="""
+two_rates = ___  # a schedule: 1e-3 for the steps up to 500 (step 500 included), 1e-4 after
+""",
+    solution="""
+two_rates = schedules.PiecewiseConstantDecay(boundaries=[500], values=[1e-3, 1e-4])
+""",
+    hints=(
+        "Section 1 shows a schedule with fixed values between boundaries.",
+        "`PiecewiseConstantDecay(boundaries=[...], values=[...])` takes one more value than boundaries.",
+        "The boundary step itself still gets the earlier value: `boundaries=[500]` keeps 1e-3 at step 500 "
+        "and switches at step 501.",
+    ),
+    context=_keras_context,
+    wrong=(
+        Wrong("two_rates = schedules.PiecewiseConstantDecay(boundaries=[499], values=[1e-3, 1e-4])", "step 500"),
+        Wrong("two_rates = schedules.PiecewiseConstantDecay(boundaries=[501], values=[1e-3, 1e-4])", "step 501"),
+        Wrong("two_rates = schedules.PiecewiseConstantDecay(boundaries=[500], values=[1e-4, 1e-3])", "order"),
+        Wrong("two_rates = schedules.ExponentialDecay(1e-3, decay_steps=500, decay_rate=0.1, staircase=True)",
+              "stay at 1e-4"),
+        Wrong("two_rates = 1e-3", "schedule"),
+    ),
+    alternatives=(
+        "two_rates = keras.optimizers.schedules.PiecewiseConstantDecay([500], [0.001, 0.0001])",
+    ),
+)
+def q1(two_rates):
+    steps = [0, 250, 499, 500, 501, 1000, 100_000]
+    expected = [1e-3, 1e-3, 1e-3, 1e-3, 1e-4, 1e-4, 1e-4]
+    got = _schedule_values(two_rates, steps, "two_rates")
+    if all(_close(g, e) for g, e in zip(got, expected)):
+        return ("1e-3 up to step 500, 1e-4 from step 501. An optimizer given this schedule computes "
+                "`two_rates(optimizer.iterations)` before every update, so update number 500 (counted from "
+                "0) still uses 1e-3.")
+    shown = _table(steps, got)
+    if _close(got[0], 1e-3) and not all(_close(g, got[-1]) for g in got[4:]):
+        raise Incorrect(f"Your schedule gives {shown}: after step 500 it keeps falling, but the rate should "
+                        f"stay at 1e-4. Fixed values between boundaries: `PiecewiseConstantDecay`.")
+    if _close(got[3], 1e-4) and _close(got[2], 1e-3):
+        raise Incorrect(f"Your schedule gives {shown}. At step 500 it already uses 1e-4: a boundary step still "
+                        f"gets the *earlier* value (`step <= boundary`), so the boundary is 500.")
+    if _close(got[4], 1e-3) and _close(got[5], 1e-4):
+        raise Incorrect(f"Your schedule gives {shown}. At step 501 it still uses 1e-3: the change comes one "
+                        f"step late. With `boundaries=[500]` step 501 is the first with the second value.")
+    if _close(got[0], 1e-4) and _close(got[-1], 1e-3):
+        raise Incorrect(f"Your schedule gives {shown}: the values are in the wrong order. `values[0]` applies "
+                        f"before the first boundary, `values[1]` after it.")
+    raise Incorrect(f"Your schedule gives {shown}; expected 1e-3 for the steps up to 500 and 1e-4 after.")
+
+
+# --------------------------------------------------------------------------- 2. warm-up, then cosine
+
+
+@exercise(
+    "11.2", "Warm-up, then cosine",
+    answers=("warmup_cosine",),
+    starter="""
+warmup_cosine = ___  # 0 -> 1e-3 in a straight line over steps 0..200, then half a cosine down to 1e-5 at step 1200
+""",
+    solution="""
+warmup_cosine = schedules.CosineDecay(
+    initial_learning_rate=0.0,  # where the warm-up starts
+    warmup_target=1e-3,  # where it ends (step 200), and where the cosine starts
+    warmup_steps=200,
+    decay_steps=1000,  # counted after the warm-up: 200 + 1000 = step 1200
+    alpha=0.01)  # the final rate as a fraction of the peak: 0.01 * 1e-3 = 1e-5
+""",
+    hints=(
+        "Section 1's \"CosineDecay, warm-up\" curve has this shape; look at its arguments.",
+        "With a warm-up, `initial_learning_rate` is where the warm-up *starts* and `warmup_target` where "
+        "it ends. Print `warmup_cosine(1200)` to test your answer.",
+        "`decay_steps` counts the steps after the warm-up, and `alpha` is the lowest rate as a *fraction* "
+        "of the peak (`warmup_target`), not a rate.",
+    ),
+    context=_keras_context,
+    wrong=(
+        Wrong("warmup_cosine = schedules.CosineDecay(0.0, decay_steps=1200, alpha=0.01, warmup_target=1e-3,\n"
+              "                                      warmup_steps=200)", "after the warm-up"),
+        Wrong("warmup_cosine = schedules.CosineDecay(0.0, decay_steps=1000, alpha=1e-5, warmup_target=1e-3,\n"
+              "                                      warmup_steps=200)", "fraction"),
+        Wrong("warmup_cosine = schedules.CosineDecay(1e-3, decay_steps=1000, alpha=0.01, warmup_target=1e-3,\n"
+              "                                      warmup_steps=200)", "starts"),
+        Wrong("warmup_cosine = schedules.CosineDecay(1e-3, decay_steps=1200, alpha=0.01)", "warm-up"),
+    ),
+    alternatives=(
+        "warmup_cosine = keras.optimizers.schedules.CosineDecay(0.0, 1000, alpha=1e-5 / 1e-3,\n"
+        "                                                       warmup_target=0.001, warmup_steps=200)",
+    ),
+)
+def q2(warmup_cosine):
+    steps = [0, 100, 200, 700, 1200, 5000]
+    peak, low = 1e-3, 1e-5
+    expected = [0.0, peak / 2, peak, low + (peak - low) / 2, low, low]
+    got = _schedule_values(warmup_cosine, steps, "warmup_cosine")
+    if all(_close(g, e, atol=1e-9) for g, e in zip(got, expected)):
+        return ("0 at step 0, 1e-3 at step 200, halfway down at step 700 and 1e-5 from step 1200 on. The "
+                "warm-up keeps the first updates small while the optimizer's moment estimates are still "
+                "noisy.")
+    shown = _table(steps, got)
+    if not _close(got[2], peak):
+        if _close(got[0], peak) and _close(got[1], peak):
+            raise Incorrect(f"Your schedule gives {shown}: it is flat at 1e-3 during steps 0..200. The warm-up "
+                            f"starts at `initial_learning_rate` and rises to `warmup_target`: start it at 0.0.")
+        if _close(got[0], peak):
+            raise Incorrect(f"Your schedule gives {shown}: it starts at 1e-3 and has no warm-up. Add "
+                            f"`warmup_target` and `warmup_steps`.")
+        raise Incorrect(f"Your schedule gives {shown}; at step 200, the end of the warm-up, it should be 1e-3.")
+    if not _close(got[0], 0.0, atol=1e-12):
+        raise Incorrect(f"Your schedule gives {shown}; the warm-up starts at `initial_learning_rate`: 0.0.")
+    if got[4] > low * 1.01 and got[5] <= low * 1.01:
+        raise Incorrect(f"Your schedule gives {shown}: at step 1200 it has not come down to 1e-5 yet. "
+                        f"`decay_steps` counts the steps after the warm-up: 1200 - 200 = 1000.")
+    if got[5] < low * 0.5:
+        raise Incorrect(f"Your schedule gives {shown}: it ends far below 1e-5. `alpha` is the final rate as a "
+                        f"fraction of the peak `warmup_target`: 1e-5 / 1e-3 = 0.01.")
+    raise Incorrect(f"Your schedule gives {shown}; expected {_table(steps, expected)}.")
+
+
+# --------------------------------------------------------------------------- 3. halve on a rise
+
+
+def _float_optimizer_model(learning_rate: float):
+    import keras
+    model = tiny_model()
+    model.compile(optimizer=keras.optimizers.RMSprop(learning_rate=learning_rate),
+                  loss=keras.losses.SparseCategoricalCrossentropy(), run_eagerly=True)
+    return model
+
+
+def _lr_error(exc: Incorrect) -> Incorrect:
+    text = str(exc)
+    if "set_value" in text or "'lr'" in text:
+        return Incorrect(f"{text.splitlines()[0]}\nKeras 2's `keras.backend.set_value(optimizer.lr, v)` is gone "
+                         f"in Keras 3: assign `self.model.optimizer.learning_rate = v`.")
+    return exc
+
+
+_HALVE_SOLUTION = '''
+class HalveOnRise(keras.callbacks.Callback):
+    """Halves the learning rate after each epoch whose training loss is higher than
+    the previous epoch's."""
+
+    def on_train_begin(self, logs=None):
+        self.previous_loss = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        loss = logs["loss"]  # this epoch's training loss
+        if self.previous_loss is not None and loss > self.previous_loss:  # it rose since the previous epoch
+            self.model.optimizer.learning_rate = float(self.model.optimizer.learning_rate) / 2
+        self.previous_loss = loss
+'''
+_HALVE_BODY = '''        loss = logs["loss"]  # this epoch's training loss
+        if self.previous_loss is not None and loss > self.previous_loss:  # it rose since the previous epoch
+            self.model.optimizer.learning_rate = float(self.model.optimizer.learning_rate) / 2
+        self.previous_loss = loss
+'''
+
+
+def _halving_with(body: str) -> str:
+    """The reference HalveOnRise with the body of on_epoch_end replaced (a variant answer)."""
+    return _HALVE_SOLUTION.replace(_HALVE_BODY, textwrap.indent(textwrap.dedent(body), " " * 8))
+
+
+@exercise(
+    "11.3", "Halve on a rise",
+    answers=("HalveOnRise",),
+    starter=_halving_with('''
+        loss = ___  # this epoch's training loss
+        if ___:     # it rose since the previous epoch
+            ___     # halve the optimizer's learning rate
+        self.previous_loss = loss
+        '''),
+    solution=_HALVE_SOLUTION,
+    hints=(
+        "`logs[\"loss\"]` is the epoch's training loss. The first epoch has nothing to compare with.",
+        "Read the current rate with `float(self.model.optimizer.learning_rate)`.",
+        "Set it by assignment: `self.model.optimizer.learning_rate = new_rate` (Keras 3 has no "
+        "`optimizer.lr` and no `keras.backend.set_value`).",
+    ),
+    context=_keras_context,
+    wrong=(
+        Wrong(_halving_with('''
+            loss = logs["loss"]
+            if self.previous_loss is not None and loss > self.previous_loss:
+                lr = float(self.model.optimizer.lr)
+                keras.backend.set_value(self.model.optimizer.lr, lr / 2)
+            self.previous_loss = loss
+            '''), "learning_rate = "),
+        Wrong(_HALVE_SOLUTION.replace("self.model.optimizer.learning_rate = float(",
+                                      "self.model.optimizer.lr = float("), "never changed"),
+        Wrong(_halving_with('''
+            loss = logs["loss"]
+            if self.previous_loss is None or loss < self.previous_loss:
+                self.previous_loss = loss
+            else:
+                self.model.optimizer.learning_rate = float(self.model.optimizer.learning_rate) / 2
+            '''), "previous epoch"),
+        Wrong(_HALVE_SOLUTION.replace('logs["loss"]', 'logs["val_loss"]'), "training loss"),
+    ),
+    alternatives=(
+        _HALVE_SOLUTION.replace("self.previous_loss = None", 'self.previous_loss = float("inf")').replace(
+            "self.previous_loss is not None and ", "").replace(
+            "float(self.model.optimizer.learning_rate) / 2", "self.model.optimizer.learning_rate * 0.5"),
+    ),
+)
+def q3(HalveOnRise):
+    import keras
+    cls = HalveOnRise
+    expect(isinstance(cls, type) and issubclass(cls, keras.callbacks.Callback),
+           f"`HalveOnRise` should be a class derived from `keras.callbacks.Callback`, but it is {describe(cls)}.")
+    lr0 = 0.01
+    losses = [1.00, 0.80, 0.90, 0.85, 0.95, 0.97, 0.60]
+    val_losses = [0.90, 0.85, 0.80, 0.90, 0.80, 0.85, 0.70]
+    expected, rate, prev = [], lr0, None
+    for loss in losses:  # the rule, replayed
+        if prev is not None and loss > prev:
+            rate /= 2
+        prev = loss
+        expected.append(rate)
+    model = _float_optimizer_model(lr0)
+    callback = call(cls, name="HalveOnRise")
+    expect(isinstance(callback, keras.callbacks.Callback), "`HalveOnRise()` is not a Callback.")
+    callback.set_model(model)
+    got = []
+    for run in range(2):  # a second fit() with the same callback must start afresh
+        model.optimizer.learning_rate = lr0
+        try:
+            call(callback.on_train_begin, {}, name="on_train_begin")
+            for epoch, (loss, val_loss) in enumerate(zip(losses, val_losses)):
+                call(callback.on_epoch_end, epoch, {"loss": loss, "val_loss": val_loss}, name="on_epoch_end")
+                got.append(float(model.optimizer.learning_rate))
+        except Incorrect as exc:
+            raise _lr_error(exc) from None
+    first, second = got[:len(losses)], got[len(losses):]
+    if not all(_close(g, e) for g, e in zip(first, expected)):
+        shown = ", ".join(f"{g:.4g}" for g in first)
+        want = ", ".join(f"{e:.4g}" for e in expected)
+        if all(_close(g, lr0) for g in first):
+            where = (" You set `optimizer.lr`: in Keras 3 that only adds an unused attribute; the rate is "
+                     "`optimizer.learning_rate`." if hasattr(model.optimizer, "lr") else "")
+            raise Incorrect(f"With training losses {losses} the learning rate never changed ({shown})."
+                            f"{where}")
+        raise Incorrect(f"With training losses {losses} the rate after each epoch was {shown}; expected {want} "
+                        f"(halved after each epoch whose loss is above the previous epoch's, not above the best "
+                        f"so far; the training loss, not val_loss).")
+    expect(all(_close(g, e) for g, e in zip(second, expected)),
+           "A second fit() with the same callback did not start afresh: reset your state in `on_train_begin`.")
+    return ("The rate halves after epochs 3, 5 and 6, where the loss rose. This needs a float learning rate: "
+            "on an optimizer built with a schedule the assignment raises TypeError (section 4).")
+
+
+# --------------------------------------------------------------------------- 4. a warm-up per batch
+
+
+def _drive_batches(callback, model, epochs: int, per_epoch: int) -> list[float]:
+    """Call the hooks fit() calls around each update (the optimizer's step counter advancing
+    after each update, as in training) and return the learning rate each update would use."""
+    rates = []
+    callback.set_model(model)
+    call(callback.on_train_begin, {}, name="on_train_begin")
+    for epoch in range(epochs):
+        call(callback.on_epoch_begin, epoch, {}, name="on_epoch_begin")
+        for batch in range(per_epoch):
+            call(callback.on_train_batch_begin, batch, {}, name="on_train_batch_begin")
+            rates.append(float(model.optimizer.learning_rate))  # what this update uses
+            model.optimizer.iterations.assign_add(1)  # the update
+            call(callback.on_train_batch_end, batch, {"loss": 1.0}, name="on_train_batch_end")
+        call(callback.on_epoch_end, epoch, {"loss": 1.0}, name="on_epoch_end")
+    call(callback.on_train_end, {}, name="on_train_end")
+    return rates
+
+
+_WARMUP_SOLUTION = '''
+class LinearWarmup(keras.callbacks.Callback):
+    """Raises the learning rate in a straight line to `target` over the first
+    `warmup_steps` updates of training, then keeps it at `target`: update k (counted
+    from 0, across epochs) uses target * min(1, (k + 1) / warmup_steps)."""
+
+    def __init__(self, target, warmup_steps):
+        super().__init__()
+        self.target, self.warmup_steps = target, warmup_steps
+
+    def on_train_batch_begin(self, batch, logs=None):
+        k = int(self.model.optimizer.iterations)  # the number of this update, counted from 0 across epochs
+        self.model.optimizer.learning_rate = self.target * min(1.0, (k + 1) / self.warmup_steps)
+'''
+_WARMUP_K = "int(self.model.optimizer.iterations)  # the number of this update, counted from 0 across epochs"
+_WARMUP_RATE = "self.target * min(1.0, (k + 1) / self.warmup_steps)"
+
+
+@exercise(
+    "11.4", "A warm-up per batch",
+    answers=("LinearWarmup",),
+    starter=_WARMUP_SOLUTION.replace(_WARMUP_K, "___  # the number of this update, counted from 0 across epochs").replace(
+        _WARMUP_RATE, "self.target * ___  # the share of the target that update k uses"),
+    solution=_WARMUP_SOLUTION,
+    hints=(
+        "`batch` starts again at 0 in every epoch; the optimizer counts its updates over the whole run.",
+        "`int(self.model.optimizer.iterations)` is the number of updates done before this one, i.e. k.",
+        "Assign `self.model.optimizer.learning_rate = self.target * min(1.0, (k + 1) / self.warmup_steps)`; "
+        "that needs an optimizer created with a float rate (with a schedule the assignment raises TypeError).",
+    ),
+    context=_keras_context,
+    wrong=(
+        Wrong(_WARMUP_SOLUTION.replace(_WARMUP_K, "batch"), "every epoch"),
+        Wrong(_WARMUP_SOLUTION.replace("(k + 1) / self.warmup_steps", "k / self.warmup_steps"), "learning rate 0"),
+        Wrong(_WARMUP_SOLUTION.replace("def on_train_batch_begin(self, batch, logs=None):",
+                                       "def on_epoch_begin(self, epoch, logs=None):"), "every batch"),
+        Wrong(_WARMUP_SOLUTION.replace(
+            "        self.model.optimizer.learning_rate = " + _WARMUP_RATE,
+            "        try:\n"
+            "            self.model.optimizer.learning_rate = " + _WARMUP_RATE + "\n"
+            "        except TypeError:\n"
+            "            pass"), "silently"),
+    ),
+    alternatives=(
+        _WARMUP_SOLUTION.replace(_WARMUP_K, "self.model.optimizer.iterations.numpy()").replace(
+            "self.target * min(1.0, (k + 1) / self.warmup_steps)",
+            "self.target * (k + 1) / self.warmup_steps if k < self.warmup_steps else self.target"),
+    ),
+)
+def q4(LinearWarmup):
+    import keras
+    cls = LinearWarmup
+    expect(isinstance(cls, type) and issubclass(cls, keras.callbacks.Callback),
+           f"`LinearWarmup` should be a class derived from `keras.callbacks.Callback`, but it is {describe(cls)}.")
+    target, warmup, per_epoch, epochs = 0.02, 6, 4, 2  # the warm-up spans both epochs
+    expected = [target * min(1.0, (k + 1) / warmup) for k in range(per_epoch * epochs)]
+    warmup_cb = call(cls, target, warmup, name="LinearWarmup")
+    expect(isinstance(warmup_cb, keras.callbacks.Callback), "`LinearWarmup(target, warmup_steps)` is not a Callback.")
+    try:
+        got = _drive_batches(warmup_cb, _float_optimizer_model(1e-3), epochs, per_epoch)
+    except Incorrect as exc:
+        raise _lr_error(exc) from None
+    if not all(_close(g, e) for g, e in zip(got, expected)):
+        shown = ", ".join(f"{g:.3g}" for g in got)
+        want = ", ".join(f"{e:.3g}" for e in expected)
+        case = f"With target={target}, warmup_steps={warmup} and {epochs} epochs of {per_epoch} updates"
+        if _close(got[per_epoch], expected[0]) and _close(got[0], expected[0]):
+            raise Incorrect(f"{case} the updates used {shown}: the warm-up started again in epoch 2, because "
+                            f"`batch` restarts at 0 every epoch. Count updates with "
+                            f"`self.model.optimizer.iterations`.")
+        if _close(got[0], 0.0, atol=1e-12):
+            raise Incorrect(f"{case} the updates used {shown}: the first update used learning rate 0, so it "
+                            f"changed nothing. Update k uses target * (k + 1) / warmup_steps.")
+        if len(set(round(g, 12) for g in got[:per_epoch])) == 1:
+            raise Incorrect(f"{case} the updates used {shown}: the rate stays the same within an epoch. Set it "
+                            f"before every batch, in `on_train_batch_begin`.")
+        raise Incorrect(f"{case} the updates used {shown}; expected {want}.")
+    # On an optimizer built with a schedule the rate cannot be set: that must fail loudly.
+    scheduled = tiny_model()
+    scheduled.compile(optimizer=keras.optimizers.RMSprop(keras.optimizers.schedules.ExponentialDecay(1e-3, 10, 0.5)),
+                      loss=keras.losses.SparseCategoricalCrossentropy())
+    try:
+        _drive_batches(cls(target, warmup), scheduled, 1, 1)
+    except Incorrect as exc:
+        if "TypeError" not in str(exc):
+            raise
+    else:
+        raise Incorrect("On an optimizer created with a learning-rate schedule, your callback silently did "
+                        "nothing: the warm-up the user asked for never happened. Let the TypeError of the "
+                        "assignment through (or raise your own saying the optimizer needs a float rate).")
+    return (f"Updates 0..{warmup - 1} ramp up to {target}, epoch 2 continues where epoch 1 stopped, and an "
+            f"optimizer with a schedule is refused. A schedule (CosineDecay with warmup_steps, exercise 2) "
+            f"does the same without a callback.")

@@ -1,0 +1,415 @@
+"""Exercises for notebook 13 · Custom training (``from kitlib.exercises import ___, nb13 as ex``).
+
+1. End of epoch (easy): read metrics, then ``reset_state()`` (Keras 2's ``reset_states()`` is gone).
+2. A metric of your own in train_step (medium): a tracked ``Mean`` that fit() logs and resets.
+3. Clip like the optimizer (thought-provoking): reproduce ``RMSprop(clipnorm=1.0)`` inside ``train_step``.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import warnings
+
+from kitlib.exercises import (Incorrect, NotAttempted, Wrong, call, contains_placeholder, describe, exercise, expect,
+                              tiny_data, tiny_model)
+
+
+def _context():
+    import keras
+    import numpy as np
+    import tensorflow as tf
+    return {"keras": keras, "np": np, "tf": tf}  # imported by the notebook above the exercises
+
+
+# --------------------------------------------------------------------------- 1. end of epoch
+
+
+def _filled_metrics():
+    """A loss tracker and an accuracy with known state: (metrics, {name: expected result})."""
+    import keras
+    import numpy as np
+    loss = keras.metrics.Mean(name="loss")
+    loss.update_state([0.5, 0.25], sample_weight=[64, 16])  # two batches, weighted by their size
+    accuracy = keras.metrics.SparseCategoricalAccuracy()
+    y = np.array([0, 1, 2, 1], dtype="float32")
+    p = np.eye(3, dtype="float32")[[0, 1, 1, 1]]  # 3 of 4 right
+    accuracy.update_state(y, p)
+    return [loss, accuracy], {"loss": (0.5 * 64 + 0.25 * 16) / 80, "sparse_categorical_accuracy": 0.75}
+
+
+@exercise(
+    "13.1", "End of epoch",
+    answers=("finish_epoch",),
+    starter='''
+def finish_epoch(metrics):
+    """Read each metric's result as a float, then reset the metric for the next epoch.
+    Returns {metric name: result}."""
+    results = {}
+    for metric in metrics:
+        results[metric.name] = ___  # this epoch's result, as a float
+        ___                         # start the next epoch from zero
+    return results
+''',
+    solution='''
+def finish_epoch(metrics):
+    """Read each metric's result as a float, then reset the metric for the next epoch.
+    Returns {metric name: result}."""
+    results = {}
+    for metric in metrics:
+        results[metric.name] = float(metric.result())  # this epoch's result, as a float
+        metric.reset_state()  # start the next epoch from zero
+    return results
+''',
+    hints=(
+        "Section 3's loop does this at the end of every epoch.",
+        "`metric.result()` gives a tensor; `float(...)` turns it into a number.",
+        "The Keras 3 method is `metric.reset_state()` (singular). Read the result *before* resetting.",
+    ),
+    context=_context,
+    wrong=(
+        Wrong('def finish_epoch(metrics):\n'
+              '    results = {}\n'
+              '    for metric in metrics:\n'
+              '        results[metric.name] = float(metric.result())\n'
+              '        metric.reset_states()\n'
+              '    return results', "reset_state()"),
+        Wrong('def finish_epoch(metrics):\n'
+              '    results = {}\n'
+              '    for metric in metrics:\n'
+              '        metric.reset_state()\n'
+              '        results[metric.name] = float(metric.result())\n'
+              '    return results', "before"),
+        Wrong('def finish_epoch(metrics):\n'
+              '    return {metric.name: float(metric.result()) for metric in metrics}', "reset"),
+        Wrong('def finish_epoch(metrics):\n'
+              '    results = {}\n'
+              '    for metric in metrics:\n'
+              '        results[metric.name] = metric.result()\n'
+              '        metric.reset_state()\n'
+              '    return results', "float"),
+    ),
+    alternatives=(
+        'def finish_epoch(metrics):\n'
+        '    results = {m.name: float(m.result()) for m in metrics}\n'
+        '    for m in metrics:\n'
+        '        m.reset_state()\n'
+        '    return results',
+    ),
+)
+def q1(finish_epoch):
+    metrics, expected = _filled_metrics()
+    try:
+        got = call(finish_epoch, list(metrics), name="finish_epoch")
+    except Incorrect as exc:
+        if "reset_states" in str(exc):
+            raise Incorrect("`metric.reset_states()` is the Keras 2 name; Keras 3 metrics have "
+                            "`reset_state()` (singular), and the old name raises AttributeError.") from None
+        raise
+    if got is None:
+        raise Incorrect("`finish_epoch` returned None: did you forget `return results`?")
+    expect(isinstance(got, dict), f"`finish_epoch(...)` should return a dict, but it returned {describe(got)}.")
+    expect(sorted(map(str, got)) == sorted(expected),
+           f"The dict's keys are {sorted(map(str, got))}; expected the metrics' names {sorted(expected)}.")
+    for name, value in got.items():
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise Incorrect(f"`{name}` is {describe(value)}: convert the result with `float(metric.result())` "
+                            f"(a tensor would keep the metric's graph alive and prints badly).")
+    if all(v == 0.0 for v in got.values()):
+        raise Incorrect("Every result is 0.0: the metrics were reset before their results were read. Read "
+                        "`result()` first, then `reset_state()`.")
+    for name, value in expected.items():
+        expect(math.isclose(got[name], value, rel_tol=1e-6),
+               f"`{name}` is {got[name]:.4f}; the metric held {value:.4f}.")
+    left = {m.name: float(m.result()) for m in metrics}
+    expect(all(v == 0.0 for v in left.values()),
+           f"After `finish_epoch` the metrics still hold {left}: call `metric.reset_state()` on each, or the "
+           f"next epoch's results mix in this epoch's.")
+    return (f"Read, then reset: {', '.join(f'{k} {v:.4f}' for k, v in sorted(got.items()))}, and both metrics "
+            f"start the next epoch from zero.")
+
+
+# --------------------------------------------------------------------------- shared by 2 and 3
+
+
+def _model_of(cls, optimizer=None):
+    """The tiny model's graph and weights (seeded) as an instance of *cls*, compiled (eager)."""
+    import keras
+    base = tiny_model()
+    try:
+        model = cls(base.inputs, base.outputs)
+    except Exception as exc:
+        raise Incorrect(f"Building a model of your class raised {type(exc).__name__}: {exc}") from None
+    model.compile(optimizer=optimizer or keras.optimizers.RMSprop(learning_rate=0.01),
+                  loss=keras.losses.SparseCategoricalCrossentropy(),
+                  metrics=[keras.metrics.SparseCategoricalAccuracy()], run_eagerly=True)
+    return model
+
+
+def _check_model_class(cls, name):
+    import keras
+    expect(isinstance(cls, type) and issubclass(cls, keras.Model),
+           f"`{name}` should be a class derived from `keras.Model`, but it is {describe(cls)}.")
+
+
+def _fit(model, x, y, name, **kwargs):
+    history = call(model.fit, x, y, batch_size=8, shuffle=False, verbose=0, name=name, **kwargs)
+    return history.history
+
+
+def _r(values, digits: int = 4):
+    """Numbers rounded for a message (a list of floats, or whatever it is)."""
+    try:
+        return [round(float(v), digits) for v in values]
+    except (TypeError, ValueError):
+        return values
+
+
+def _max_diff(a, b) -> float:
+    return max(float(abs(u - v).max()) for u, v in zip(a, b))
+
+
+def _history_diff(a, b) -> float:
+    return max(abs(u - v) for k in b for u, v in zip(a.get(k, [math.inf]), b[k]))
+
+
+# --------------------------------------------------------------------------- 2. a metric of your own
+
+
+_CONFIDENCE_STARTER = '''
+class ConfidenceModel(keras.Model):
+    """Also reports `confidence`: the mean, over the epoch's samples, of the highest
+    predicted probability (how sure the model is of its answer, right or wrong)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.confidence = ___  # a metric that averages values over the epoch, named "confidence"
+
+    def train_step(self, data):
+        x, y = data
+        with tf.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(x=x, y=y, y_pred=y_pred)
+        gradients = tape.gradient(loss, self.trainable_weights)
+        self.optimizer.apply(gradients, self.trainable_weights)
+        for metric in self.metrics:
+            if metric.name == "loss":
+                metric.update_state(loss, sample_weight=tf.shape(x)[0])
+            elif metric.name == "confidence":
+                metric.update_state(___)  # the highest probability of each sample in the batch
+            else:
+                metric.update_state(y, y_pred)
+        return {metric.name: metric.result() for metric in self.metrics}
+'''
+
+_CONFIDENCE_SOLUTION = (_CONFIDENCE_STARTER
+                        .replace('self.confidence = ___  # a metric', 'self.confidence = keras.metrics.Mean(name="confidence")  # a metric')
+                        .replace("metric.update_state(___)  # the highest", "metric.update_state(keras.ops.max(y_pred, axis=-1))  # the highest"))
+
+
+def _confidence_data():
+    return tiny_data(24)
+
+
+def _confidence_probe(x, y, batch_size: int):
+    """A callback that computes, before each update, what the epoch's loss and confidence must be:
+    the batch's predictions with the weights the update starts from (fit() with shuffle=False)."""
+    import keras
+    import numpy as np
+
+    class Probe(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.sums = np.zeros(2)
+            self.count = 0
+
+        def on_train_batch_begin(self, batch, logs=None):
+            xb, yb = x[batch * batch_size:(batch + 1) * batch_size], y[batch * batch_size:(batch + 1) * batch_size]
+            with warnings.catch_warnings():  # a bare array for the named input: fine, as in fit()
+                warnings.simplefilter("ignore")
+                p = keras.ops.convert_to_numpy(self.model(xb, training=True)).astype("float64")
+            loss = -np.log(np.clip(p[np.arange(len(yb)), yb.astype(int)], 1e-7, 1.0)).mean()
+            self.sums += len(yb) * np.array([loss, p.max(axis=-1).mean()])
+            self.count += len(yb)
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.expected.append(self.sums / self.count)
+
+    probe = Probe()
+    probe.expected = []
+    return probe
+
+
+@exercise(
+    "13.2", "A metric of your own in train_step",
+    answers=("ConfidenceModel",),
+    starter=_CONFIDENCE_STARTER,
+    solution=_CONFIDENCE_SOLUTION,
+    hints=(
+        "A `keras.metrics.Mean` averages whatever values you give it, weighted by how many there are.",
+        "Create it in `__init__` as an attribute of the model, with `name=\"confidence\"`: Keras then lists it "
+        "in `self.metrics`, logs it under that name and resets it at the start of every epoch.",
+        "The highest probability of each row of `y_pred` (shape (batch, classes)) is "
+        "`keras.ops.max(y_pred, axis=-1)`.",
+    ),
+    context=_context,
+    wrong=(
+        Wrong(_CONFIDENCE_SOLUTION.replace('keras.metrics.Mean(name="confidence")', "keras.metrics.Mean()"),
+              'name="confidence"'),
+        Wrong(_CONFIDENCE_SOLUTION.replace("keras.ops.max(y_pred, axis=-1)", "keras.ops.max(y_pred)"), "axis=-1"),
+        Wrong(_CONFIDENCE_SOLUTION.replace("keras.ops.max(y_pred, axis=-1)", "keras.ops.argmax(y_pred, axis=-1)"),
+              "probabilit"),
+        Wrong('confidence_tracker = keras.metrics.Mean(name="confidence")\n'
+              'class ConfidenceModel(keras.Model):\n'
+              '    def train_step(self, data):\n'
+              '        x, y = data\n'
+              '        with tf.GradientTape() as tape:\n'
+              '            y_pred = self(x, training=True)\n'
+              '            loss = self.compute_loss(x=x, y=y, y_pred=y_pred)\n'
+              '        gradients = tape.gradient(loss, self.trainable_weights)\n'
+              '        self.optimizer.apply(gradients, self.trainable_weights)\n'
+              '        for metric in self.metrics:\n'
+              '            if metric.name == "loss":\n'
+              '                metric.update_state(loss, sample_weight=tf.shape(x)[0])\n'
+              '            else:\n'
+              '                metric.update_state(y, y_pred)\n'
+              '        confidence_tracker.update_state(keras.ops.max(y_pred, axis=-1))\n'
+              '        logs = {metric.name: metric.result() for metric in self.metrics}\n'
+              '        logs["confidence"] = confidence_tracker.result()\n'
+              '        return logs', "reset"),
+    ),
+    alternatives=(
+        _CONFIDENCE_SOLUTION.replace("keras.ops.max(y_pred, axis=-1)", "tf.reduce_max(y_pred, axis=1)"),
+    ),
+)
+def q2(ConfidenceModel):
+    _check_model_class(ConfidenceModel, "ConfidenceModel")
+    x, y = _confidence_data()
+    model = _model_of(ConfidenceModel)
+    if any(contains_placeholder(v, 0) for v in vars(model).values()):
+        raise NotAttempted("`ConfidenceModel.__init__` still assigns ___: replace it, run the cell, then check again.")
+    names = [m.name for m in model.metrics]
+    if "confidence" not in names and "mean" in names:
+        raise Incorrect(f"The model's metrics are {names}: yours is called `mean`, the default name of "
+                        f"`keras.metrics.Mean()`, so `metric.name == \"confidence\"` never holds (and fit() would "
+                        f"log it as `mean`). Name it: `keras.metrics.Mean(name=\"confidence\")`.")
+    probe = _confidence_probe(x, y, batch_size=8)
+    got = _fit(model, x, y, "fit(...) with your ConfidenceModel", epochs=2, callbacks=[probe])
+    if "confidence" not in got:
+        raise Incorrect(f"fit() logged {sorted(got)}, no `confidence`. Create the metric as an attribute in "
+                        f"`__init__`, named \"confidence\", and keep returning every metric of `self.metrics`.")
+    losses = [float(e[0]) for e in probe.expected]
+    expect(all(abs(a - b) <= 1e-5 * max(1.0, b) for a, b in zip(got["loss"], losses)),
+           f"The loss changed ({_r(got['loss'])} instead of {_r(losses)}): keep the training part of "
+           f"`train_step` as it was.")
+    conf, want = [float(v) for v in got["confidence"]], [float(e[1]) for e in probe.expected]
+    if all(abs(a - b) <= 1e-6 for a, b in zip(conf, want)):
+        return (f"`confidence` is logged every epoch ({', '.join(f'{v:.4f}' for v in conf)}), computed from the "
+                f"same predictions the step trains on, and reset by fit() at each epoch start because the metric "
+                f"is an attribute of the model.")
+    if abs(conf[0] - want[0]) <= 1e-6:
+        raise Incorrect(f"Epoch 1 is right ({conf[0]:.4f}) but epoch 2 is not ({conf[1]:.4f} instead of "
+                        f"{want[1]:.4f}): the metric was not reset between epochs, so epoch 2 averages both. fit() "
+                        f"resets the metrics in `self.metrics`; a metric kept outside the model (a global) is "
+                        f"never reset. Make it an attribute: `self.confidence = ...` in `__init__`.")
+    if all(0 <= v <= 1 for v in conf) and all(v > w + 1e-6 for v, w in zip(conf, want)):
+        raise Incorrect(f"`confidence` is {_r(conf)}, higher than the mean of each sample's highest probability "
+                        f"({_r(want)}): it looks like the highest value of the whole batch. Take the maximum of "
+                        f"each row: `keras.ops.max(y_pred, axis=-1)`.")
+    raise Incorrect(f"`confidence` is {_r(conf)}; the mean of each sample's highest predicted probability is "
+                    f"{_r(want)}. Update the metric with probabilities, one per sample.")
+
+
+# --------------------------------------------------------------------------- 3. clip like the optimizer
+
+
+@functools.lru_cache(maxsize=None)
+def _clip_reference(**clip):
+    """Weights and history of the built-in train_step with RMSprop(learning_rate=0.01, **clip)."""
+    import keras
+    x, y = _clip_data()
+    model = _model_of(keras.Model, keras.optimizers.RMSprop(learning_rate=0.01, **clip))
+    history = model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0).history
+    return model.get_weights(), history
+
+
+def _clip_data():
+    x, y = tiny_data(16)
+    return x * 20.0, y  # large inputs: the kernels' gradients have norms far above 1 (the biases' below)
+
+
+_CLIP_SOLUTION = '''
+class ClippedModel(keras.Model):
+    def train_step(self, data):
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        with tf.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
+        gradients = tape.gradient(loss, self.trainable_weights)
+        gradients = [tf.clip_by_norm(g, 1.0) for g in gradients]  # each tensor on its own, like clipnorm
+        self.optimizer.apply(gradients, self.trainable_weights)
+        for metric in self.metrics:
+            if metric.name == "loss":
+                metric.update_state(loss, sample_weight=tf.shape(x)[0])
+            else:
+                metric.update_state(y, y_pred, sample_weight=sample_weight)
+        return {metric.name: metric.result() for metric in self.metrics}
+'''
+_CLIP_LINE = "        gradients = [tf.clip_by_norm(g, 1.0) for g in gradients]  # each tensor on its own, like clipnorm\n"
+
+
+def _clipped_with(*lines: str) -> str:
+    """The reference ClippedModel with its clipping line replaced by *lines* (a variant answer)."""
+    return _CLIP_SOLUTION.replace(_CLIP_LINE, "".join(f"        {line}\n" for line in lines))
+
+
+@exercise(
+    "13.3", "Clip like the optimizer",
+    answers=("ClippedModel",),
+    starter=_clipped_with("gradients = ___  # clipped as keras.optimizers.RMSprop(clipnorm=1.0) clips them"),
+    solution=_CLIP_SOLUTION,
+    hints=(
+        "`clipnorm` is one of three clipping options of every Keras optimizer, next to `clipvalue` and "
+        "`global_clipnorm`. Which of them looks at one gradient tensor at a time?",
+        "`clipnorm=1.0` rescales each gradient tensor *separately* so that its norm is at most 1; "
+        "`global_clipnorm` would rescale all of them together by one factor.",
+        "`tf.clip_by_norm(g, 1.0)` does that to one tensor: `[tf.clip_by_norm(g, 1.0) for g in gradients]`.",
+    ),
+    context=_context,
+    wrong=(
+        Wrong(_clipped_with("gradients, _ = tf.clip_by_global_norm(gradients, 1.0)"), "global_clipnorm"),
+        Wrong(_clipped_with("gradients = [tf.clip_by_value(g, -1.0, 1.0) for g in gradients]"), "clipvalue"),
+        Wrong(_clipped_with(), "not clipped"),
+        Wrong(_clipped_with("gradients = [g / tf.norm(g) for g in gradients]"), "at most"),
+    ),
+    alternatives=(
+        _clipped_with("clipped = []",
+                      "for g in gradients:",
+                      "    norm = keras.ops.sqrt(keras.ops.sum(keras.ops.square(g)))",
+                      "    clipped.append(g * 1.0 / keras.ops.maximum(norm, 1.0))",
+                      "gradients = clipped"),
+    ),
+)
+def q3(ClippedModel):
+    _check_model_class(ClippedModel, "ClippedModel")
+    x, y = _clip_data()
+    expected_weights, expected = _clip_reference(clipnorm=1.0)
+    model = _model_of(ClippedModel)
+    got = _fit(model, x, y, "fit(...) with your ClippedModel", epochs=2)
+    weights = model.get_weights()
+    diff = _max_diff(weights, expected_weights)
+    if diff <= 1e-6 and _history_diff(got, expected) <= 1e-5:
+        return ("Your train_step trains exactly like RMSprop(clipnorm=1.0) (weights within 1e-6). Clipping "
+                "in train_step lets you log the norms or clip only some layers; the optimizer's option is "
+                "the short form.")
+    for option, what in ((dict(global_clipnorm=1.0), "all gradients scaled together by one factor, so that "
+                                                     "their *joint* norm is at most 1"),
+                         (dict(clipvalue=1.0), "each gradient *entry* cut to [-1, 1]"),
+                         ({}, "your gradients were not clipped at all")):
+        other, _ = _clip_reference(**option)
+        if _max_diff(weights, other) <= 1e-6:
+            name = ", ".join(f"{k}={v}" for k, v in option.items()) or "no clipping"
+            raise Incorrect(f"Your model trains exactly like RMSprop({name}): {what}. `clipnorm=1.0` rescales "
+                            f"each gradient tensor separately so that its own norm is at most 1.")
+    raise Incorrect(f"After 2 epochs your weights differ from RMSprop(clipnorm=1.0)'s by up to {diff:.3g}. "
+                    f"`clipnorm` rescales a tensor only when its norm is above 1 (`g * 1 / max(norm, 1)`), "
+                    f"so that its norm is at most 1.")
