@@ -104,7 +104,7 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture
-def page(browser, request):
+def page(browser, lab_server, request):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     pg = context.new_page()
@@ -114,3 +114,5 @@ def page(browser, request):
     if rep is not None and rep.failed:  # keep what the browser showed when it failed
         pg.screenshot(path=str(ARTIFACTS / f"FAILED-{request.node.name}.png"), full_page=True)
     context.close()
+    import lab
+    lab.shutdown_kernels(lab_server)  # each test starts from one kernel, not the last test's too

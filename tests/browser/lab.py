@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import time
+import urllib.request
 
 import nbharness as H
 
@@ -12,16 +14,55 @@ ARTIFACTS = H.BUILD / "artifacts"
 def open_notebook(page, server, path: str) -> None:
     page.goto(f"{server['base']}/lab/tree/{path}?token={server['token']}&reset")
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
+    page._kitlib = {"server": server, "path": path}  # for the kernel-state checks below
     wait_kernel_idle(page, timeout=90)
 
 
-def wait_kernel_idle(page, timeout: float = 120) -> None:
-    """Wait until the notebook's kernel reports idle (toolbar execution indicator)."""
-    page.wait_for_function(
-        """() => {
-            const el = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator');
-            return el && el.getAttribute('data-status') === 'idle';
-        }""", timeout=timeout * 1000)
+def api(server, route: str, method: str = "GET"):
+    req = urllib.request.Request(f"{server['base']}/api/{route}", method=method,
+                                 headers={"Authorization": f"token {server['token']}"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        body = r.read()
+    return json.loads(body) if body else None
+
+
+def kernel_state(server, path: str) -> str | None:
+    """The server's view of the notebook's kernel: 'idle', 'busy', 'starting', 'dead'…"""
+    for s in api(server, "sessions"):
+        if s.get("path") == path and s.get("kernel"):
+            return s["kernel"].get("execution_state")
+    return None
+
+
+def shutdown_kernels(server) -> None:
+    """Free each notebook's kernel (about 1 GB each once TensorFlow is imported)."""
+    for k in api(server, "kernels"):
+        api(server, f"kernels/{k['id']}", method="DELETE")
+
+
+def wait_kernel_idle(page, timeout: float = 120, settle: float = 2.0) -> None:
+    """Wait until the Jupyter server reports the notebook's kernel idle for `settle` seconds.
+
+    The server's execution_state is used, not the toolbar's execution indicator: the
+    indicator is a frontend heuristic (it groups cells scheduled close together) and was
+    seen stuck on 'busy' after a complete run. A dead kernel fails at once.
+    """
+    server, path = page._kitlib["server"], page._kitlib["path"]
+    deadline = time.time() + timeout
+    idle_since = None
+    state = None
+    while time.time() < deadline:
+        state = kernel_state(server, path)
+        if state == "dead":
+            raise AssertionError(f"the kernel of {path} died (out of memory?)")
+        if state == "idle":
+            idle_since = idle_since or time.time()
+            if time.time() - idle_since >= settle:
+                return
+        else:
+            idle_since = None
+        page.wait_for_timeout(250)
+    raise AssertionError(f"the kernel of {path} was not idle after {timeout:.0f} s (last state: {state})")
 
 
 def restart_and_run_all(page, timeout: float = 600) -> None:
@@ -33,16 +74,24 @@ def restart_and_run_all(page, timeout: float = 600) -> None:
     page.click(".lm-MenuBar-itemLabel:text-is('Kernel')")
     page.click(".lm-Menu-itemLabel:text-is('Restart Kernel and Run All Cells…')")
     page.click(".jp-Dialog-button.jp-mod-accept")
-    page.wait_for_function(
+    handle = page.wait_for_function(
         r"""() => {
-            const prompts = [...document.querySelectorAll(
-                '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputArea-prompt')];
+            const panel = '.jp-NotebookPanel:not(.lm-mod-hidden)';
+            const failed = [...document.querySelectorAll(
+                panel + " .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")]
+                .map(e => e.textContent).find(t => /Traceback/.test(t));
+            if (failed) return 'error: ' + failed.slice(-800);  // Run All stops at an error
+            const prompts = [...document.querySelectorAll(panel + ' .jp-CodeCell .jp-InputArea-prompt')];
             if (!prompts.length) return false;
             const counts = prompts.map(p => (p.textContent.match(/\[(\d+)\]/) || [])[1]);
             if (counts.some(c => c === undefined)) return false;
             const sorted = counts.map(Number).sort((a, b) => a - b);
-            return sorted.every((c, i) => c === i + 1);
-        }""", timeout=timeout * 1000)
+            return sorted.every((c, i) => c === i + 1) ? 'done' : false;
+        }""", timeout=timeout * 1000, polling=500)
+    outcome = handle.json_value()
+    if outcome != "done":
+        page.screenshot(path=str(ARTIFACTS / "FAILED-run-all.png"), full_page=True)
+        raise AssertionError(f"Run All stopped at a cell that raised:\n{outcome}")
     wait_kernel_idle(page, timeout=timeout)
 
 
