@@ -135,7 +135,7 @@ from typing import Any, Callable
 __all__ = ["___", "Placeholder", "PlaceholderError", "Exercise", "exercise", "Wrong", "Result",
            "Note", "Incorrect", "NotAttempted", "expect", "expect_type", "call", "describe",
            "contains_placeholder", "normalise_code", "modules", "exercises", "catalog", "run_code",
-           "tiny_data", "tiny_model",
+           "tiny_data", "tiny_model", "dense_forward",
            "CORRECT", "INCORRECT", "NOT_ATTEMPTED", "UNDEFINED", "OUTCOMES"]
 
 CORRECT = "correct"
@@ -645,6 +645,29 @@ def run_code(q: Exercise, code: str, ns: dict | None = None) -> Result:
 
 
 # --------------------------------------------------------------------------- helpers for checks
+
+
+def dense_forward(model, x):
+    """What model.predict(x) gives for a stack of Dense layers, computed with NumPy (float64):
+    no tf.function to trace, so a check stays quick."""
+    import numpy as np
+    out = np.asarray(x, dtype="float64")
+    for layer in model.layers:
+        if not hasattr(layer, "kernel"):
+            continue
+        kernel, bias = (np.asarray(w, dtype="float64") for w in layer.get_weights())
+        out = out @ kernel + bias
+        name = getattr(layer.activation, "__name__", "")
+        if name == "relu":
+            out = np.maximum(out, 0.0)
+        elif name == "softmax":
+            out = np.exp(out - out.max(axis=-1, keepdims=True))
+            out = out / out.sum(axis=-1, keepdims=True)
+        elif name == "sigmoid":
+            out = 1.0 / (1.0 + np.exp(-out))
+        elif name != "linear":
+            raise ValueError(f"dense_forward does not know the activation {name!r}")
+    return out
 
 
 def tiny_data(n: int = 32, input_dim: int = 8, num_classes: int = 3, seed: int = 0):

@@ -11,36 +11,13 @@ from __future__ import annotations
 
 import math
 
-from kitlib.exercises import Incorrect, Wrong, call, describe, exercise, expect, tiny_data, tiny_model
+from kitlib.exercises import Incorrect, Wrong, call, dense_forward, describe, exercise, expect, tiny_data, tiny_model
 
 
 def _context():
     import keras
     import numpy as np
     return {"keras": keras, "np": np}  # imported by the notebook above the exercises
-
-
-def _forward(model, x):
-    """What model.predict(x) gives for a stack of Dense layers, computed with NumPy (float64):
-    no tf.function to trace, so a check stays quick."""
-    import numpy as np
-    out = np.asarray(x, dtype="float64")
-    for layer in model.layers:
-        if not hasattr(layer, "kernel"):
-            continue
-        kernel, bias = (np.asarray(w, dtype="float64") for w in layer.get_weights())
-        out = out @ kernel + bias
-        name = getattr(layer.activation, "__name__", "")
-        if name == "relu":
-            out = np.maximum(out, 0.0)
-        elif name == "softmax":
-            out = np.exp(out - out.max(axis=-1, keepdims=True))
-            out = out / out.sum(axis=-1, keepdims=True)
-        elif name == "sigmoid":
-            out = 1.0 / (1.0 + np.exp(-out))
-        elif name != "linear":
-            raise ValueError(f"_forward does not know the activation {name!r}")
-    return out
 
 
 def _close(a, b, rtol=1e-5, atol=1e-7) -> bool:
@@ -157,7 +134,7 @@ def q1(compile_with_adam):
                             "`keras.losses.SparseCategoricalCrossentropy()`.") from None
         raise Incorrect(f"Evaluating the compiled model on integer labels raised {type(exc).__name__}: "
                         f"{str(exc).splitlines()[0][:200]}") from None
-    probabilities = _forward(model, x)
+    probabilities = dense_forward(model, x)
     cross_entropy = float(np.mean(-np.log(np.clip(probabilities[np.arange(len(y)), y.astype(int)], 1e-7, 1))))
     loss_config = (model.get_compile_config() or {}).get("loss")
     if isinstance(loss_config, dict) and (loss_config.get("config") or {}).get("from_logits"):
@@ -252,7 +229,7 @@ def q2(compile_multi_label):
     model, x, y = _multi_label_problem()
     _compile_with(compile_multi_label, model, "compile_multi_label")
     results = model.evaluate(x, y, verbose=0, return_dict=True)
-    p = _forward(model, x)
+    p = dense_forward(model, x)
     per_answer = float(np.mean((p > 0.5) == (y == 1)))
     by_argmax = float(np.mean(p.argmax(axis=1) == y.argmax(axis=1)))
     pc = np.clip(p, 1e-7, 1 - 1e-7)

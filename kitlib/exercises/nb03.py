@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 from kitlib.exercises import (Incorrect, NotAttempted, Wrong, _error_text, _placeholder_in_traceback, call,
-                              contains_placeholder, describe, exercise, expect)
+                              contains_placeholder, dense_forward, describe, exercise, expect)
 
 
 def _context():
@@ -20,29 +20,6 @@ def _context():
     import numpy as np
     from keras import ops
     return {"keras": keras, "np": np, "ops": ops}  # imported by the notebook above the exercises
-
-
-def _forward(model, x):
-    """What model.predict(x) gives for a stack of Dense layers, computed with NumPy (float64):
-    no tf.function to trace, so a check stays quick."""
-    import numpy as np
-    out = np.asarray(x, dtype="float64")
-    for layer in model.layers:
-        if not hasattr(layer, "kernel"):
-            continue
-        kernel, bias = (np.asarray(w, dtype="float64") for w in layer.get_weights())
-        out = out @ kernel + bias
-        name = getattr(layer.activation, "__name__", "")
-        if name == "relu":
-            out = np.maximum(out, 0.0)
-        elif name == "softmax":
-            out = np.exp(out - out.max(axis=-1, keepdims=True))
-            out = out / out.sum(axis=-1, keepdims=True)
-        elif name == "sigmoid":
-            out = 1.0 / (1.0 + np.exp(-out))
-        elif name != "linear":
-            raise ValueError(f"_forward does not know the activation {name!r}")
-    return out
 
 
 def _close(a, b, rtol=1e-5, atol=1e-6) -> bool:
@@ -174,7 +151,7 @@ def q1(one_hot_mae):
     targets = np.eye(4, dtype="float32")[labels.astype(int)]
     reported = _guard(lambda: model.evaluate(x, targets, batch_size=8, verbose=0, return_dict=True)["loss"],
                       "one_hot_mae")
-    probabilities = _forward(model, x)
+    probabilities = dense_forward(model, x)
     expect(_close(reported, np.mean(np.abs(targets - probabilities)), rtol=1e-5),
            f"In a compiled model evaluate() reports {reported:.4f}, but the mean absolute error of its "
            f"predictions is {np.mean(np.abs(targets - probabilities)):.4f}.")
@@ -515,8 +492,8 @@ def q3(ClassRecall):
     name = next((key for key in history if key not in ("loss", "val_loss") and not key.startswith("val_")), None)
     expect(name is not None and f"val_{name}" in history,
            f"fit() logged {sorted(history)}: the metric is missing.")
-    train_want = _recall(y, _forward(model, x), k)
-    val_want = _recall(y_val, _forward(model, x_val), k)
+    train_want = _recall(y, dense_forward(model, x), k)
+    val_want = _recall(y_val, dense_forward(model, x_val), k)
     expect(_close(history[name][-1], train_want) and _close(history[f"val_{name}"][-1], val_want),
            f"In a fit() that does not change the weights (learning rate 0), the log shows {name} = "
            f"{history[name][-1]:.4f} and val_{name} = {history[f'val_{name}'][-1]:.4f}, but the recall of class "
@@ -689,8 +666,8 @@ def q4(TopTwoHits):
                                        verbose=0).history, "TopTwoHits")
     name = next((key for key in history if key not in ("loss", "val_loss") and not key.startswith("val_")), None)
     expect(name is not None and f"val_{name}" in history, f"fit() logged {sorted(history)}: the metric is missing.")
-    train_want = _top2_count(y, _forward(model, x))
-    val_want = _top2_count(y_val, _forward(model, x_val))
+    train_want = _top2_count(y, dense_forward(model, x))
+    val_want = _top2_count(y_val, dense_forward(model, x_val))
     shown, shown_val = history[name][-1], history[f"val_{name}"][-1]
     if not _close(shown, train_want):
         if _close(shown, val_want) and _close(shown_val, val_want):

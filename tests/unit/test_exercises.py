@@ -452,3 +452,18 @@ def test_a_bug_in_a_check_is_not_mistaken_for_an_unfinished_answer():
     result = ex.check(ns={"total": 6, "___": ___, "E": E})
     assert result.outcome == E.INCORRECT, result
     assert "KeyError" in result.message
+
+
+def test_dense_forward_matches_predict_and_refuses_unknown_activations():
+    """Checks compare a learner's metric with a NumPy forward pass: it must equal predict()."""
+    import keras
+    import numpy as np
+    keras.utils.set_random_seed(3)
+    x = np.random.default_rng(0).normal(size=(16, 8)).astype("float32")
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(5, activation="relu"),
+                              keras.layers.Dropout(0.5),  # no kernel: skipped, as in inference
+                              keras.layers.Dense(3, activation="softmax")])
+    np.testing.assert_allclose(E.dense_forward(model, x), model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+    tanh = keras.Sequential([keras.Input((8,)), keras.layers.Dense(2, activation="tanh")])
+    with pytest.raises(ValueError, match="tanh"):
+        E.dense_forward(tanh, x)
