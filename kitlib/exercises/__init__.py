@@ -135,7 +135,7 @@ from typing import Any, Callable
 __all__ = ["___", "Placeholder", "PlaceholderError", "Exercise", "exercise", "Wrong", "Result",
            "Note", "Incorrect", "NotAttempted", "expect", "expect_type", "call", "describe",
            "contains_placeholder", "normalise_code", "modules", "exercises", "catalog", "run_code",
-           "tiny_data", "tiny_model", "dense_forward",
+           "tiny_data", "tiny_model", "dense_forward", "expect_probability_loss",
            "CORRECT", "INCORRECT", "NOT_ATTEMPTED", "UNDEFINED", "OUTCOMES"]
 
 CORRECT = "correct"
@@ -645,6 +645,25 @@ def run_code(q: Exercise, code: str, ns: dict | None = None) -> Result:
 
 
 # --------------------------------------------------------------------------- helpers for checks
+
+
+def expect_probability_loss(loss_config, loss_on_logits, y, probabilities, cross_entropy: float) -> None:
+    """Refuse a loss compiled with ``from_logits=True`` for a model that ends in a softmax.
+
+    ``loss_config``: the ``loss`` entry of ``model.get_compile_config()``; ``loss_on_logits``: the
+    same loss class built with ``from_logits=True``, applied to ``(y, probabilities)`` to show
+    the learner the number their setting gives outside ``evaluate()``; ``cross_entropy``: the
+    right value, computed independently.
+    """
+    if not (isinstance(loss_config, dict) and (loss_config.get("config") or {}).get("from_logits")):
+        return
+    wrong = float(loss_on_logits(y, probabilities))
+    raise Incorrect(
+        f"`from_logits=True` says the model outputs raw scores (logits), but this model ends in a "
+        f"softmax and outputs probabilities. evaluate() still shows the right loss only because "
+        f"Keras' TensorFlow backend spots the softmax and uses its input (warning \"Was this "
+        f"intended?\"); the same loss on predict()'s probabilities gives {wrong:.4f} instead of "
+        f"{cross_entropy:.4f}. Keep the default `from_logits=False`.")
 
 
 def dense_forward(model, x):

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 
-from kitlib.exercises import Incorrect, Wrong, call, describe, exercise, expect, expect_type, tiny_data, tiny_model
+from kitlib.exercises import (Incorrect, Wrong, call, describe, exercise, expect, expect_probability_loss,
+                              expect_type, tiny_data, tiny_model)
 
 
 def _close(a, b, rtol=1e-5, atol=1e-7) -> bool:
@@ -302,15 +303,8 @@ def q3(compile_for_one_hot):
     p = np.clip(probabilities, 1e-7, 1 - 1e-7)
     cross_entropy = float(np.mean(-np.sum(y_one_hot * np.log(p), axis=-1)))
     accuracy = float(np.mean(probabilities.argmax(axis=-1) == y))
-    loss_config = config.get("loss")
-    if isinstance(loss_config, dict) and (loss_config.get("config") or {}).get("from_logits"):
-        on_probabilities = float(keras.losses.CategoricalCrossentropy(from_logits=True)(y_one_hot, probabilities))
-        raise Incorrect(
-            f"`from_logits=True` says the model outputs raw scores (logits), but it ends in a softmax "
-            f"and outputs probabilities. evaluate() still shows the right loss only because Keras' "
-            f"TensorFlow backend spots the softmax and uses its input (warning \"Was this "
-            f"intended?\"); the same loss on predict()'s probabilities gives {on_probabilities:.4f} "
-            f"instead of {cross_entropy:.4f}. Keep the default `from_logits=False`.")
+    expect_probability_loss(config.get("loss"), keras.losses.CategoricalCrossentropy(from_logits=True),
+                            y_one_hot, probabilities, cross_entropy)
     loss = results.get("loss")
     expect(_close(loss, cross_entropy, rtol=1e-4),
            f"On a one-hot batch evaluate() reports a loss of {loss:.4f}, but the categorical "

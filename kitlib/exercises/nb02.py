@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import math
 
-from kitlib.exercises import Incorrect, Wrong, call, dense_forward, describe, exercise, expect, tiny_data, tiny_model
+from kitlib.exercises import (Incorrect, Wrong, call, dense_forward, describe, exercise, expect,
+                              expect_probability_loss, tiny_data, tiny_model)
 
 
 def _context():
@@ -136,15 +137,9 @@ def q1(compile_with_adam):
                         f"{str(exc).splitlines()[0][:200]}") from None
     probabilities = dense_forward(model, x)
     cross_entropy = float(np.mean(-np.log(np.clip(probabilities[np.arange(len(y)), y.astype(int)], 1e-7, 1))))
-    loss_config = (model.get_compile_config() or {}).get("loss")
-    if isinstance(loss_config, dict) and (loss_config.get("config") or {}).get("from_logits"):
-        on_probabilities = float(keras.losses.SparseCategoricalCrossentropy(from_logits=True)(y, probabilities))
-        raise Incorrect(
-            f"`from_logits=True` says the model outputs raw scores (logits), but the guide's model ends in a "
-            f"softmax and outputs probabilities. evaluate() looks right only because Keras' TensorFlow "
-            f"backend spots the softmax and uses its input (warning \"Was this intended?\"); the same loss "
-            f"on predict()'s probabilities gives {on_probabilities:.4f} instead of {cross_entropy:.4f}. Keep "
-            f"the default `from_logits=False`.")
+    expect_probability_loss((model.get_compile_config() or {}).get("loss"),
+                            keras.losses.SparseCategoricalCrossentropy(from_logits=True), y, probabilities,
+                            cross_entropy)
     loss = results.get("loss")
     expect(_close(loss, cross_entropy, rtol=1e-4),
            f"On integer labels evaluate() reports a loss of {loss:.4f}, but the sparse categorical "

@@ -467,3 +467,18 @@ def test_dense_forward_matches_predict_and_refuses_unknown_activations():
     tanh = keras.Sequential([keras.Input((8,)), keras.layers.Dense(2, activation="tanh")])
     with pytest.raises(ValueError, match="tanh"):
         E.dense_forward(tanh, x)
+
+
+def test_expect_probability_loss_refuses_from_logits_on_probabilities_only():
+    import keras
+    import numpy as np
+    y = np.array([0, 1])
+    p = np.array([[0.9, 0.1], [0.2, 0.8]])
+    right = float(np.mean(-np.log([0.9, 0.8])))
+    logits_loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    E.expect_probability_loss({"class_name": "SparseCategoricalCrossentropy", "config": {"from_logits": False}},
+                              logits_loss, y, p, right)  # the right setting passes
+    E.expect_probability_loss("sparse_categorical_crossentropy", logits_loss, y, p, right)  # a string id too
+    with pytest.raises(E.Incorrect, match=r"from_logits=True.*gives 0\.\d{4} instead of 0\.1643"):
+        E.expect_probability_loss({"class_name": "SparseCategoricalCrossentropy", "config": {"from_logits": True}},
+                                  logits_loss, y, p, right)
