@@ -22,10 +22,23 @@ BUILD = ROOT / "build"
 BASELINES = ROOT / "tests" / "baselines"
 PROBE_TAG = "kitlib-harness-probe"
 _PROBE_MARK = "KITLIB_PROBE "
+# The kernel's own peak RSS. Linux's VmHWM belongs to the process's memory map, so it
+# starts afresh at exec; getrusage's ru_maxrss does not: a kernel spawned (vfork + exec)
+# by a pytest worker that has imported TensorFlow inherits the worker's peak and every
+# notebook would report the same ~1.1 GB. ru_maxrss is the fallback where /proc is absent.
 _PROBE_SOURCE = f"""\
 import json as _j, resource as _r, sys as _s
-print({_PROBE_MARK!r} + _j.dumps({{"peak_rss_kb": _r.getrusage(_r.RUSAGE_SELF).ru_maxrss,
-                                  "executable": _s.executable}}))
+def _peak_rss_kb():
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    peak = _r.getrusage(_r.RUSAGE_SELF).ru_maxrss
+    return peak // 1024 if _s.platform == "darwin" else peak  # bytes on macOS, kB on Linux
+print({_PROBE_MARK!r} + _j.dumps({{"peak_rss_kb": _peak_rss_kb(), "executable": _s.executable}}))
 """
 
 

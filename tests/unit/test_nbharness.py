@@ -27,3 +27,25 @@ def test_nan_matches_only_nan():
 def test_lists_must_keep_their_length_and_strings_match_exactly():
     assert H.compare([1, 2], [1, 2, 3], 0, 0)
     assert H.compare({"s": "adam"}, {"s": "sgd"}, 0, 0)
+
+
+def test_probe_reports_the_kernels_own_peak_not_its_parents():
+    """A kernel started by a big process (a pytest worker with TensorFlow loaded) must not
+    report the parent's peak RSS as its own (ru_maxrss is inherited across vfork + exec)."""
+    import json
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    import nbharness as H
+
+    ballast = np.ones(64 * 2**20, dtype=np.uint8)  # 64 MB resident in this (parent) process
+    out = subprocess.run([sys.executable, "-c", H._PROBE_SOURCE], capture_output=True, text=True, check=True)
+    del ballast
+    line = next(x for x in out.stdout.splitlines() if x.startswith(H._PROBE_MARK))
+    probe = json.loads(line[len(H._PROBE_MARK):])
+    assert probe["executable"] == sys.executable
+    import resource
+    parent_peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    assert 1_000 < probe["peak_rss_kb"] < 64 * 1024 < parent_peak_kb  # a bare interpreter: ~10 MB
