@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,3 +37,26 @@ def test_gpu_workflow_runs_full_mode_with_gpu_tolerances():
     assert "self-hosted" in job["runs-on"] and "gpu" in job["runs-on"]
     assert job["env"] == {"KITLIB_TOLERANCE": "gpu", "GPU": "1"}
     assert any(step.get("run") == "make test-full" for step in job["steps"])
+
+
+# (test-nbval is left out: its recipe first clears build/nbval of this checkout.)
+@pytest.mark.parametrize("target", ["test-unit-and-notebooks", "test-browser", "test-binder", "test-full"])
+def test_pytest_collecting_nothing_fails_make(tmp_path, target):
+    """pytest's exit code 5 ("no tests collected") must fail the make target, not pass silently.
+
+    A stand-in venv whose python exits 5 takes the place of the real one (VENV=...)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("make") is None:
+        pytest.fail("make is missing: .ci/run installs it with apt-get")
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    fake = venv / "bin" / "python"
+    fake.write_text("#!/bin/sh\necho \"pytest: no tests ran\"\nexit 5\n")
+    fake.chmod(0o755)
+    (venv / ".kitlib-installed").touch()  # newer than pyproject.toml: no reinstall
+    run = subprocess.run(["make", "-C", str(ROOT), target, f"VENV={venv}"], capture_output=True, text=True,
+                         timeout=60)
+    assert run.returncode != 0, run.stdout + run.stderr
+    assert "no tests ran" in run.stdout
