@@ -33,6 +33,21 @@ def test_every_runtime_dependency_is_in_binder_requirements():
     assert not missing, f"binder/requirements.txt lacks {sorted(missing)}"
 
 
+def test_binder_provides_the_build_requirements_postbuild_needs():
+    """postBuild installs the kit with --no-build-isolation, so the image's own setuptools builds
+    it: binder/requirements.txt must ask for at least the version pyproject.toml requires."""
+    assert "--no-build-isolation" in (BINDER / "postBuild").read_text()
+    reqs = _requirements()
+    for req in tomllib.loads((ROOT / "pyproject.toml").read_text())["build-system"]["requires"]:
+        name = _name(req)
+        assert name in reqs, f"binder/requirements.txt lacks the build requirement {req!r}"
+        want = re.search(r">=\s*([\w.]+)", req)
+        if want:
+            have = reqs[name].lstrip("=>")
+            as_tuple = lambda v: tuple(int(p) for p in re.findall(r"\d+", v)[:3])  # noqa: E731
+            assert as_tuple(have) >= as_tuple(want.group(1)), f"binder asks {name}{reqs[name]}, pyproject {req}"
+
+
 def test_binder_pins_are_the_versions_the_tests_run_with():
     for name, spec in _requirements().items():
         if spec.startswith("=="):
