@@ -135,7 +135,7 @@ from typing import Any, Callable
 __all__ = ["___", "Placeholder", "PlaceholderError", "Exercise", "exercise", "Wrong", "Result",
            "Note", "Incorrect", "NotAttempted", "expect", "expect_type", "call", "describe",
            "contains_placeholder", "normalise_code", "modules", "exercises", "catalog", "run_code",
-           "tiny_data", "tiny_model", "dense_forward", "expect_probability_loss",
+           "tiny_data", "tiny_model", "dense_forward", "expect_probability_loss", "guarded",
            "CORRECT", "INCORRECT", "NOT_ATTEMPTED", "UNDEFINED", "OUTCOMES"]
 
 CORRECT = "correct"
@@ -325,6 +325,32 @@ def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
 
 
+def guarded(action: Callable[[], Any], name: str, *, known: tuple = (), doing: str | None = None):
+    """Run *action*, code that exercises the learner's definition *name*, the way a check should.
+
+    It raised and the traceback passes through a ``___`` → :class:`NotAttempted`; otherwise
+    → :class:`Incorrect`: the advice of the first ``(test, advice)`` pair in *known* whose
+    ``test(error_text)`` is true, else the error itself, introduced by *doing* (default
+    "Using `name`"). Outcomes raised by the action itself pass through unchanged.
+    """
+    try:
+        return action()
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except (Incorrect, NotAttempted):
+        raise
+    except Exception as exc:
+        if _placeholder_in_traceback(exc):
+            raise NotAttempted(f"`{name}` still uses ___: replace every ___ in it, run its cell, "
+                               f"then check again.") from None
+        text = str(exc)
+        for test, advice in known:
+            if test(text):
+                raise Incorrect(advice) from None
+        raise Incorrect(f"{doing or f'Using `{name}`'} raised {_error_text(exc)}\n"
+                        f"Read the error's last line: it usually names the problem.") from None
+
+
 def call(fn, *args, name: str | None = None, **kwargs):
     """Call a learner's function *fn* (their variable *name*) the way a check should.
 
@@ -334,16 +360,7 @@ def call(fn, *args, name: str | None = None, **kwargs):
     shown = name or getattr(fn, "__name__", "your function")
     if not callable(fn):
         raise Incorrect(f"`{shown}` should be a function (`def {shown}(...):`), but it is {describe(fn)}.")
-    try:
-        result = fn(*args, **kwargs)
-    except (KeyboardInterrupt, SystemExit):
-        raise
-    except Exception as exc:
-        if _placeholder_in_traceback(exc):
-            raise NotAttempted(f"`{shown}` still uses ___: replace every ___ in it, run its cell, "
-                               f"then check again.") from None
-        raise Incorrect(f"Calling `{shown}` raised {_error_text(exc)}\n"
-                        f"Read the error's last line: it usually names the problem.") from None
+    result = guarded(lambda: fn(*args, **kwargs), shown, doing=f"Calling `{shown}`")
     if contains_placeholder(result):
         raise NotAttempted(f"`{shown}` still returns ___: replace it with your answer, run its cell, "
                            f"then check again.")

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import math
 
-from kitlib.exercises import (Incorrect, NotAttempted, Wrong, _error_text, _placeholder_in_traceback, call,
-                              contains_placeholder, dense_forward, describe, exercise, expect)
+from kitlib.exercises import (Incorrect, NotAttempted, Wrong, call, contains_placeholder, dense_forward, describe,
+                              exercise, expect, guarded)
 
 
 def _context():
@@ -44,23 +44,11 @@ def _numpy(value, what: str):
 
 def _guard(action, name: str):
     """Run Keras code that uses the learner's class; errors become NotAttempted or Incorrect."""
-    try:
-        return action()
-    except (KeyboardInterrupt, SystemExit):
-        raise
-    except (Incorrect, NotAttempted):
-        raise
-    except Exception as exc:
-        if _placeholder_in_traceback(exc):
-            raise NotAttempted(f"`{name}` still uses ___: replace every ___ in it, run its cell, then "
-                               f"check again.") from None
-        text = str(exc)
-        if "numpy()" in text or "NumPy" in text or "__array__" in text or "symbolic" in text.lower():
-            raise Incorrect(f"`{name}` works on NumPy arrays but not inside fit()/evaluate(), which pass "
-                            f"symbolic tensors. Write it with `keras.ops` (`ops.abs`, `ops.mean`, ...), "
-                            f"not `np.*`.") from None
-        raise Incorrect(f"Using `{name}` raised {_error_text(exc)}\n"
-                        f"Read the error's last line: it usually names the problem.") from None
+    def numpy_inside_keras(text: str) -> bool:
+        return "numpy()" in text or "NumPy" in text or "__array__" in text or "symbolic" in text.lower()
+    return guarded(action, name, known=((numpy_inside_keras, (
+        f"`{name}` works on NumPy arrays but not inside fit()/evaluate(), which pass symbolic tensors. "
+        f"Write it with `keras.ops` (`ops.abs`, `ops.mean`, ...), not `np.*`.")),))
 
 
 def _subclass(value, base, name: str, base_name: str):
@@ -310,7 +298,6 @@ def _recall(labels, probabilities, class_id, weights=None) -> float:
 
 
 def _scalar(value, what: str) -> float:
-    import numpy as np
     arr = _numpy(value, what)
     if arr.shape != ():
         raise Incorrect(f"{what} returned {describe(value)}: a metric's result is one number.")

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import math
 
-from kitlib.exercises import (Incorrect, NotAttempted, Wrong, _error_text, _placeholder_in_traceback,
-                              describe, exercise, expect)
+from kitlib.exercises import Incorrect, Wrong, describe, exercise, expect, guarded
 
 
 def _context():
@@ -38,36 +37,23 @@ def _layer_class(value, name: str):
 def _run_keras(action, name: str):
     """Run *action* (building, calling or evaluating a model with the learner's layer); turn
     errors into NotAttempted (a ___ was used) or Incorrect with a hint for the usual causes."""
-    try:
-        return action()
-    except (KeyboardInterrupt, SystemExit):
-        raise
-    except Incorrect:
-        raise
-    except Exception as exc:
-        if _placeholder_in_traceback(exc):
-            raise NotAttempted(f"`{name}` still uses ___: replace every ___ in it, run its cell, then "
-                               f"check again.") from None
-        text = str(exc)
-        if "add_metric" in text:
-            raise Incorrect(f"`{name}` calls `self.add_metric(...)`, which Keras 3 removed (it raises "
-                            f"NotImplementedError). Create a metric object once in `__init__` "
-                            f"(e.g. `keras.metrics.Mean(name=...)`) and call its `update_state(...)` in "
-                            f"`call()`.") from None
-        if "singleton tf.Variables" in text or "created on the first call" in text:
-            raise Incorrect(f"`{name}` creates a metric inside `call()`: a metric holds variables, and "
-                            f"`call()` runs on every batch. Create the metric once, in `__init__`, and "
-                            f"only update it in `call()`.") from None
-        if "len is not well defined" in text:
-            raise Incorrect(f"`{name}` uses `len(inputs)`: inside fit() and evaluate() the batch size is "
-                            f"not known when the layer is traced (the shape is `(None, ...)`). Use "
-                            f"`ops.shape(inputs)[0]` (cast it to float), or let `ops.mean` do the dividing, "
-                            f"over the batch axis only.") from None
-        if "must have the same dtype" in text or "int32" in text and "float32" in text:
-            raise Incorrect(f"`{name}` mixes integers and floats: `ops.shape(inputs)[0]` is an integer; "
-                            f"cast it first, e.g. `ops.cast(ops.shape(inputs)[0], inputs.dtype)`.") from None
-        raise Incorrect(f"Using `{name}` in a model raised {_error_text(exc)}\n"
-                        f"Read the error's last line: it usually names the problem.") from None
+    known = (
+        (lambda text: "add_metric" in text,
+         f"`{name}` calls `self.add_metric(...)`, which Keras 3 removed (it raises NotImplementedError). "
+         f"Create a metric object once in `__init__` (e.g. `keras.metrics.Mean(name=...)`) and call its "
+         f"`update_state(...)` in `call()`."),
+        (lambda text: "singleton tf.Variables" in text or "created on the first call" in text,
+         f"`{name}` creates a metric inside `call()`: a metric holds variables, and `call()` runs on every "
+         f"batch. Create the metric once, in `__init__`, and only update it in `call()`."),
+        (lambda text: "len is not well defined" in text,
+         f"`{name}` uses `len(inputs)`: inside fit() and evaluate() the batch size is not known when the "
+         f"layer is traced (the shape is `(None, ...)`). Use `ops.shape(inputs)[0]` (cast it to float), or "
+         f"let `ops.mean` do the dividing, over the batch axis only."),
+        (lambda text: "must have the same dtype" in text or "int32" in text and "float32" in text,
+         f"`{name}` mixes integers and floats: `ops.shape(inputs)[0]` is an integer; cast it first, e.g. "
+         f"`ops.cast(ops.shape(inputs)[0], inputs.dtype)`."),
+    )
+    return guarded(action, name, known=known, doing=f"Using `{name}` in a model")
 
 
 def _model_with(layer_fn, *, linear: bool, seed: int = 0):

@@ -482,3 +482,21 @@ def test_expect_probability_loss_refuses_from_logits_on_probabilities_only():
     with pytest.raises(E.Incorrect, match=r"from_logits=True.*gives 0\.\d{4} instead of 0\.1643"):
         E.expect_probability_loss({"class_name": "SparseCategoricalCrossentropy", "config": {"from_logits": True}},
                                   logits_loss, y, p, right)
+
+
+def test_guarded_turns_errors_into_outcomes_with_known_advice_first():
+    def uses_placeholder():
+        return ___ + 1
+
+    with pytest.raises(E.NotAttempted, match="`Thing` still uses ___"):
+        E.guarded(uses_placeholder, "Thing")
+    known = ((lambda text: "add_metric" in text, "use a metric object instead"),)
+    with pytest.raises(E.Incorrect, match="^use a metric object instead$"):
+        E.guarded(lambda: (_ for _ in ()).throw(NotImplementedError("add_metric is gone")), "Thing", known=known)
+    with pytest.raises(E.Incorrect, match=r"^Using `Thing` in a model raised ZeroDivisionError"):
+        E.guarded(lambda: 1 / 0, "Thing", known=known, doing="Using `Thing` in a model")
+    with pytest.raises(E.Incorrect, match="mine"):  # an outcome raised inside passes through
+        E.guarded(lambda: (_ for _ in ()).throw(E.Incorrect("mine")), "Thing")
+    assert E.guarded(lambda: 42, "Thing") == 42
+    with pytest.raises(KeyboardInterrupt):
+        E.guarded(lambda: (_ for _ in ()).throw(KeyboardInterrupt()), "Thing")
