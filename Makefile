@@ -67,8 +67,8 @@ test-full: setup
 	KITLIB_OFFLINE=1 $(BIN)/python -m pytest tests/notebooks/test_notebooks.py --mode full -n $(JOBS)
 
 baselines: setup
-	KITLIB_OFFLINE=1 $(BIN)/python -m pytest tests/notebooks/test_notebooks.py --mode smoke -n $(JOBS) --update-baselines
-	KITLIB_OFFLINE=1 $(BIN)/python -m pytest tests/notebooks/test_notebooks.py --mode full -n $(JOBS) --update-baselines
+	KITLIB_OFFLINE=1 $(BIN)/python tools/ensemble.py run --jobs $(JOBS)
+	$(BIN)/python tools/ensemble.py record
 
 notebooks: setup
 	KITLIB_OFFLINE=1 KITLIB_HEADLESS=1 $(BIN)/python tools/refresh_notebooks.py

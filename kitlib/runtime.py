@@ -265,9 +265,12 @@ class Kit:
 
 
 def _show(v) -> str:
-    """Short human form: whole-number floats as integers, others to 4 significant digits."""
+    """Short human form: whole numbers as integers (thousands separated from 1,000 on, as
+    counts are printed), other floats to 4 significant digits."""
     if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
-        return str(int(v))
+        v = int(v)
+    if isinstance(v, int) and not isinstance(v, bool):
+        return f"{v:,}" if abs(v) >= 1000 else str(v)
     if isinstance(v, float):
         return f"{v:.4g}"
     return repr(v)

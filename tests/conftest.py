@@ -2,7 +2,7 @@
 
 Each notebook test writes build/reports/runs/<mode>/<notebook>.json (xdist workers
 included); the controller merges them into build/reports/notebooks-<mode>.{json,csv},
-prints a table, and with --update-baselines rewrites tests/baselines/<mode>/<notebook>.json.
+and prints a table. Baselines are written by tools/ensemble.py (`make baselines`), never here.
 These hooks live here, not in tests/notebooks/, because an xdist controller only loads
 the conftest files of the paths it was given.
 """
@@ -24,9 +24,6 @@ def pytest_addoption(parser):
     group = parser.getgroup("kitlib")
     group.addoption("--mode", choices=("smoke", "full"), default="smoke",
                     help="notebook execution mode: smoke (tiny data, CI) or full (guide settings, GPU runners)")
-    group.addoption("--update-baselines", action="store_true",
-                    help="write the metrics the notebooks record into tests/baselines/<mode>/<notebook>.json "
-                         "instead of comparing against them")
 
 
 def pytest_configure(config):
@@ -72,7 +69,3 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         tr.write_line(f"{r['notebook']:<28} {r['wall_s']:>7.1f} s  {r['peak_rss_mb']:>7.0f} MB peak RSS")
     tr.write_line(f"{'sum of wall times':<28} {sum(r['wall_s'] for r in rows):>7.1f} s   "
                   f"(report: {out.with_suffix('.json').relative_to(H.ROOT)})")
-    if config.getoption("--update-baselines"):
-        for r in rows:
-            f = H.save_baseline(mode, r["notebook"], r["metrics"])
-            tr.write_line(f"baseline written: {f.relative_to(H.ROOT)}")

@@ -42,6 +42,12 @@ print({_PROBE_MARK!r} + _j.dumps({{"peak_rss_kb": _peak_rss_kb(), "executable": 
 """
 
 
+# The second numeric environment of `make test`: Eigen's kernels instead of oneDNN's (and,
+# where oneDNN is switched back on, no AVX-512/AMX). The student build's smoke run executes
+# under it, so every number the notebooks record is also checked where the last digits differ.
+SECOND_ENV = {"TF_ENABLE_ONEDNN_OPTS": "0", "ONEDNN_MAX_CPU_ISA": "AVX2"}
+
+
 def notebooks() -> list[Path]:
     return sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
 
@@ -142,55 +148,134 @@ def load_baseline(mode: str, notebook: str) -> dict | None:
     return json.loads(f.read_text()) if f.exists() else None
 
 
-def save_baseline(mode: str, notebook: str, metrics: dict) -> Path:
-    f = baseline_file(mode, notebook)
-    write_json(f, metrics)
-    return f
+# A baseline holds, for every value a notebook records (kit.record), either
+#   {"equals": v}                                   a string, bool, None, NaN or empty container
+#   {"center": c, "cpu": [lo, hi], "seeds": [lo, hi]}  a number: the band it took over the numeric
+#                                                      environments (tools/ensemble.py) and over seeds
+# keyed by its path in the recorded structure ("history/loss/2"; "/" and "~" escaped as in JSON
+# Pointer). A new value passes when it lies in the band widened by the margin of
+# tests/baselines/tolerance.json for the mode and profile (cpu, or gpu: the seed band too).
 
 
-def compare(expected, actual, rtol: float, atol: float, where: str = "") -> list[str]:
-    """Differences between a recorded baseline and new metrics (numbers within tolerance)."""
-    problems: list[str] = []
-    if isinstance(expected, dict):
-        if not isinstance(actual, dict):
-            return [f"{where}: expected a dict, got {type(actual).__name__}"]
-        for k, v in expected.items():
-            if k not in actual:
-                problems.append(f"{where}.{k}: missing (the notebook no longer records it)")
-            else:
-                problems += compare(v, actual[k], rtol, atol, f"{where}.{k}")
-        for k in actual.keys() - expected.keys():
-            problems.append(f"{where}.{k}: new metric without a baseline (run `make baselines`)")
-        return problems
-    if isinstance(expected, list):
-        if not isinstance(actual, list) or len(actual) != len(expected):
-            return [f"{where}: expected {len(expected)} values, got {actual!r}"]
-        for i, (e, a) in enumerate(zip(expected, actual)):
-            problems += compare(e, a, rtol, atol, f"{where}[{i}]")
-        return problems
-    if isinstance(expected, bool) or isinstance(expected, str) or expected is None:
-        return [] if expected == actual else [f"{where}: expected {expected!r}, got {actual!r}"]
-    if isinstance(expected, float) and math.isnan(expected):
-        return [] if isinstance(actual, float) and math.isnan(actual) else \
-            [f"{where}: expected NaN (as recorded), got {actual!r}"]
-    if not isinstance(actual, (int, float)) or (isinstance(actual, float) and math.isnan(actual)):
-        return [f"{where}: expected a number near {expected}, got {actual!r}"]
-    if not math.isclose(actual, expected, rel_tol=rtol, abs_tol=atol):
-        return [f"{where}: {actual:.6g} differs from baseline {expected:.6g} (rtol {rtol}, atol {atol})"]
-    return []
+def _escape(key) -> str:
+    return str(key).replace("~", "~0").replace("/", "~1")
 
 
-def tolerance(mode: str, profile: str | None = None) -> tuple[float, float]:
-    """(rtol, atol) for *mode* from tests/baselines/tolerance.json; profile 'gpu'
-    (env KITLIB_TOLERANCE=gpu) is looser: other kernels, other rounding."""
+def flatten(value, prefix: str = "") -> dict:
+    """{path: leaf} of a recorded structure; empty dicts and lists are leaves."""
+    if isinstance(value, dict) and value:
+        out = {}
+        for k, v in value.items():
+            out.update(flatten(v, f"{prefix}/{_escape(k)}" if prefix else _escape(k)))
+        return out
+    if isinstance(value, list) and value:
+        out = {}
+        for i, v in enumerate(value):
+            out.update(flatten(v, f"{prefix}/{i}" if prefix else str(i)))
+        return out
+    return {prefix: value}
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _is_nan(v) -> bool:
+    return isinstance(v, float) and math.isnan(v)
+
+
+def load_tolerance() -> dict:
+    """tests/baselines/tolerance.json: per mode, the margins of each profile and the widest
+    relative spread a recorded number may have."""
+    return json.loads((BASELINES / "tolerance.json").read_text())
+
+
+def make_bands(by_env: dict, by_seed: dict, tol_mode: dict) -> tuple[dict, list[str]]:
+    """Baseline entries from flattened metrics of each environment (and each seed), plus the
+    values that must not be recorded as numbers (discrete, chaotic, or missing somewhere)."""
+    entries: dict[str, dict] = {}
+    issues: list[str] = []
+    limit = float(tol_mode["max_relative_spread"])
+    floor = float(tol_mode["cpu"]["atol"])
+    default = by_env["default"]
+    keys = sorted(set().union(*(m.keys() for m in by_env.values())))
+    for key in keys:
+        where = [e for e, m in by_env.items() if key not in m]
+        if where:
+            issues.append(f"{key}: recorded in some environments only (missing in {', '.join(where)}): "
+                          "a list whose length changes is a discrete outcome")
+            continue
+        values = [m[key] for m in by_env.values()]
+        seeds = [m[key] for m in by_seed.values() if key in m]
+        if all(_is_number(v) and not _is_nan(v) for v in values):
+            lo, hi = min(values), max(values)
+            if hi - lo > limit * max(abs(lo), abs(hi)) + floor:
+                issues.append(f"{key}: {lo:.6g} … {hi:.6g} over the environments, wider than "
+                              f"{limit:.0%} (chaotic or discrete: claim an invariant instead)")
+                continue
+            entry = {"center": default[key], "cpu": [lo, hi]}
+            numeric_seeds = [v for v in seeds if _is_number(v) and not _is_nan(v)]
+            if len(numeric_seeds) != len(by_seed):
+                issues.append(f"{key}: not a number under every seed ({seeds})")
+                continue
+            entry["seeds"] = [min(numeric_seeds + values), max(numeric_seeds + values)]
+            entries[key] = entry
+            continue
+        same = all(_same(v, values[0]) for v in values) and all(_same(v, values[0]) for v in seeds)
+        if not same:
+            issues.append(f"{key}: takes different values {values} (claim an invariant instead)")
+            continue
+        entries[key] = {"equals": values[0]}
+    return entries, issues
+
+
+def _same(a, b) -> bool:
+    return (_is_nan(a) and _is_nan(b)) or (type(a) is type(b) and a == b)
+
+
+def margin(entry: dict, spec: dict) -> float:
+    """How far outside its band a number may land (see tolerance.json for the reasons)."""
+    lo, hi = entry["band"]
+    return max(float(spec["band_factor"]) * (hi - lo), float(spec["rtol"]) * max(abs(lo), abs(hi)),
+               float(spec["atol"]))
+
+
+def compare(baseline: dict, actual: dict, mode: str, profile: str | None = None, where: str = "",
+            tolerance: dict | None = None) -> list[str]:
+    """Differences between a baseline (bands, see above) and newly recorded metrics."""
     profile = profile or os.environ.get("KITLIB_TOLERANCE", "cpu")
-    table = json.loads((BASELINES / "tolerance.json").read_text())
+    table = tolerance or load_tolerance()
     try:
-        tol = table[mode][profile]
+        spec = table[mode][profile]
     except KeyError:
         raise KeyError(f"no tolerance for mode {mode!r}, profile {profile!r} in "
                        f"{BASELINES / 'tolerance.json'}") from None
-    return float(tol["rtol"]), float(tol["atol"])
+    expected = baseline["metrics"]
+    got = flatten(actual)
+    problems: list[str] = []
+    for key, entry in expected.items():
+        name = f"{where}:{key}" if where else key
+        if key not in got:
+            problems.append(f"{name}: missing (the notebook no longer records it, or a list got shorter)")
+            continue
+        a = got[key]
+        if "equals" in entry:
+            if not _same(a, entry["equals"]):
+                problems.append(f"{name}: expected {entry['equals']!r}, got {a!r}")
+            continue
+        if not _is_number(a) or _is_nan(a):
+            problems.append(f"{name}: expected a number in {entry['cpu']}, got {a!r}")
+            continue
+        lo, hi = entry["cpu"] if profile == "cpu" else entry.get("seeds", entry["cpu"])
+        if profile != "cpu":
+            lo, hi = min(lo, entry["cpu"][0]), max(hi, entry["cpu"][1])
+        m = margin({"band": (lo, hi)}, spec)
+        if not lo - m <= a <= hi + m:
+            problems.append(f"{name}: {a:.6g} is outside [{lo:.6g}, {hi:.6g}] ± {m:.2g} "
+                            f"({profile} band over {mode}-mode environments)")
+    for key in sorted(got.keys() - expected.keys()):
+        problems.append(f"{where}:{key}: new value without a baseline (run tools/ensemble.py)")
+    return problems
 
 
 def write_json(path: Path, data) -> None:
@@ -201,16 +286,32 @@ def write_json(path: Path, data) -> None:
 
 
 def main(argv: list[str]) -> int:
-    """python tests/nbharness.py NOTEBOOK MODE [OUTDIR]: run one notebook, print its row as JSON.
+    """python tests/nbharness.py NOTEBOOK MODE [OUTDIR] [--param NAME=VALUE ...]: run one
+    notebook, print its row as JSON.
 
-    Used to execute notebooks inside another environment (e.g. the Binder test's venv).
+    Used to execute notebooks inside another environment (the Binder test's venv, the
+    numeric-environment ensemble of tools/ensemble.py). A --param value is read as JSON
+    when it parses (SEED=1 is the int 1), else kept as a string.
     """
-    if len(argv) not in (2, 3):
-        print(main.__doc__, file=sys.stderr)
-        return 2
-    name, mode = argv[0], argv[1]
-    out = Path(argv[2]) if len(argv) == 3 else BUILD / "adhoc" / mode
-    run = execute(NOTEBOOK_DIR / f"{Path(name).stem}.ipynb", mode, out)
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="nbharness.py", description=main.__doc__)
+    ap.add_argument("notebook")
+    ap.add_argument("mode", choices=("smoke", "full"))
+    ap.add_argument("outdir", nargs="?")
+    ap.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
+    args = ap.parse_args(argv)
+    params = {}
+    for item in args.param:
+        name, sep, value = item.partition("=")
+        if not sep or not name.isidentifier():
+            ap.error(f"--param wants NAME=VALUE, got {item!r}")
+        try:
+            params[name] = json.loads(value)
+        except json.JSONDecodeError:
+            params[name] = value
+    out = Path(args.outdir) if args.outdir else BUILD / "adhoc" / args.mode
+    run = execute(NOTEBOOK_DIR / f"{Path(args.notebook).stem}.ipynb", args.mode, out, parameters=params)
     print(json.dumps(run.row()))
     return 0
 

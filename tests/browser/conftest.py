@@ -40,7 +40,11 @@ def _free_port() -> int:
 def lab_server(tmp_path_factory):
     port, token = _free_port(), secrets.token_hex(16)
     log = open(tmp_path_factory.mktemp("lab") / "jupyterlab.log", "w")
+    metrics = H.BUILD / "browser" / "metrics"
+    if metrics.exists():
+        shutil.rmtree(metrics)  # our own output of an earlier run, under build/
     env = dict(os.environ, KITLIB_WORK_DIR=str(H.BUILD / "browser" / "work"), KITLIB_HEADLESS="0",
+               KITLIB_METRICS_DIR=str(metrics),  # kit.record() of the notebooks run in the browser
                KITLIB_TENSORBOARD="1",  # notebook 12 starts its TensorBoard servers (127.0.0.1)
                JUPYTER_CONFIG_DIR=str(tmp_path_factory.mktemp("jupyter-config")))
     root_flag = ["--allow-root"] if os.geteuid() == 0 else []

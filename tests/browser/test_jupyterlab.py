@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import math
+
 import pytest
 
 import lab
+import nbharness as H
 
 pytestmark = pytest.mark.browser
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
@@ -32,6 +36,7 @@ def test_01_training_panel_slider_and_train_redraw_the_live_plot(lab_server, pag
     lab.open_notebook(page, lab_server, "notebooks/01_end_to_end.ipynb")
     lab.restart_and_run_all(page, timeout=600)
     assert lab.errors_in_outputs(page) == []
+    _assert_same_numbers_as_the_nbval_run("01_end_to_end")
     panel = f"{PANEL} .kitlib-training-panel"
     page.locator(panel).scroll_into_view_if_needed()
     page.screenshot(path=str(lab.ARTIFACTS / "01_panel_before.png"))
@@ -51,6 +56,25 @@ def test_01_training_panel_slider_and_train_redraw_the_live_plot(lab_server, pag
     page.screenshot(path=str(lab.ARTIFACTS / "01_panel_after_train.png"))
     assert after and after != before, "the live plot inside the panel was redrawn"
     assert page.inner_text(f"{panel} .kitlib-status").startswith("done: 2/2 epochs")
+
+
+def _assert_same_numbers_as_the_nbval_run(name: str):
+    """Determinism: a rerun on the same machine (a fresh kernel, same seed) gives the same
+    metrics. `make test` runs nbval (full mode, committed notebooks) before this test, so the
+    browser's full-mode run of the same notebook is the rerun, and no extra execution is needed.
+    Run alone, the browser's numbers are held against the baseline bands instead."""
+    got = json.loads((H.BUILD / "browser" / "metrics" / f"{name}.json").read_text())
+    assert got["mode"] == "full" and got["metrics"], got
+    first = H.BUILD / "nbval" / "metrics" / f"{name}.json"
+    if not first.exists():
+        assert H.compare(H.load_baseline("full", name), got["metrics"], "full", where=name) == []
+        return
+    flat_a, flat_b = H.flatten(json.loads(first.read_text())["metrics"]), H.flatten(got["metrics"])
+    assert flat_a.keys() == flat_b.keys()
+    for key, a in flat_a.items():
+        b = flat_b[key]
+        # same machine, same threads: identical up to float32 rounding of the logs
+        assert math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-7), (key, a, b)
 
 
 def test_12_tensorboard_frame_loads_from_loopback(lab_server, page):

@@ -68,9 +68,13 @@ def test_builds_clear_outputs_and_keep_tags(builds, path):
 
 @pytest.mark.notebook
 @pytest.mark.parametrize("path", WITH_EXERCISES, ids=[p.stem for p in WITH_EXERCISES])
-def test_student_copy_runs_in_smoke_mode(builds, path, tmp_path):
+def test_student_copy_runs_in_the_second_numeric_environment(builds, path, tmp_path):
+    """The student copy runs without its solutions (checks say 'not attempted') and records the
+    lesson's numbers within their bands. It runs under H.SECOND_ENV, so this one execution is
+    also `make test`'s check that the notebooks' numbers hold where the last digits differ
+    (the source notebooks' smoke run uses the machine's default kernels)."""
     student = builds["student"][0].parent / path.name
-    run = H.execute(student, "smoke", tmp_path)  # raises if any cell fails
+    run = H.execute(student, "smoke", tmp_path, extra_env=H.SECOND_ENV)  # raises if any cell fails
     executed = nbformat.read(run.output, as_version=4)
     found: dict[str, list[str]] = {}
     for cell in executed.cells:
@@ -81,8 +85,8 @@ def test_student_copy_runs_in_smoke_mode(builds, path, tmp_path):
     for q in E.exercises(B.module_for(path)):
         assert "not attempted" in found.get(q.id, []), f"{q.id}: the check did not say 'not attempted': {found}"
         assert "correct" not in found[q.id], f"{q.id} checks correct without its solution"
-    # Removing the solutions changes none of the numbers the lesson shows.
+    # Removing the solutions changes none of the numbers the lesson shows, and other kernels
+    # move them only within the bands measured by tools/ensemble.py.
     baseline = H.load_baseline("smoke", path.stem)
     assert baseline is not None
-    rtol, atol = H.tolerance("smoke")
-    assert H.compare(baseline, run.metrics, rtol, atol, path.stem) == []
+    assert H.compare(baseline, run.metrics, "smoke", where=path.stem) == []

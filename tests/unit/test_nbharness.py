@@ -1,32 +1,87 @@
-"""tests/nbharness.compare: how recorded metrics are held against baselines."""
+"""tests/nbharness: how recorded metrics are held against the bands of the baselines."""
 
 from __future__ import annotations
 
 import nbharness as H
 
 
-def test_numbers_within_tolerance_pass_and_outside_fail():
-    assert H.compare({"a": 1.0, "b": [0.5, 0.25]}, {"a": 1.0004, "b": [0.5, 0.25]}, 1e-3, 0) == []
-    problems = H.compare({"a": 1.0}, {"a": 1.1}, 1e-3, 1e-4, "nb")
-    assert problems and "nb.a" in problems[0] and "differs from baseline" in problems[0]
+TOL = {"smoke": {"max_relative_spread": 0.02,
+                 "cpu": {"band_factor": 1.0, "rtol": 1e-5, "atol": 1e-6},
+                 "gpu": {"band_factor": 0.25, "rtol": 1e-4, "atol": 1e-5}}}
+
+
+def _bands(by_env, by_seed=None):
+    flat_env = {e: H.flatten(m) for e, m in by_env.items()}
+    flat_seed = {s: H.flatten(m) for s, m in (by_seed or {42: by_env["default"]}).items()}
+    entries, issues = H.make_bands(flat_env, flat_seed, TOL["smoke"])
+    return {"metrics": entries}, issues
+
+
+def _cmp(baseline, actual, profile="cpu"):
+    return H.compare(baseline, actual, "smoke", profile, where="nb", tolerance=TOL)
+
+
+def test_flatten_names_every_leaf_by_its_path():
+    flat = H.flatten({"history": {"loss": [1.0, 0.5]}, "a/b": {"x~y": 3}, "empty": []})
+    assert flat == {"history/loss/0": 1.0, "history/loss/1": 0.5, "a~1b/x~0y": 3, "empty": []}
+
+
+def test_band_is_min_max_over_environments_and_the_margin_widens_it():
+    base, issues = _bands({"default": {"acc": 0.950}, "onednn-off": {"acc": 0.952}, "threads-1": {"acc": 0.951}})
+    assert issues == [] and base["metrics"]["acc"]["cpu"] == [0.950, 0.952]
+    assert base["metrics"]["acc"]["center"] == 0.950
+    assert _cmp(base, {"acc": 0.9535}) == []          # inside band + one band width
+    problems = _cmp(base, {"acc": 0.9545})            # beyond it: a real change
+    assert problems and "nb:acc" in problems[0] and "outside" in problems[0]
+
+
+def test_identical_values_get_the_rounding_floor_only():
+    base, _ = _bands({"default": {"n": 211.0}, "threads-1": {"n": 211.0}})
+    assert _cmp(base, {"n": 211.0}) == [] and _cmp(base, {"n": 211.001}) == []   # 1e-5 relative
+    assert _cmp(base, {"n": 212.0})
+
+
+def test_gpu_profile_uses_the_seed_band():
+    base, _ = _bands({"default": {"acc": 0.95}, "threads-1": {"acc": 0.95}},
+                     {42: {"acc": 0.95}, 1: {"acc": 0.94}, 2: {"acc": 0.955}})
+    assert base["metrics"]["acc"]["seeds"] == [0.94, 0.955]
+    assert _cmp(base, {"acc": 0.945}, "gpu") == [] and _cmp(base, {"acc": 0.945}, "cpu")
+
+
+def test_chaotic_and_discrete_values_are_refused():
+    _, issues = _bands({"default": {"acc": 0.39}, "isa-avx": {"acc": 0.42}})
+    assert issues and "chaotic" in issues[0]
+    _, issues = _bands({"default": {"h": [1.0, 0.9, 0.8]}, "threads-1": {"h": [1.0, 0.9]}})
+    assert issues and "h/2" in issues[0] and "discrete" in issues[0]
+    _, issues = _bands({"default": {"best": "epoch 4"}, "threads-1": {"best": "epoch 5"}})
+    assert issues and "different values" in issues[0]
 
 
 def test_missing_and_new_metrics_are_reported():
-    problems = H.compare({"a": 1, "b": 2}, {"a": 1, "c": 3}, 0, 0, "nb")
-    assert any("nb.b: missing" in p for p in problems)
-    assert any("nb.c: new metric" in p for p in problems)
+    base, _ = _bands({"default": {"a": 1.0, "b": 2.0}})
+    problems = _cmp(base, {"a": 1.0, "c": 3.0})
+    assert any("nb:b: missing" in p for p in problems)
+    assert any("nb:c: new value" in p for p in problems)
 
 
-def test_nan_matches_only_nan():
+def test_nan_and_strings_must_match_exactly():
     nan = float("nan")
-    assert H.compare({"x": nan}, {"x": nan}, 0, 0) == []
-    assert H.compare({"x": nan}, {"x": 1.0}, 0, 0)
-    assert H.compare({"x": 1.0}, {"x": nan}, 0, 0)
+    base, issues = _bands({"default": {"x": nan, "s": "adam"}, "threads-1": {"x": nan, "s": "adam"}})
+    assert issues == []
+    assert _cmp(base, {"x": nan, "s": "adam"}) == []
+    assert _cmp(base, {"x": 1.0, "s": "adam"}) and _cmp(base, {"x": nan, "s": "sgd"})
 
 
-def test_lists_must_keep_their_length_and_strings_match_exactly():
-    assert H.compare([1, 2], [1, 2, 3], 0, 0)
-    assert H.compare({"s": "adam"}, {"s": "sgd"}, 0, 0)
+def test_the_committed_tolerance_table_names_its_reasons():
+    table = H.load_tolerance()
+    for mode in ("smoke", "full"):
+        assert 0 < table[mode]["max_relative_spread"] < 0.1
+        for profile in ("cpu", "gpu"):
+            spec = table[mode][profile]
+            assert spec["why"].strip() and spec["band_factor"] >= 0 and spec["rtol"] > 0
+    # The gpu profile is never tighter than the cpu one.
+    for mode in ("smoke", "full"):
+        assert table[mode]["gpu"]["rtol"] >= table[mode]["cpu"]["rtol"]
 
 
 def test_probe_reports_the_kernels_own_peak_not_its_parents():

@@ -190,7 +190,9 @@ def test_claim_passes_prints_and_records(kit, capsys):
     capsys.readouterr()
     kit.claim("a whole-number float", 70920.0, 70920)
     kit.claim("a fraction", 0.123456, 0.123456)
-    assert capsys.readouterr().out.splitlines() == ["✔ a whole-number float: 70920", "✔ a fraction: 0.1235"]
+    kit.claim("a small count", 211, 211)
+    assert capsys.readouterr().out.splitlines() == ["✔ a whole-number float: 70,920", "✔ a fraction: 0.1235",
+                                                    "✔ a small count: 211"]
 
 
 def test_claim_failure_stops_the_notebook(kit):
