@@ -14,8 +14,9 @@ band over a few other seeds (what sizes the GPU tolerance: other kernels, other 
     python tools/ensemble.py outputs              # printed text that differs between environments
 
 `run` keeps each execution in build/ensemble/<env>/<mode>/ and skips executions already
-there (delete the folder, or pass --force, to redo them), so a run can be resumed and a
-changed notebook re-run alone (--notebooks). `record` refuses a value that is discrete or
+there that ran the notebook's current code (--force redoes them), so an interrupted run
+resumes where it stopped and, after editing notebooks, only the changed ones run again.
+(kitlib changes are not detected: pass --force, or --notebooks for the affected ones.) `record` refuses a value that is discrete or
 chaotic (a list whose length changes, a string that changes, a number whose band is wider
 than tests/baselines/tolerance.json allows): such a fact is claimed as an invariant in the
 notebook, not recorded as a number.
@@ -122,6 +123,23 @@ def _execute(task, slot: int) -> dict:
     return row
 
 
+def _code(path: Path) -> list[str]:
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    skip = {"injected-parameters", H.PROBE_TAG}
+    return [c.source for c in nb.cells
+            if c.cell_type == "code" and not skip & set(c.metadata.get("tags", []))]
+
+
+def _is_current(folder: Path, nb: str) -> bool:
+    """An execution that finished and ran the notebook's current code (else it is redone)."""
+    row, executed = folder / "rows" / f"{nb}.json", folder / f"{nb}.ipynb"
+    if not row.exists() or not executed.exists() or json.loads(row.read_text())["rc"] != 0:
+        return False
+    return _code(executed) == _code(H.NOTEBOOK_DIR / f"{nb}.ipynb")
+
+
 def cmd_run(args) -> int:
     names = args.envs.split(",") if args.envs else list(ENVIRONMENTS)
     unknown = [n for n in names if n not in ENVIRONMENTS]
@@ -138,8 +156,7 @@ def cmd_run(args) -> int:
         for env in envs:
             for seed in seeds if env == "default" else [DEFAULT_SEED]:
                 for nb in notebooks:
-                    done = _task_dir(env, mode, seed) / "rows" / f"{nb}.json"
-                    if args.force or not done.exists() or json.loads(done.read_text())["rc"] != 0:
+                    if args.force or not _is_current(_task_dir(env, mode, seed), nb):
                         tasks.append((env, mode, seed, nb))
     # Slow notebooks first, so the two slots finish together.
     tasks.sort(key=lambda t: (t[1] != "full", t[3] not in {"10_callbacks", "02_compile", "09_multi_io"}))
@@ -179,8 +196,9 @@ def _collect(mode: str, nb: str) -> tuple[dict[str, dict], dict[int, dict]]:
     by_env, by_seed = {}, {}
     for d in sorted(OUT.iterdir()) if OUT.exists() else []:
         f = d / mode / "metrics" / f"{nb}.json"
-        if not f.exists():
-            continue
+        row = d / mode / "rows" / f"{nb}.json"
+        if not f.exists() or not row.exists() or json.loads(row.read_text())["rc"] != 0:
+            continue  # not run, still running (papermill writes as it goes), or failed
         env, _, seed = d.name.partition("-seed")
         metrics = json.loads(f.read_text())["metrics"]
         if seed:
