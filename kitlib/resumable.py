@@ -45,7 +45,7 @@ import numpy as np
 __all__ = ["Plan", "PlanMismatch", "Result", "make_data", "build_model", "batch_order", "checkpoints",
            "restore", "StepCheckpoint", "train", "main", "CHECKPOINT_RE"]
 
-CHECKPOINT_RE = re.compile(r"^ckpt-(\d{6,})\.keras$")
+CHECKPOINT_RE = re.compile(r"^ckpt-(\d{6,})\.keras\Z")
 _PLAN_FILE = "plan.json"
 _FINAL = "final.keras"
 

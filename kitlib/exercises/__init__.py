@@ -458,7 +458,7 @@ class Wrong:
     outcome: str = INCORRECT
 
 
-_ID_RE = re.compile(r"^\d\d\.\d+$")
+_ID_RE = re.compile(r"^\d\d\.\d+\Z")
 
 
 class Exercise:
@@ -624,7 +624,7 @@ def exercise(id: str, title: str, *, answers, starter: str, solution: str, hints
 # --------------------------------------------------------------------------- catalogue
 
 
-_MODULE_RE = re.compile(r"^nb(\d\d)$")
+_MODULE_RE = re.compile(r"^nb(\d\d)\Z")
 
 
 def modules() -> list[str]:

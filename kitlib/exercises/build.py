@@ -28,7 +28,7 @@ MARKER = ".kitlib-build.json"
 SOLUTION_TAG = "solution"
 KINDS = ("student", "instructor")
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-_NOTEBOOK_RE = re.compile(r"^(\d\d)_.+\.ipynb$")
+_NOTEBOOK_RE = re.compile(r"^(\d\d)_.+\.ipynb\Z")
 
 
 class BuildError(Exception):
