@@ -42,7 +42,7 @@ from typing import Callable, NamedTuple
 import keras
 import numpy as np
 
-__all__ = ["Plan", "PlanMismatch", "Result", "make_data", "build_model", "batch_order", "checkpoints",
+__all__ = ["Plan", "PlanMismatch", "CorruptFile", "Result", "clean_temporary", "make_data", "build_model", "batch_order", "checkpoints",
            "restore", "StepCheckpoint", "train", "main", "CHECKPOINT_RE"]
 
 CHECKPOINT_RE = re.compile(r"^ckpt-(\d{6,})\.keras\Z")
@@ -52,6 +52,56 @@ _FINAL = "final.keras"
 
 class PlanMismatch(ValueError):
     """The folder holds checkpoints of a run with other settings."""
+
+
+class CorruptFile(ValueError):
+    """A file the run needs (``plan.json``, ``final.keras``) is damaged; the message names it."""
+
+
+# The temporary names save_atomically() writes: tmp-<pid>-<final name>.
+TEMPORARY_RE = re.compile(r"^tmp-(\d+)-(ckpt-\d{6,}|final)\.keras\Z")
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        import psutil
+        return psutil.pid_exists(pid)
+    except ImportError:  # pragma: no cover - psutil is a dependency
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except OSError:
+            return True
+        return True
+
+
+def clean_temporary(directory, log: Callable[[str], None] = print) -> list[Path]:
+    """Remove the temporary files of saves that were killed midway: only the kit's own names
+    (``tmp-<pid>-ckpt-<step>.keras``, ``tmp-<pid>-final.keras``), and only when process
+    ``<pid>`` is no longer running (a running save is left alone). Returns what was removed."""
+    d = Path(directory)
+    removed = []
+    if not d.is_dir():
+        return removed
+    for p in sorted(d.iterdir()):
+        m = TEMPORARY_RE.match(p.name)
+        if not m or p.is_symlink() or not p.is_file() or _alive(int(m.group(1))):
+            continue
+        try:
+            p.unlink()
+        except OSError as exc:
+            log(f"could not remove {p.name} ({exc.strerror or exc}); it can be deleted by hand")
+            continue
+        removed.append(p)
+        log(f"removed {p.name}: a save interrupted when process {m.group(1)} ended")
+    return removed
+
+
+def _weight_shapes(model) -> list[tuple[int, ...]]:
+    return [tuple(int(d) for d in w.shape) for w in model.weights]
 
 
 @dataclass(frozen=True)
@@ -136,17 +186,26 @@ def checkpoints(directory) -> list[tuple[int, Path]]:
     return sorted(found)
 
 
-def restore(directory, log: Callable[[str], None] = print):
+def restore(directory, log: Callable[[str], None] = print, plan: Plan | None = None):
     """Load the newest readable checkpoint: ``(model, step, path)``, or ``None`` if there is none.
 
     A file that cannot be loaded (cut short by a crash, or not a Keras file) is reported
-    and skipped, and the next older one is tried. No file is deleted.
+    and skipped, and the next older one is tried; with *plan*, so is a checkpoint of a model
+    of another shape than ``build_model(plan)``. No file is deleted.
     """
+    expected = _weight_shapes(build_model(plan)) if plan is not None else None
     for step, path in reversed(checkpoints(directory)):
         try:
             model = keras.models.load_model(path)
         except Exception as exc:  # truncated zip, bad h5, wrong content ...
             log(f"skipping {path.name}: cannot be loaded ({type(exc).__name__}); trying an older checkpoint")
+            continue
+        if expected is not None and _weight_shapes(model) != expected:
+            log(f"skipping {path.name}: it holds a model of another shape (weights {_weight_shapes(model)}, "
+                f"this run builds {expected}); trying an older checkpoint")
+            continue
+        if getattr(model, "optimizer", None) is None:
+            log(f"skipping {path.name}: it was saved without an optimizer, so training cannot resume from it")
             continue
         iterations = int(model.optimizer.iterations)
         if iterations != step:
@@ -186,11 +245,24 @@ def save_atomically(model, path: Path) -> Path:
     return path
 
 
+def _short(exc: BaseException, n: int = 200) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= n else text[: n - 3] + "..."
+
+
 def _check_plan(directory: Path, plan: Plan) -> None:
     f = directory / _PLAN_FILE
     mine = asdict(plan)
     if f.exists():
-        saved = json.loads(f.read_text())
+        try:
+            saved = json.loads(f.read_text())
+            if not isinstance(saved, dict):
+                raise ValueError(f"a {type(saved).__name__}, not an object of settings")
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise CorruptFile(
+                f"{f} is not a readable plan ({type(exc).__name__}: {exc}); it was cut short or edited. "
+                f"Move it away (with the checkpoints beside it) and give an empty folder for a new run, "
+                f"or restore it") from None
         if saved != mine:
             diff = {k: (saved.get(k), mine.get(k)) for k in mine.keys() | saved.keys() if saved.get(k) != mine.get(k)}
             raise PlanMismatch(
@@ -224,15 +296,27 @@ def train(plan: Plan, directory, *, progress: bool = False, step_delay: float = 
     directory.mkdir(parents=True, exist_ok=True)
     _check_plan(directory, plan)
     final = directory / _FINAL
+    clean_temporary(directory, log)
     if final.exists():
-        model = keras.models.load_model(final)
+        try:
+            model = keras.models.load_model(final)
+            if _weight_shapes(model) != _weight_shapes(build_model(plan)):
+                raise ValueError("it holds a model of another shape")
+        except Exception as exc:
+            import zipfile
+            why = ("not a complete .keras (zip) archive" if not zipfile.is_zipfile(final)
+                   else f"{type(exc).__name__}: {_short(exc)}")
+            raise CorruptFile(
+                f"{final} exists but is corrupt ({final.stat().st_size} bytes, {why}): cut short by a "
+                f"crash or a full disk, or not this run's model. "
+                f"Move it away and rerun: training resumes from the newest checkpoint") from None
         log(f"{final.name} exists: this run finished at step {int(model.optimizer.iterations)}; nothing to do")
         return Result(int(model.optimizer.iterations), int(model.optimizer.iterations), final, model)
 
     seed_everything(plan.seed)
     x, y = make_data(plan)
     spe, bs = plan.steps_per_epoch, plan.batch_size
-    restored = restore(directory, log)
+    restored = restore(directory, log, plan)
     if restored is None:
         model, start, source = build_model(plan), 0, None
         log(f"no checkpoint in {directory.name}/: starting at step 0 of {plan.total_steps}")
