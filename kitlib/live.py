@@ -84,6 +84,9 @@ def is_headless(headless: bool | None = None) -> bool:
 # --------------------------------------------------------------------------- series
 
 
+# The largest |y limit| a panel uses: a quarter of the float maximum keeps limit ± span finite.
+_YLIM_MAX = float(np.finfo(np.float64).max) / 4
+
 class _Series:
     """A growing (x, y) float series in amortised O(1) appends."""
 
@@ -217,7 +220,12 @@ class _Frame:
             new = (0.0, new[1])  # non-negative data that falls (a loss) is shown from 0
         if lo >= 0 and hi <= 1 and (new[1] > 1 or hi > 0.5):  # a fraction (accuracy) heading for 1
             new = (new[0], 1.02)
-        return new
+        # Finite values near the float maximum (a diverging loss) overflow the padding above to
+        # inf, which Matplotlib refuses as a limit: keep the limits finite, with a finite span.
+        a, b = (float(np.clip(v, -_YLIM_MAX, _YLIM_MAX)) for v in new)
+        if not (math.isfinite(a) and math.isfinite(b)) or a >= b:
+            return (-_YLIM_MAX, _YLIM_MAX) if not a < b else (a, b)
+        return (a, b)
 
     def render(self, data: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]],
                xmax: float) -> tuple[bytes, bool]:
