@@ -42,6 +42,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from kitlib import _validate as V
+
 __all__ = [
     "DataNotFoundError",
     "InstallError",
@@ -762,11 +764,7 @@ def preprocess(images: np.ndarray, labels: np.ndarray, *, flatten: bool = True,
 def _count(value, available: int, what: str) -> int:
     if value is None:
         return available
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{what} must be an int or None, got {value!r}")
-    if not 0 < value <= available:
-        raise ValueError(f"{what}={value} is out of range: pick 1..{available} (or None for all)")
-    return int(value)
+    return V.integer(value, what, low=1, high=available, hint="or None for all")
 
 
 def guide_data(name: str = "mnist", *, n_train: int | None = None, n_val: int | None = None,
@@ -778,9 +776,7 @@ def guide_data(name: str = "mnist", *, n_train: int | None = None, n_val: int | 
     guide's ``x_train[-10000:]``), before any subsetting, so a smoke run validates on
     the same kind of samples as a full run. Subsets are converted alone (no full-size copy).
     """
-    if isinstance(validation_size, bool) or not isinstance(validation_size, (int, np.integer)) \
-            or not 0 < validation_size < 60000:
-        raise ValueError(f"validation_size={validation_size!r}: pick an int in 1..59999")
+    V.integer(validation_size, "validation_size", low=1, high=59999)
     spec = dataset_spec(name)
     key = f"{spec.name}|{os.fspath(path) if path is not None else ''}|True"
     was_cached = key in _CACHE
@@ -850,12 +846,9 @@ def imbalanced_subset(x, y, rare_class: int, fraction: float, *, seed: int = 0):
     ids = _label_ints(y)
     if x.shape[0] != ids.shape[0]:
         raise ValueError(f"x has {x.shape[0]} samples but y has {ids.shape[0]}; pass matching arrays")
-    if isinstance(fraction, bool) or not isinstance(fraction, (int, float, np.floating, np.integer)) \
-            or not 0 < float(fraction) <= 1:
-        raise ValueError(f"fraction={fraction!r}: pick a number in (0, 1], e.g. 0.02 keeps 2 % of the class")
+    V.number(fraction, "fraction", low=0, high=1, low_open=True, hint="e.g. 0.02 keeps 2 % of the class")
     present = np.unique(ids)
-    if isinstance(rare_class, bool) or not isinstance(rare_class, (int, np.integer)):
-        raise TypeError(f"rare_class must be an int class id such as 5, got {rare_class!r}")
+    V.integer(rare_class, "rare_class", what="an int class id such as 5")
     if rare_class not in present:
         raise ValueError(f"rare_class={rare_class} does not occur in y; the classes present are "
                          f"{present.tolist()}")
@@ -905,13 +898,13 @@ def multi_io_data(n: int = 100, seed: int = 0, *, timesteps: int = 20, num_class
 
     Generated directly as float32 (no float64 copies): 100 samples take about 1.3 MB.
     """
-    for what, v, lo in (("n", n, 1), ("timesteps", timesteps, 3), ("num_classes", num_classes, 2)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
-            raise ValueError(f"{what} must be an int >= {lo}, got {v!r}")
+    V.integer(n, "n", low=1, what="an int")
+    V.integer(timesteps, "timesteps", low=3)
+    V.integer(num_classes, "num_classes", low=2)
     if num_classes > 10:
-        raise ValueError(f"num_classes={num_classes}: the time series has 10 features, so at most 10 classes")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+        raise ValueError(f"num_classes={num_classes} is out of range: num_classes must be an int in 2..10; "
+                         f"the time series has 10 features, so at most 10 classes")
+    V.integer(seed, "seed", low=0)
     rng = np.random.default_rng(seed)
     brightness = rng.random((n, 1), dtype=np.float32)
     images = rng.random((n, 32, 32, 3), dtype=np.float32)

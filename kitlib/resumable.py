@@ -42,6 +42,8 @@ from typing import Callable, NamedTuple
 import keras
 import numpy as np
 
+from kitlib import _validate as V
+
 __all__ = ["Plan", "PlanMismatch", "CorruptFile", "Result", "clean_temporary", "make_data", "build_model", "batch_order", "checkpoints",
            "restore", "StepCheckpoint", "train", "main", "CHECKPOINT_RE"]
 
@@ -121,12 +123,10 @@ class Plan:
         for f in fields(self):
             v = getattr(self, f.name)
             if f.name == "learning_rate":
-                if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v < 10 or not math.isfinite(v):
-                    raise ValueError(f"learning_rate={v!r}: pick a positive number such as 0.01")
+                V.number(v, "learning_rate", low=0, high=10, low_open=True, high_open=True,
+                         hint="e.g. 0.01")
                 continue
-            low = 0 if f.name == "seed" else (2 if f.name == "classes" else 1)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
-                raise ValueError(f"{f.name}={v!r}: must be an int >= {low}")
+            V.integer(v, f.name, low=0 if f.name == "seed" else (2 if f.name == "classes" else 1), what="an int")
         if self.batch_size > self.samples:
             raise ValueError(f"batch_size={self.batch_size} is larger than samples={self.samples}")
 
@@ -168,8 +168,7 @@ def build_model(plan: Plan):
 
 def batch_order(plan: Plan, epoch: int) -> np.ndarray:
     """The order in which epoch *epoch* visits the samples: depends on (seed, epoch) only."""
-    if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or not 0 <= epoch < plan.epochs:
-        raise ValueError(f"epoch={epoch!r}: must be an int in 0..{plan.epochs - 1}")
+    V.integer(epoch, "epoch", low=0, high=plan.epochs - 1)
     return np.random.default_rng([plan.seed, int(epoch)]).permutation(plan.samples)
 
 
@@ -224,8 +223,7 @@ class StepCheckpoint(keras.callbacks.Callback):
 
     def __init__(self, directory, every: int):
         super().__init__()
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise ValueError(f"every={every!r}: save every N steps with an int N >= 1")
+        every = V.integer(every, "every", low=1, hint="save every N steps with an int N >= 1")
         self.directory = Path(directory)
         self.every = every
         self.saved: list[Path] = []
@@ -290,8 +288,7 @@ def train(plan: Plan, directory, *, progress: bool = False, step_delay: float = 
 
     if not isinstance(plan, Plan):
         raise TypeError(f"plan must be a kitlib.resumable.Plan, got {type(plan).__name__}")
-    if isinstance(step_delay, bool) or not isinstance(step_delay, (int, float)) or not 0 <= step_delay <= 5:
-        raise ValueError(f"step_delay={step_delay!r}: seconds per batch, between 0 and 5")
+    V.number(step_delay, "step_delay", low=0, high=5, hint="seconds per batch")
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     _check_plan(directory, plan)

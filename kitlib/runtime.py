@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from kitlib import _validate as V
+
 from kitlib import data as _data
 
 __all__ = ["Kit", "setup", "seed_everything", "quiet_logs", "work_root", "WorkDirError", "environment_report",
@@ -119,8 +121,7 @@ def seed_everything(seed: int = 42, deterministic: bool = True) -> None:
     same losses and weights. Seed-only is also repeatable but gives other numbers,
     so the kit always uses one mode: both.
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    V.integer(seed, "seed", low=0)
     import keras
     keras.utils.set_random_seed(int(seed))
     if deterministic:
@@ -266,8 +267,7 @@ class Kit:
     def epochs(self, full: int, smoke: int = 1) -> int:
         """Number of epochs: the guide's in full mode, one (or ``smoke``) in smoke mode."""
         for what, v in (("full", full), ("smoke", smoke)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"epochs({what}=...) must be a positive int, got {v!r}")
+            V.integer(v, f"epochs({what}=...)", low=1)
         return smoke if self.smoke else full
 
     # ---- data
@@ -423,12 +423,11 @@ def setup(notebook: str, *, smoke: bool = False, seed: int = 42, deterministic: 
     if not isinstance(notebook, str):
         raise TypeError(f"notebook must be a str such as '01_end_to_end', got {notebook!r} "
                         f"({type(notebook).__name__})")
+    smoke = V.boolean(smoke, "smoke")
     if not _NAME_RE.match(notebook):
         raise ValueError(f"notebook={notebook!r}: must be a simple name such as '01_end_to_end' "
                          f"(1 to 100 letters, digits, '_', '-', '.'; no '/', spaces, newlines or "
                          f"control characters)")
-    if not isinstance(smoke, bool):
-        raise TypeError(f"smoke must be True or False, got {smoke!r}")
     quiet_logs()
     seed_everything(seed, deterministic)
     # Importing TensorFlow (inside seed_everything) resets its Python logger to INFO,

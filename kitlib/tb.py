@@ -38,6 +38,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from kitlib import _validate as V
+
 __all__ = ["PortInUse", "Series", "Histogram", "event_files", "read_scalars", "read_histograms", "plot_scalars",
            "plot_histograms", "free_port", "Server", "launch", "prepare_magic", "server_wanted",
            "stop_magic_servers", "LOOPBACK", "SERVER_ENV"]
@@ -442,8 +444,8 @@ def launch(logdir, port: int | None = None, host: str = "127.0.0.1", timeout: fl
     if host not in LOOPBACK:
         raise ValueError(f"host={host!r}: TensorBoard has no login, so kitlib only binds a "
                          f"loopback address {LOOPBACK}; use an SSH tunnel to reach it from elsewhere")
-    if port is not None and (isinstance(port, bool) or not isinstance(port, int) or not 1024 <= port <= 65535):
-        raise ValueError(f"port={port!r}: pick an int in 1024..65535, or None for a free port")
+    if port is not None:
+        port = V.integer(port, "port", low=1024, high=65535, hint="or None for a free port")
     if port is not None:
         if _port_in_use(host, port):
             raise PortInUse(f"port {port} on {host} is already in use (another TensorBoard, or another "

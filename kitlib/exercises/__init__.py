@@ -529,10 +529,9 @@ class Exercise:
                             f"That was the last of {k} hints. `solution()` shows a reference answer.",
                             f"  That was the last of {k} hints. solution() shows a reference answer.")
             n = self._hints_seen + 1
-        if isinstance(n, bool) or not isinstance(n, int):
-            raise TypeError(f"hint(n) takes a hint number 1..{k} (or nothing for the next one), got {n!r}")
-        if n < 1:
-            raise ValueError(f"hint numbers start at 1: hint(1) … hint({k}), or hint() for the next one")
+        from kitlib import _validate as V
+        V.integer(n, "n", low=1, hint=f"hint numbers start at 1: hint(1) … hint({k}) gives a hint number, "
+                                      f"hint() the next one")
         if n > k:
             return Note(f"No hint {n} · Exercise {self.id}",
                         f"This exercise has {k} hints: `hint(1)` … `hint({k})`. `solution()` shows a reference answer.",

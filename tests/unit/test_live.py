@@ -211,7 +211,7 @@ def test_headless_comes_from_the_argument_then_the_env_var_then_the_kernel(monke
     ({"metrics": []}, ValueError, "metrics must be a list of metric names"),
     ({"metrics": ["loss", 3]}, ValueError, "metrics must be a list of metric names"),
     ({"max_cols": 0}, ValueError, "max_cols must be a positive int"),
-    ({"dpi": 1.5}, ValueError, "dpi must be a positive int"),
+    ({"dpi": 1.5}, TypeError, "dpi must be a positive int"),
     ({"cell_size": (3,)}, ValueError, "cell_size must be"),
     ({"target": "plot.png"}, TypeError, "target must be None"),
 ])

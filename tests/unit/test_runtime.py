@@ -44,7 +44,7 @@ def test_setup_prints_one_line(tmp_path, monkeypatch, capsys):
     ({"notebook": "x" * 101}, ValueError, "simple name"),
     ({"notebook": "ok", "smoke": "yes"}, TypeError, "smoke must be True or False"),
     ({"notebook": "ok", "seed": -1}, ValueError, "non-negative int"),
-    ({"notebook": "ok", "seed": 1.5}, ValueError, "non-negative int"),
+    ({"notebook": "ok", "seed": 1.5}, TypeError, "non-negative int"),
 ])
 def test_setup_rejects_bad_arguments(kwargs, err, match, tmp_path, monkeypatch):
     monkeypatch.setenv("KITLIB_WORK_DIR", str(tmp_path))
@@ -84,7 +84,7 @@ def test_mode_helpers(kit):
     assert kit.epochs(5) == 5 and kit.pick("big", "small") == "big"
     with pytest.raises(ValueError, match="positive int"):
         kit.epochs(0)
-    with pytest.raises(ValueError, match="positive int"):
+    with pytest.raises(TypeError, match="positive int"):
         kit.epochs(2, smoke=True)
 
 

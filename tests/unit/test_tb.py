@@ -281,7 +281,7 @@ def test_launch_without_a_port_picks_another_when_the_free_one_is_taken(logged, 
 @pytest.mark.parametrize("kwargs, err, match", [
     ({"host": "0.0.0.0"}, ValueError, "loopback"),
     ({"port": 80}, ValueError, "1024..65535"),
-    ({"port": "6006"}, ValueError, "1024..65535"),
+    ({"port": "6006"}, TypeError, "1024..65535"),
 ])
 def test_launch_refuses_unsafe_or_bad_arguments(logged, kwargs, err, match):
     with pytest.raises(err, match=match):
