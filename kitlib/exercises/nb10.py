@@ -12,7 +12,8 @@ from __future__ import annotations
 import copy
 import math
 
-from kitlib.exercises import Incorrect, Wrong, call, describe, exercise, expect, expect_type, tiny_data, tiny_model
+from kitlib.exercises import (Incorrect, Undefined, Wrong, call, describe, exercise, expect, expect_type, tiny_data,
+                              tiny_model)
 
 #: What the notebook's model (compiled with SparseCategoricalAccuracy()) logs after an epoch.
 VAL_ACC = "val_sparse_categorical_accuracy"
@@ -218,9 +219,10 @@ def q2(batch_checkpoint):
         folder = Path(tmp)
         try:
             checkpoint = call(batch_checkpoint, folder, name="batch_checkpoint")
-        except Incorrect as exc:
+        except (Incorrect, Undefined) as exc:
             text = str(exc)
-            if "NameError" in text and ("'epoch'" in text or "'batch'" in text):
+            if ("NameError" in text and ("'epoch'" in text or "'batch'" in text)) \
+                    or text.startswith(("`epoch` is not defined", "`batch` is not defined")):
                 raise Incorrect("Calling `batch_checkpoint` raised a NameError for `epoch`/`batch`: in an "
                                 "f-string Python fills `{epoch}` itself, before ModelCheckpoint sees it. Use "
                                 "a plain string for that part of the name (or double the braces: "

@@ -559,3 +559,42 @@ def test_guarded_turns_errors_into_outcomes_with_known_advice_first():
     assert E.guarded(lambda: 42, "Thing") == 42
     with pytest.raises(KeyboardInterrupt):
         E.guarded(lambda: (_ for _ in ()).throw(KeyboardInterrupt()), "Thing")
+
+
+def test_an_exercise_run_before_the_cells_above_says_run_them_first():
+    """01's exercise 3 checked before `import keras` ran: the learner's function raises
+    NameError for `keras`; that is "run the cells above", not a wrong answer."""
+    q = E.exercises("nb01")[2]
+    assert q.id == "01.3"
+    for code in (q.starter, q.solution_code):
+        ns = {"___": ___}  # a fresh kernel: only the exercises import has run
+        exec(compile(code, "<answer>", "exec"), ns)
+        result = q.check(ns=ns)
+        assert result.outcome == E.UNDEFINED, result
+        assert "`keras` is not defined" in result.message and "run the notebook's cells above" in result.message
+        assert "incorrect" not in str(result) and "NameError" not in result.message
+
+
+def test_a_name_missing_inside_a_learners_function_is_undefined_everywhere():
+    def uses_numpy():
+        return np.zeros(3)  # noqa: F821 - `np` is what the learner forgot to import
+
+    with pytest.raises(E.Undefined, match="`np` is not defined.*cells above"):
+        E.call(uses_numpy, name="uses_numpy")
+    with pytest.raises(E.Undefined, match="`np` is not defined"):
+        E.guarded(uses_numpy, "uses_numpy")
+
+    def check(total):
+        return total + undefined_in_the_answer  # noqa: F821
+
+    ex = E.Exercise("99.4", "Needs a name", check, answers=("total",), starter="total = ___",
+                    solution="total = 6", hints=("a", "b"))
+    assert ex.check(ns={"total": 6}).outcome == E.UNDEFINED
+
+
+def test_a_name_error_for_epoch_in_an_f_string_still_teaches_the_f_string_lesson():
+    q = E.exercises("nb10")[1]
+    code = ('def batch_checkpoint(folder):\n'
+            '    return keras.callbacks.ModelCheckpoint(f"{folder}/w-{epoch}.weights.h5", save_weights_only=True)')
+    result = E.run_code(q, code)
+    assert result.outcome == E.INCORRECT and "f-string" in result.message, result
