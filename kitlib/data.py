@@ -265,8 +265,8 @@ def _path_argument(spec: DatasetSpec, path: str | os.PathLike) -> list[Source]:
 def _unreadable(where: Path, how: str, exc: OSError) -> tuple[str, str]:
     reason = exc.strerror or str(exc)
     return (f"{where} (via {how})",
-            f"skipped: cannot read this location ({type(exc).__name__}: {reason}); fix its permissions "
-            f"(e.g. chmod u+rx) or move the data elsewhere")
+            (f"skipped: cannot read this location ({type(exc).__name__}: {reason}); fix its permissions "
+            f"(e.g. chmod u+rx) or move the data elsewhere"))
 
 
 def _search(spec: DatasetSpec, path: str | os.PathLike | None = None) -> tuple[list[Source], list[tuple[str, str]]]:
@@ -547,11 +547,11 @@ def _no_data_message(spec: DatasetSpec, tried: list[tuple[str, str]]) -> str:
                  f"files (.gz): e.g. export KITLIB_DATA_DIR=../shared/data")
     lines.append(f"  - copy {spec.npz_names[0]} (or a folder '{spec.folder_names[0]}/' of IDX files) into "
                  f"{kit_data_dir()}")
-    lines.append(f"  - pass path=... to load_data()/guide_data()")
+    lines.append("  - pass path=... to load_data()/guide_data()")
     if spec.debian_package:
         where = f" (installs {spec.system_dirs[0]})" if spec.system_dirs else ""
         lines.append(f"  - on Debian/Ubuntu: sudo apt-get install {spec.debian_package}{where}")
-    lines.append(f"  - go online once (and unset KITLIB_OFFLINE) so the kit can download it")
+    lines.append("  - go online once (and unset KITLIB_OFFLINE) so the kit can download it")
     return "\n".join(lines)
 
 

@@ -17,7 +17,6 @@ one step at a time, and the two may differ in the last digits, relative error < 
 from __future__ import annotations
 
 import difflib
-import math
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -83,8 +82,8 @@ SCHEDULES: dict[str, ScheduleSpec] = {s.name: s for s in (
         Param("initial_learning_rate", 1e-3, **_LR),
         Param("decay_steps", 200, "int", 1, 5000, valid=_STEPS),
         Param("decay_rate", 0.5, "float", 0.01, 1.0,
-              valid=(0, None, True, "the learning rate is lr0 · rate^(step / decay_steps): a negative rate "
-                                    "gives NaN, 0 stops training after step 0")),
+              valid=(0, None, True, ("the learning rate is lr0 · rate^(step / decay_steps): a negative rate "
+                                    "gives NaN, 0 stops training after step 0"))),
         Param("staircase", False, "bool"),
     ), "lr0 · rate^(step / decay_steps)  (floor of the exponent with staircase=True)"),
     ScheduleSpec("PiecewiseConstantDecay", "PiecewiseConstantDecay", (
@@ -118,8 +117,8 @@ SCHEDULES: dict[str, ScheduleSpec] = {s.name: s for s in (
         Param("initial_learning_rate", 1e-3, **_LR),
         Param("first_decay_steps", 200, "int", 1, 5000, valid=_STEPS),
         Param("t_mul", 2.0, "float", 1.0, 4.0,
-              valid=(1, None, False, "each period is t_mul times the last; below 1 the periods shrink to "
-                                     "nothing and Keras returns NaN (t_mul=0 at once)")),
+              valid=(1, None, False, ("each period is t_mul times the last; below 1 the periods shrink to "
+                                     "nothing and Keras returns NaN (t_mul=0 at once)"))),
         Param("m_mul", 1.0, "float", 0.1, 1.0,
               valid=(0, None, False, "a negative m_mul makes the learning rate negative")),
         Param("alpha", 0.0, "float", 0.0, 1.0, valid=_FRACTION),

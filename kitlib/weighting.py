@@ -244,8 +244,8 @@ def format_table(results: Sequence[WeightResult]) -> str:
     if not results:
         raise ValueError("no results to show")
     c = results[0].rare_class
-    lines = [f"{'weight':>7}  {f'recall[{c}]':>10}  {f'precision[{c}]':>13}  "
-             f"{'min recall others':>17}  {'accuracy':>8}"]
+    lines = [(f"{'weight':>7}  {f'recall[{c}]':>10}  {f'precision[{c}]':>13}  "
+             f"{'min recall others':>17}  {'accuracy':>8}")]
     for r in results:
         lines.append(f"{r.weight:>7g}  {r.rare_recall:>10.3f}  {r.rare_precision:>13.3f}  "
                      f"{r.others_min_recall:>17.3f}  {r.accuracy:>8.4f}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import http.server
-import shutil
 import threading
 import time
 from pathlib import Path

@@ -54,7 +54,6 @@ def test_setup_rejects_bad_arguments(kwargs, err, match, tmp_path, monkeypatch):
 
 
 def _train_once(kit):
-    import keras
     kit.reseed()
     model = kitlib.models.get_compiled_model()
     rng = np.random.default_rng(0)
