@@ -14,11 +14,12 @@ export KITLIB_DATA_DIR
 STAMP := $(VENV)/.kitlib-installed
 NBVAL_ENV := KITLIB_OFFLINE=1 KITLIB_HEADLESS=1 KITLIB_WORK_DIR=$(CURDIR)/build/nbval/work KITLIB_METRICS_DIR=$(CURDIR)/build/nbval/metrics
 
-.PHONY: setup data lab test test-unit-and-notebooks test-browser test-binder test-nbval test-full baselines notebooks student instructor bench clean help
+.PHONY: setup data lab lint test test-unit-and-notebooks test-browser test-binder test-nbval test-full baselines notebooks student instructor bench clean help
 
 help:
 	@echo "make lab    set up (venv, kit, data) and open JupyterLab on notebooks/"
-	@echo "make test   set up and run every test (unit, notebooks smoke, nbval, browser, binder)"
+	@echo "make test   set up, lint, and run every test (unit, notebooks smoke, nbval, browser, binder)"
+	@echo "make lint   ruff check . (configuration in pyproject.toml)"
 	@echo "make test-full   notebooks in full mode against baselines (GPU runners: GPU=1 KITLIB_TOLERANCE=gpu)"
 	@echo "make notebooks   re-execute the committed notebooks in place (after changing them)"
 	@echo "make baselines   re-record tests/baselines/{smoke,full}/ (review the diff!)"
@@ -45,7 +46,10 @@ data: $(STAMP)
 lab: setup
 	$(BIN)/jupyter lab --ip=127.0.0.1 --notebook-dir=notebooks
 
-test: setup test-unit-and-notebooks test-nbval test-browser test-binder
+lint: $(STAMP)
+	$(BIN)/python -m ruff check .
+
+test: setup lint test-unit-and-notebooks test-nbval test-browser test-binder
 
 test-unit-and-notebooks: $(STAMP)
 	KITLIB_OFFLINE=1 $(BIN)/python -m pytest tests -n $(JOBS) --durations=10 \

@@ -44,31 +44,31 @@ model = keras.Model(inputs=inputs, outputs=outputs)
 model.compile(optimizer=keras.optimizers.RMSprop(learning_rate=1e-3),
               loss=keras.losses.SparseCategoricalCrossentropy(),
               metrics=[keras.metrics.SparseCategoricalAccuracy()])'''
-    tail = [("evaluate+predict", "results = model.evaluate(x_test, y_test, batch_size=128, verbose=0, return_dict=True)\n"
-                                 "probabilities = model.predict(x_test[:5], verbose=0)")]
+    tail = [("evaluate+predict", ("results = model.evaluate(x_test, y_test, batch_size=128, verbose=0, return_dict=True)\n"
+                                 "probabilities = model.predict(x_test[:5], verbose=0)"))]
     if variant == "plain":
         return [
-            ("setup", "import numpy as np, keras, tensorflow as tf\n"
-                      "keras.utils.set_random_seed(42)\ntf.config.experimental.enable_op_determinism()"),
-            ("data", f"with np.load({data_path!r}) as f:\n"
+            ("setup", ("import numpy as np, keras, tensorflow as tf\n"
+                      "keras.utils.set_random_seed(42)\ntf.config.experimental.enable_op_determinism()")),
+            ("data", (f"with np.load({data_path!r}) as f:\n"
                      "    x_train, y_train, x_test, y_test = f['x_train'], f['y_train'], f['x_test'], f['y_test']\n"
                      "x_train = x_train.reshape(60000, 784).astype('float32') / 255\n"
                      "x_test = x_test.reshape(10000, 784).astype('float32') / 255\n"
                      "y_train, y_test = y_train.astype('float32'), y_test.astype('float32')\n"
                      "x_val, y_val = x_train[-10000:], y_train[-10000:]\n"
-                     "x_train, y_train = x_train[:-10000], y_train[:-10000]"),
+                     "x_train, y_train = x_train[:-10000], y_train[:-10000]")),
             ("model", model),
-            ("fit", f"history = model.fit(x_train, y_train, batch_size=64, epochs={epochs}, "
-                    "validation_data=(x_val, y_val), verbose=0)"),
+            ("fit", (f"history = model.fit(x_train, y_train, batch_size=64, epochs={epochs}, "
+                    "validation_data=(x_val, y_val), verbose=0)")),
             *tail,
         ]
     return [
         ("setup", "import kitlib\nkit = kitlib.setup('bench_replay', smoke=False, seed=42, show=False)"),
         ("data", "x_train, y_train, x_val, y_val, x_test, y_test = kit.mnist()"),
         ("model", model),
-        ("fit", "from kitlib.live import LivePlot\n"
+        ("fit", ("from kitlib.live import LivePlot\n"
                 f"history = model.fit(x_train, y_train, batch_size=64, epochs={epochs}, "
-                "validation_data=(x_val, y_val), verbose=0, callbacks=[LivePlot()])"),
+                "validation_data=(x_val, y_val), verbose=0, callbacks=[LivePlot()])")),
         *tail,
     ]
 

@@ -43,16 +43,26 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "data":
         status = 0
         for name in data.DATASETS:
+            title = data.dataset_spec(name).title
+            required = name in {data.dataset_spec(r).name for r in args.require}
             try:
                 print(data.main_report(name))
                 if args.install:
-                    print(f"  installed: {data.install(name)}")
+                    path = data.install(name, log=lambda m: print(f"  {m}"))
+                    print(f"  installed and verified: {path}")
             except data.DataNotFoundError as exc:
-                required = name in {data.dataset_spec(r).name for r in args.require}
-                print(f"{data.dataset_spec(name).title}: {'ERROR' if required else 'not found (optional)'}")
+                print(f"{title}: {'ERROR' if required else 'not found (optional)'}")
                 if required:
                     print(exc, file=sys.stderr)
                     status = 1
+            except data.InstallError as exc:
+                print(f"{title}: NOT INSTALLED")
+                print(f"python -m kitlib data --install: {exc}", file=sys.stderr)
+                status = 1
+            except OSError as exc:  # anything else the file system says: a message, not a traceback
+                print(f"{title}: ERROR")
+                print(f"python -m kitlib data: {type(exc).__name__}: {exc}", file=sys.stderr)
+                status = 1
         return status
     return 2  # pragma: no cover
 

@@ -14,13 +14,14 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from kitlib import _validate as V
+
 __all__ = ["Attempt", "attempt", "shorten"]
 
 
 def shorten(text: str, limit: int = 300) -> str:
     """*text* on one line, cut at *limit* characters with an ellipsis."""
-    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 10:
-        raise ValueError(f"limit must be an int >= 10, got {limit!r}")
+    V.integer(limit, "limit", low=10)
     one = " ".join(str(text).split())
     return one if len(one) <= limit else one[: limit - 1] + "…"
 

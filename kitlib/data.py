@@ -28,19 +28,25 @@ import os
 import shutil
 import socket
 import threading
+import tempfile
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import warnings
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
+from kitlib import _validate as V
+
 __all__ = [
     "DataNotFoundError",
+    "InstallError",
     "DatasetSpec",
     "Source",
     "GuideData",
@@ -83,6 +89,16 @@ _KERAS_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 
 class DataNotFoundError(FileNotFoundError):
     """No usable copy of a dataset was found; the message lists every way to provide one."""
+
+
+class InstallError(RuntimeError):
+    """``install()`` could not leave a verified copy in the data folder; the message says how to fix it."""
+
+# What reading a damaged or unreadable file can raise: OSError covers PermissionError,
+# gzip.BadGzipFile ("Not a gzipped file", "CRC check failed") and truncations reported as
+# such; a flipped byte inside a deflate stream raises zlib.error, a cut gzip EOFError, a
+# damaged zip BadZipFile.
+_READ_ERRORS = (OSError, EOFError, zlib.error, zipfile.BadZipFile)
 
 
 @dataclass(frozen=True)
@@ -246,41 +262,69 @@ def _path_argument(spec: DatasetSpec, path: str | os.PathLike) -> list[Source]:
     return found
 
 
-def candidates(name: str = "mnist", path: str | os.PathLike | None = None) -> list[Source]:
-    """Every existing local copy of a dataset, in the order ``load_data`` tries them.
+def _unreadable(where: Path, how: str, exc: OSError) -> tuple[str, str]:
+    reason = exc.strerror or str(exc)
+    return (f"{where} (via {how})",
+            (f"skipped: cannot read this location ({type(exc).__name__}: {reason}); fix its permissions "
+            f"(e.g. chmod u+rx) or move the data elsewhere"))
 
-    Only checks that files exist; nothing is read. Downloads are not listed.
+
+def _search(spec: DatasetSpec, path: str | os.PathLike | None = None) -> tuple[list[Source], list[tuple[str, str]]]:
+    """The local copies of *spec* in search order, and the locations skipped as unreadable.
+
+    A location that cannot be read (no permission, an I/O error) is skipped with its reason;
+    the search goes on, so one bad folder never hides a good copy elsewhere.
     """
-    spec = dataset_spec(name)
     if path is not None:
-        return _path_argument(spec, path)
+        try:
+            return _path_argument(spec, path), []
+        except (FileNotFoundError, ValueError):
+            raise
+        except OSError as exc:
+            raise DataNotFoundError(
+                f"path={str(path)!r} cannot be read ({type(exc).__name__}: {exc.strerror or exc}); "
+                f"fix its permissions or pass another copy") from exc
     out: list[Source] = []
+    skipped: list[tuple[str, str]] = []
+
+    def look(where: Path, how: str, find) -> None:
+        try:
+            out.extend(find())
+        except OSError as exc:
+            skipped.append(_unreadable(where, how, exc))
+
     env_dir = os.environ.get("KITLIB_DATA_DIR")
     if env_dir:
         p = Path(env_dir).expanduser()
-        if p.is_dir():
-            out += _in_folder(spec, p, "KITLIB_DATA_DIR")
-        else:
+
+        def in_env_dir():
+            if p.is_dir():
+                return _in_folder(spec, p, "KITLIB_DATA_DIR")
             warnings.warn(
                 f"KITLIB_DATA_DIR={env_dir!r} is not a folder; ignoring it. Point it at the "
                 f"folder that holds {spec.npz_names[0]} (or unset it).",
-                stacklevel=3,
+                stacklevel=5,
             )
+            return []
+        look(p, "KITLIB_DATA_DIR", in_env_dir)
     kit_dir = kit_data_dir()
-    if kit_dir.is_dir():
-        out += _in_folder(spec, kit_dir, "kit data dir")
+    look(kit_dir, "kit data dir", lambda: _in_folder(spec, kit_dir, "kit data dir") if kit_dir.is_dir() else [])
     for sysdir in spec.system_dirs:
-        if Path(sysdir).is_dir():
-            out += _in_folder(spec, Path(sysdir), "system")
+        d = Path(sysdir)
+        look(d, "system", lambda d=d: _in_folder(spec, d, "system") if d.is_dir() else [])
     cache = keras_cache_dir()
     for entry in spec.keras_cache:
         p = cache / entry
-        if p.is_file() and p.suffix == ".npz":
-            out.append(Source(spec.name, "keras cache", p, "npz", (p,)))
-        elif p.is_dir():
-            files = _idx_files(p)
-            if files:
-                out.append(Source(spec.name, "keras cache", p, "idx", files))
+
+        def in_cache(p=p):
+            if p.is_file() and p.suffix == ".npz":
+                return [Source(spec.name, "keras cache", p, "npz", (p,))]
+            if p.is_dir():
+                files = _idx_files(p)
+                if files:
+                    return [Source(spec.name, "keras cache", p, "idx", files)]
+            return []
+        look(p, "keras cache", in_cache)
     # The same file can be reachable two ways (e.g. KITLIB_DATA_DIR == kit data dir).
     seen, unique = set(), []
     for s in out:
@@ -288,7 +332,16 @@ def candidates(name: str = "mnist", path: str | os.PathLike | None = None) -> li
         if key not in seen:
             seen.add(key)
             unique.append(s)
-    return unique
+    return unique, skipped
+
+
+def candidates(name: str = "mnist", path: str | os.PathLike | None = None) -> list[Source]:
+    """Every existing local copy of a dataset, in the order ``load_data`` tries them.
+
+    Only checks that files exist; nothing is read. Downloads are not listed. Locations that
+    cannot be read are left out (``load_data`` reports them with the reason).
+    """
+    return _search(dataset_spec(name), path)[0]
 
 
 def sources(name: str = "mnist") -> list[str]:
@@ -323,8 +376,9 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
         opener = gzip.open if path.suffix == ".gz" else open
         with opener(path, "rb") as f:
             raw = f.read()
-    except (OSError, EOFError) as exc:  # gzip.BadGzipFile is an OSError
-        raise ValueError(f"{path.name}: cannot read ({exc}); the file is truncated, corrupt or unreadable") from exc
+    except _READ_ERRORS as exc:
+        raise ValueError(f"{path.name}: cannot read ({type(exc).__name__}: {exc}); the file is truncated, "
+                         f"corrupt or unreadable") from exc
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
         raise ValueError(f"{path.name}: not an IDX file (bad magic number)")
     if raw[2] != 0x08:
@@ -480,6 +534,7 @@ def _download(spec: DatasetSpec, dest: Path, deadline: float = 1.5) -> Source:
 
 _CACHE: dict[str, tuple[dict[str, np.ndarray], Source]] = {}
 _LAST: dict[str, Source] = {}
+_SKIPPED: dict[str, list[tuple[str, str]]] = {}  # copies passed over by the last search, with reasons
 
 
 def _no_data_message(spec: DatasetSpec, tried: list[tuple[str, str]]) -> str:
@@ -492,23 +547,39 @@ def _no_data_message(spec: DatasetSpec, tried: list[tuple[str, str]]) -> str:
                  f"files (.gz): e.g. export KITLIB_DATA_DIR=../shared/data")
     lines.append(f"  - copy {spec.npz_names[0]} (or a folder '{spec.folder_names[0]}/' of IDX files) into "
                  f"{kit_data_dir()}")
-    lines.append(f"  - pass path=... to load_data()/guide_data()")
+    lines.append("  - pass path=... to load_data()/guide_data()")
     if spec.debian_package:
         where = f" (installs {spec.system_dirs[0]})" if spec.system_dirs else ""
         lines.append(f"  - on Debian/Ubuntu: sudo apt-get install {spec.debian_package}{where}")
-    lines.append(f"  - go online once (and unset KITLIB_OFFLINE) so the kit can download it")
+    lines.append("  - go online once (and unset KITLIB_OFFLINE) so the kit can download it")
     return "\n".join(lines)
+
+
+def _try(spec: DatasetSpec, src: Source, verify: bool) -> dict[str, np.ndarray]:
+    """Read and verify one copy; _Reject (with the file named) if it is unusable."""
+    try:
+        arrays = _read_source(src)
+    except ValueError as exc:
+        raise _Reject(str(exc)) from exc
+    except _READ_ERRORS as exc:  # a reader that let one through: still a bad copy, not a crash
+        name = getattr(exc, "filename", None) or src.path
+        raise _Reject(f"{Path(name).name}: cannot read ({type(exc).__name__}: {exc}); the file is "
+                      f"truncated, corrupt or unreadable") from exc
+    _check(spec, arrays, verify)
+    return arrays
 
 
 def _locate_and_read(spec: DatasetSpec, path, verify: bool, download: bool | None):
     tried: list[tuple[str, str]] = []
-    for src in candidates(spec.name, path):
+    found, skipped = _search(spec, path)
+    for src in found:
         try:
-            arrays = _read_source(src)
-            _check(spec, arrays, verify)
+            arrays = _try(spec, src, verify)
+            _SKIPPED[spec.name] = skipped + tried
             return arrays, src
-        except (ValueError, _Reject) as exc:
+        except _Reject as exc:
             tried.append((src.describe(), str(exc)))
+    tried += skipped
     if path is not None:  # an explicit path is not silently replaced by another copy
         raise DataNotFoundError(
             f"{spec.title} at {path} is not usable:\n" + "\n".join(f"  - {w}: {r}" for w, r in tried)
@@ -518,8 +589,8 @@ def _locate_and_read(spec: DatasetSpec, path, verify: bool, download: bool | Non
     if download:
         try:
             src = _download(spec, kit_data_dir())
-            arrays = _read_source(src)
-            _check(spec, arrays, verify)
+            arrays = _try(spec, src, verify)
+            _SKIPPED[spec.name] = tried
             return arrays, src
         except (OSError, ValueError, _Reject) as exc:
             tried.append((f"download from {_download_base()}", str(exc)))
@@ -554,31 +625,99 @@ def last_source(name: str = "mnist") -> Source | None:
 def _clear_cache() -> None:
     _CACHE.clear()
     _LAST.clear()
+    _SKIPPED.clear()
 
 
-def install(name: str = "mnist", dest: str | os.PathLike | None = None) -> Path:
-    """Copy the first verified local copy into the kit's data folder (for ``make data``).
+def _copy_atomically(src: Path, target: Path) -> None:
+    """Copy *src* to *target* through a new temporary file in the same folder and a rename:
+    a killed copy never leaves a partial *target*, and no existing link is followed."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as out, open(src, "rb") as inp:
+            shutil.copyfileobj(inp, out)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)  # our own temporary file
+        raise
 
-    Returns the path of the installed copy; does nothing if one is already there.
+
+def _move_aside(path: Path) -> Path:
+    """Rename an unusable file out of the way (never delete a user's file): ``<name>.unusable-<time>``."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    backup = path.with_name(f"{path.name}.unusable-{stamp}")
+    n = 1
+    while backup.exists() or backup.is_symlink():
+        n += 1
+        backup = path.with_name(f"{path.name}.unusable-{stamp}-{n}")
+    path.rename(backup)
+    return backup
+
+
+def _same_bytes(a: Path, b: Path) -> bool:
+    try:
+        if a.stat().st_size != b.stat().st_size:
+            return False
+        with open(a, "rb") as fa, open(b, "rb") as fb:
+            while True:
+                x, y = fa.read(1 << 20), fb.read(1 << 20)
+                if x != y:
+                    return False
+                if not x:
+                    return True
+    except OSError:
+        return False
+
+
+def install(name: str = "mnist", dest: str | os.PathLike | None = None, *,
+            log=None) -> Path:
+    """Leave a verified copy of *name* in the kit's data folder (for ``make data``).
+
+    Takes the first verified copy found (see ``sources()``), copies it into *dest* (default
+    the kit's data folder) unless the same bytes are already there, then **reads back and
+    verifies what is in place**. A different file already at the target (an unusable or
+    altered copy) is moved aside as ``<name>.unusable-<time>``, never deleted. Raises
+    :class:`InstallError` (with the fix) if the installed copy does not verify.
+    ``log(message)`` receives a line for each file moved aside.
     """
     spec = dataset_spec(name)
-    dest = Path(dest) if dest is not None else kit_data_dir()
+    dest = Path(dest).expanduser() if dest is not None else kit_data_dir()
     load_data(spec.name)
     src = last_source(spec.name)
-    if src.how in {"kit data dir", "download"} and dest == kit_data_dir():
-        return src.path
-    dest.mkdir(parents=True, exist_ok=True)
-    if src.fmt == "npz":
-        target = dest / spec.npz_names[0]
-        if not target.exists():
-            shutil.copyfile(src.path, target)
-        return target
-    target = dest / spec.folder_names[0]
-    target.mkdir(exist_ok=True)
-    for f in src.files:
-        if not (target / f.name).exists():
-            shutil.copyfile(f, target / f.name)
-    return target
+    if src.how in {"kit data dir", "download"} and dest.resolve() == kit_data_dir().resolve():
+        installed = Source(spec.name, "installed", src.path, src.fmt, src.files)
+    else:
+        try:
+            dest.mkdir(parents=True, exist_ok=True)
+            if src.fmt == "npz":
+                target = dest / spec.npz_names[0]
+                pairs = [(src.path, target)]
+                installed = Source(spec.name, "installed", target, "npz", (target,))
+            else:
+                target = dest / spec.folder_names[0]
+                target.mkdir(exist_ok=True)
+                pairs = [(f, target / f.name) for f in src.files]
+                installed = Source(spec.name, "installed", target, "idx", tuple(t for _, t in pairs))
+            for origin, final in pairs:
+                if final.is_symlink() or final.exists():
+                    if not final.is_symlink() and final.is_file() and _same_bytes(origin, final):
+                        continue
+                    backup = _move_aside(final)
+                    if log:
+                        log(f"moved the unusable {final} aside to {backup.name}")
+                _copy_atomically(origin, final)
+        except OSError as exc:
+            raise InstallError(
+                f"cannot write {spec.title} into {dest} ({type(exc).__name__}: {exc.strerror or exc}). "
+                f"Make that folder writable, or set KITLIB_CACHE_DIR to a writable folder and run "
+                f"`python -m kitlib data --install` again") from exc
+    try:
+        _try(spec, installed, verify=True)
+    except _Reject as exc:
+        raise InstallError(
+            f"the {spec.title} copy in place at {installed.path} does not verify ({exc}). Move it away "
+            f"(or delete it if it is yours to delete), then run `python -m kitlib data --install` again "
+            f"with a good copy reachable (KITLIB_DATA_DIR=... or the Keras cache)") from exc
+    return installed.path
 
 
 # --------------------------------------------------------------------------- preprocessing
@@ -625,11 +764,7 @@ def preprocess(images: np.ndarray, labels: np.ndarray, *, flatten: bool = True,
 def _count(value, available: int, what: str) -> int:
     if value is None:
         return available
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{what} must be an int or None, got {value!r}")
-    if not 0 < value <= available:
-        raise ValueError(f"{what}={value} is out of range: pick 1..{available} (or None for all)")
-    return int(value)
+    return V.integer(value, what, low=1, high=available, hint="or None for all")
 
 
 def guide_data(name: str = "mnist", *, n_train: int | None = None, n_val: int | None = None,
@@ -641,9 +776,7 @@ def guide_data(name: str = "mnist", *, n_train: int | None = None, n_val: int | 
     guide's ``x_train[-10000:]``), before any subsetting, so a smoke run validates on
     the same kind of samples as a full run. Subsets are converted alone (no full-size copy).
     """
-    if isinstance(validation_size, bool) or not isinstance(validation_size, (int, np.integer)) \
-            or not 0 < validation_size < 60000:
-        raise ValueError(f"validation_size={validation_size!r}: pick an int in 1..59999")
+    V.integer(validation_size, "validation_size", low=1, high=59999)
     spec = dataset_spec(name)
     key = f"{spec.name}|{os.fspath(path) if path is not None else ''}|True"
     was_cached = key in _CACHE
@@ -673,7 +806,10 @@ def main_report(name: str) -> str:
     t0 = time.perf_counter()
     load_data(name)
     src = last_source(name)
-    return f"{dataset_spec(name).title}: {src.describe()}, verified in {time.perf_counter() - t0:.2f} s"
+    spec = dataset_spec(name)
+    lines = [f"{spec.title}: {src.describe()}, verified in {time.perf_counter() - t0:.2f} s"]
+    lines += [f"  passed over {where}: {why}" for where, why in _SKIPPED.get(spec.name, [])]
+    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- class imbalance
@@ -710,12 +846,9 @@ def imbalanced_subset(x, y, rare_class: int, fraction: float, *, seed: int = 0):
     ids = _label_ints(y)
     if x.shape[0] != ids.shape[0]:
         raise ValueError(f"x has {x.shape[0]} samples but y has {ids.shape[0]}; pass matching arrays")
-    if isinstance(fraction, bool) or not isinstance(fraction, (int, float, np.floating, np.integer)) \
-            or not 0 < float(fraction) <= 1:
-        raise ValueError(f"fraction={fraction!r}: pick a number in (0, 1], e.g. 0.02 keeps 2 % of the class")
+    V.number(fraction, "fraction", low=0, high=1, low_open=True, hint="e.g. 0.02 keeps 2 % of the class")
     present = np.unique(ids)
-    if isinstance(rare_class, bool) or not isinstance(rare_class, (int, np.integer)):
-        raise TypeError(f"rare_class must be an int class id such as 5, got {rare_class!r}")
+    V.integer(rare_class, "rare_class", what="an int class id such as 5")
     if rare_class not in present:
         raise ValueError(f"rare_class={rare_class} does not occur in y; the classes present are "
                          f"{present.tolist()}")
@@ -765,13 +898,13 @@ def multi_io_data(n: int = 100, seed: int = 0, *, timesteps: int = 20, num_class
 
     Generated directly as float32 (no float64 copies): 100 samples take about 1.3 MB.
     """
-    for what, v, lo in (("n", n, 1), ("timesteps", timesteps, 3), ("num_classes", num_classes, 2)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
-            raise ValueError(f"{what} must be an int >= {lo}, got {v!r}")
+    V.integer(n, "n", low=1, what="an int")
+    V.integer(timesteps, "timesteps", low=3)
+    V.integer(num_classes, "num_classes", low=2)
     if num_classes > 10:
-        raise ValueError(f"num_classes={num_classes}: the time series has 10 features, so at most 10 classes")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+        raise ValueError(f"num_classes={num_classes} is out of range: num_classes must be an int in 2..10; "
+                         f"the time series has 10 features, so at most 10 classes")
+    V.integer(seed, "seed", low=0)
     rng = np.random.default_rng(seed)
     brightness = rng.random((n, 1), dtype=np.float32)
     images = rng.random((n, 32, 32, 3), dtype=np.float32)

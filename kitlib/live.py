@@ -40,6 +40,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from kitlib import _validate as V
+
 import keras
 
 __all__ = ["LivePlot", "HEADLESS_ENV", "is_headless", "in_kernel", "render_png"]
@@ -83,6 +85,9 @@ def is_headless(headless: bool | None = None) -> bool:
 
 # --------------------------------------------------------------------------- series
 
+
+# The largest |y limit| a panel uses: a quarter of the float maximum keeps limit ± span finite.
+_YLIM_MAX = float(np.finfo(np.float64).max) / 4
 
 class _Series:
     """A growing (x, y) float series in amortised O(1) appends."""
@@ -217,7 +222,12 @@ class _Frame:
             new = (0.0, new[1])  # non-negative data that falls (a loss) is shown from 0
         if lo >= 0 and hi <= 1 and (new[1] > 1 or hi > 0.5):  # a fraction (accuracy) heading for 1
             new = (new[0], 1.02)
-        return new
+        # Finite values near the float maximum (a diverging loss) overflow the padding above to
+        # inf, which Matplotlib refuses as a limit: keep the limits finite, with a finite span.
+        a, b = (float(np.clip(v, -_YLIM_MAX, _YLIM_MAX)) for v in new)
+        if not (math.isfinite(a) and math.isfinite(b)) or a >= b:
+            return (-_YLIM_MAX, _YLIM_MAX) if not a < b else (a, b)
+        return (a, b)
 
     def render(self, data: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]],
                xmax: float) -> tuple[bytes, bool]:
@@ -321,15 +331,11 @@ class LivePlot(keras.callbacks.Callback):
                 raise ValueError(f"metrics must be a list of metric names such as ['loss', 'accuracy'], "
                                  f"got {metrics!r}")
             metrics = [_split(m)[0] for m in metrics]
-        for what, v, lo in (("min_interval", min_interval, 0.0),):
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= lo or math.isinf(v):
-                raise ValueError(f"{what} must be a number of seconds >= {lo}, got {v!r}")
-        if isinstance(max_overhead, bool) or not isinstance(max_overhead, (int, float)) \
-                or not 0 < max_overhead <= 1:
-            raise ValueError(f"max_overhead must be a fraction in (0, 1], e.g. 0.02 for 2 %, got {max_overhead!r}")
+        V.number(min_interval, "min_interval", low=0, what="a number of seconds")
+        V.number(max_overhead, "max_overhead", low=0, high=1, low_open=True, what="a fraction",
+                 hint="of the training time, e.g. 0.02 for 2 %")
         for what, v in (("max_cols", max_cols), ("dpi", dpi), ("max_points", max_points)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{what} must be a positive int, got {v!r}")
+            V.integer(v, what, low=1)
         if (not isinstance(cell_size, (tuple, list)) or len(cell_size) != 2
                 or not all(isinstance(c, (int, float)) and c > 1 for c in cell_size)):
             raise ValueError(f"cell_size must be (width, height) in inches, each > 1, got {cell_size!r}")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from kitlib import _validate as V
+
 __all__ = ["get_uncompiled_model", "get_compiled_model", "get_multi_io_model"]
 
 
@@ -15,12 +17,14 @@ def get_uncompiled_model(input_dim: int = 784, hidden: tuple[int, ...] = (64, 64
     Layer names match the guide ("digits", "dense_1", "dense_2", "predictions").
     """
     for what, v in (("input_dim", input_dim), ("num_classes", num_classes)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(f"{what} must be a positive int, got {v!r}")
-    if isinstance(hidden, int):
+        V.integer(v, what, low=1)
+    if isinstance(hidden, int) and not isinstance(hidden, bool):
         hidden = (hidden,)
-    if not all(isinstance(h, int) and not isinstance(h, bool) and h > 0 for h in hidden):
-        raise ValueError(f"hidden must be a tuple of positive ints (units per layer), got {hidden!r}")
+    if not isinstance(hidden, (tuple, list)):
+        raise TypeError(f"hidden must be a tuple of positive ints (units per layer), got {hidden!r} "
+                        f"({type(hidden).__name__})")
+    for i, h in enumerate(hidden):
+        V.integer(h, f"hidden[{i}]", low=1, hint="units per layer")
     inputs = keras.Input(shape=(input_dim,), name="digits")
     x = inputs
     for i, units in enumerate(hidden, start=1):
@@ -57,8 +61,7 @@ def get_multi_io_model(image_shape: tuple[int, int, int] = (32, 32, 3), ts_featu
         raise ValueError(f"image_shape must be (height, width, channels) with height and width >= 3 "
                          f"(the 3×3 convolution) and channels >= 1, got {image_shape!r}")
     for what, v in (("ts_features", ts_features), ("num_classes", num_classes), ("filters", filters)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(f"{what} must be a positive int, got {v!r}")
+        V.integer(v, what, low=1)
     image_input = keras.Input(shape=image_shape, name="img_input")
     timeseries_input = keras.Input(shape=(None, ts_features), name="ts_input")
     x1 = layers.Conv2D(filters, 3, name="img_conv")(image_input)

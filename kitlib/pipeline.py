@@ -22,6 +22,8 @@ import numpy as np
 
 import keras
 
+from kitlib import _validate as V
+
 __all__ = ["BatchSpy", "EpochTimer", "write_samples", "read_png"]
 
 
@@ -71,8 +73,7 @@ class BatchSpy(keras.callbacks.Callback):
     def model(self, features: int = 1) -> keras.Model:
         """A compiled ``features → spy → Dense(1)`` model (SGD with learning rate 0, MSE,
         ``run_eagerly=True``): its weights never change, whatever the data."""
-        if isinstance(features, bool) or not isinstance(features, int) or features < 1:
-            raise ValueError(f"features must be a positive int, got {features!r}")
+        V.integer(features, "features", low=1)
         model = keras.Sequential([keras.Input((features,), name="sample_number"),
                                   _SpyLayer(self, name="spy"),
                                   keras.layers.Dense(1, name="out")])
@@ -123,8 +124,7 @@ class BatchSpy(keras.callbacks.Callback):
     # ---- views
     @staticmethod
     def _numbers(epochs, batch_size: int):
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        V.integer(batch_size, "batch_size", low=1)
         return [[b[0] // batch_size for b in epoch] for epoch in epochs]
 
     def batches(self, batch_size: int, which: str = "train") -> list[list[int]]:

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import re
 import sys
@@ -42,16 +41,68 @@ from typing import Callable, NamedTuple
 import keras
 import numpy as np
 
-__all__ = ["Plan", "PlanMismatch", "Result", "make_data", "build_model", "batch_order", "checkpoints",
+from kitlib import _validate as V
+
+__all__ = ["Plan", "PlanMismatch", "CorruptFile", "Result", "clean_temporary", "make_data", "build_model", "batch_order", "checkpoints",
            "restore", "StepCheckpoint", "train", "main", "CHECKPOINT_RE"]
 
-CHECKPOINT_RE = re.compile(r"^ckpt-(\d{6,})\.keras$")
+CHECKPOINT_RE = re.compile(r"^ckpt-(\d{6,})\.keras\Z")
 _PLAN_FILE = "plan.json"
 _FINAL = "final.keras"
 
 
 class PlanMismatch(ValueError):
     """The folder holds checkpoints of a run with other settings."""
+
+
+class CorruptFile(ValueError):
+    """A file the run needs (``plan.json``, ``final.keras``) is damaged; the message names it."""
+
+
+# The temporary names save_atomically() writes: tmp-<pid>-<final name>.
+TEMPORARY_RE = re.compile(r"^tmp-(\d+)-(ckpt-\d{6,}|final)\.keras\Z")
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        import psutil
+        return psutil.pid_exists(pid)
+    except ImportError:  # pragma: no cover - psutil is a dependency
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except OSError:
+            return True
+        return True
+
+
+def clean_temporary(directory, log: Callable[[str], None] = print) -> list[Path]:
+    """Remove the temporary files of saves that were killed midway: only the kit's own names
+    (``tmp-<pid>-ckpt-<step>.keras``, ``tmp-<pid>-final.keras``), and only when process
+    ``<pid>`` is no longer running (a running save is left alone). Returns what was removed."""
+    d = Path(directory)
+    removed = []
+    if not d.is_dir():
+        return removed
+    for p in sorted(d.iterdir()):
+        m = TEMPORARY_RE.match(p.name)
+        if not m or p.is_symlink() or not p.is_file() or _alive(int(m.group(1))):
+            continue
+        try:
+            p.unlink()
+        except OSError as exc:
+            log(f"could not remove {p.name} ({exc.strerror or exc}); it can be deleted by hand")
+            continue
+        removed.append(p)
+        log(f"removed {p.name}: a save interrupted when process {m.group(1)} ended")
+    return removed
+
+
+def _weight_shapes(model) -> list[tuple[int, ...]]:
+    return [tuple(int(d) for d in w.shape) for w in model.weights]
 
 
 @dataclass(frozen=True)
@@ -71,12 +122,10 @@ class Plan:
         for f in fields(self):
             v = getattr(self, f.name)
             if f.name == "learning_rate":
-                if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v < 10 or not math.isfinite(v):
-                    raise ValueError(f"learning_rate={v!r}: pick a positive number such as 0.01")
+                V.number(v, "learning_rate", low=0, high=10, low_open=True, high_open=True,
+                         hint="e.g. 0.01")
                 continue
-            low = 0 if f.name == "seed" else (2 if f.name == "classes" else 1)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
-                raise ValueError(f"{f.name}={v!r}: must be an int >= {low}")
+            V.integer(v, f.name, low=0 if f.name == "seed" else (2 if f.name == "classes" else 1), what="an int")
         if self.batch_size > self.samples:
             raise ValueError(f"batch_size={self.batch_size} is larger than samples={self.samples}")
 
@@ -118,8 +167,7 @@ def build_model(plan: Plan):
 
 def batch_order(plan: Plan, epoch: int) -> np.ndarray:
     """The order in which epoch *epoch* visits the samples: depends on (seed, epoch) only."""
-    if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or not 0 <= epoch < plan.epochs:
-        raise ValueError(f"epoch={epoch!r}: must be an int in 0..{plan.epochs - 1}")
+    V.integer(epoch, "epoch", low=0, high=plan.epochs - 1)
     return np.random.default_rng([plan.seed, int(epoch)]).permutation(plan.samples)
 
 
@@ -136,17 +184,26 @@ def checkpoints(directory) -> list[tuple[int, Path]]:
     return sorted(found)
 
 
-def restore(directory, log: Callable[[str], None] = print):
+def restore(directory, log: Callable[[str], None] = print, plan: Plan | None = None):
     """Load the newest readable checkpoint: ``(model, step, path)``, or ``None`` if there is none.
 
     A file that cannot be loaded (cut short by a crash, or not a Keras file) is reported
-    and skipped, and the next older one is tried. No file is deleted.
+    and skipped, and the next older one is tried; with *plan*, so is a checkpoint of a model
+    of another shape than ``build_model(plan)``. No file is deleted.
     """
+    expected = _weight_shapes(build_model(plan)) if plan is not None else None
     for step, path in reversed(checkpoints(directory)):
         try:
             model = keras.models.load_model(path)
         except Exception as exc:  # truncated zip, bad h5, wrong content ...
             log(f"skipping {path.name}: cannot be loaded ({type(exc).__name__}); trying an older checkpoint")
+            continue
+        if expected is not None and _weight_shapes(model) != expected:
+            log(f"skipping {path.name}: it holds a model of another shape (weights {_weight_shapes(model)}, "
+                f"this run builds {expected}); trying an older checkpoint")
+            continue
+        if getattr(model, "optimizer", None) is None:
+            log(f"skipping {path.name}: it was saved without an optimizer, so training cannot resume from it")
             continue
         iterations = int(model.optimizer.iterations)
         if iterations != step:
@@ -165,8 +222,7 @@ class StepCheckpoint(keras.callbacks.Callback):
 
     def __init__(self, directory, every: int):
         super().__init__()
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise ValueError(f"every={every!r}: save every N steps with an int N >= 1")
+        every = V.integer(every, "every", low=1, hint="save every N steps with an int N >= 1")
         self.directory = Path(directory)
         self.every = every
         self.saved: list[Path] = []
@@ -186,11 +242,24 @@ def save_atomically(model, path: Path) -> Path:
     return path
 
 
+def _short(exc: BaseException, n: int = 200) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= n else text[: n - 3] + "..."
+
+
 def _check_plan(directory: Path, plan: Plan) -> None:
     f = directory / _PLAN_FILE
     mine = asdict(plan)
     if f.exists():
-        saved = json.loads(f.read_text())
+        try:
+            saved = json.loads(f.read_text())
+            if not isinstance(saved, dict):
+                raise ValueError(f"a {type(saved).__name__}, not an object of settings")
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise CorruptFile(
+                f"{f} is not a readable plan ({type(exc).__name__}: {exc}); it was cut short or edited. "
+                f"Move it away (with the checkpoints beside it) and give an empty folder for a new run, "
+                f"or restore it") from None
         if saved != mine:
             diff = {k: (saved.get(k), mine.get(k)) for k in mine.keys() | saved.keys() if saved.get(k) != mine.get(k)}
             raise PlanMismatch(
@@ -218,21 +287,32 @@ def train(plan: Plan, directory, *, progress: bool = False, step_delay: float = 
 
     if not isinstance(plan, Plan):
         raise TypeError(f"plan must be a kitlib.resumable.Plan, got {type(plan).__name__}")
-    if isinstance(step_delay, bool) or not isinstance(step_delay, (int, float)) or not 0 <= step_delay <= 5:
-        raise ValueError(f"step_delay={step_delay!r}: seconds per batch, between 0 and 5")
+    V.number(step_delay, "step_delay", low=0, high=5, hint="seconds per batch")
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     _check_plan(directory, plan)
     final = directory / _FINAL
+    clean_temporary(directory, log)
     if final.exists():
-        model = keras.models.load_model(final)
+        try:
+            model = keras.models.load_model(final)
+            if _weight_shapes(model) != _weight_shapes(build_model(plan)):
+                raise ValueError("it holds a model of another shape")
+        except Exception as exc:
+            import zipfile
+            why = ("not a complete .keras (zip) archive" if not zipfile.is_zipfile(final)
+                   else f"{type(exc).__name__}: {_short(exc)}")
+            raise CorruptFile(
+                f"{final} exists but is corrupt ({final.stat().st_size} bytes, {why}): cut short by a "
+                f"crash or a full disk, or not this run's model. "
+                f"Move it away and rerun: training resumes from the newest checkpoint") from None
         log(f"{final.name} exists: this run finished at step {int(model.optimizer.iterations)}; nothing to do")
         return Result(int(model.optimizer.iterations), int(model.optimizer.iterations), final, model)
 
     seed_everything(plan.seed)
     x, y = make_data(plan)
     spe, bs = plan.steps_per_epoch, plan.batch_size
-    restored = restore(directory, log)
+    restored = restore(directory, log, plan)
     if restored is None:
         model, start, source = build_model(plan), 0, None
         log(f"no checkpoint in {directory.name}/: starting at step 0 of {plan.total_steps}")

@@ -18,9 +18,11 @@ from typing import Any
 
 import numpy as np
 
+from kitlib import _validate as V
+
 from kitlib import data as _data
 
-__all__ = ["Kit", "setup", "seed_everything", "quiet_logs", "work_root", "environment_report",
+__all__ = ["Kit", "setup", "seed_everything", "quiet_logs", "work_root", "WorkDirError", "environment_report",
            "EnvironmentReport", "SMOKE_SIZES", "ClaimFailed", "filter_lines"]
 
 
@@ -29,7 +31,7 @@ class ClaimFailed(AssertionError):
 
 # Smoke mode: tiny data, 1 epoch; seconds per notebook.
 SMOKE_SIZES = {"n_train": 2048, "n_val": 512, "n_test": 512}
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}\Z")
 _MARKER = ".kitlib-workdir"
 
 
@@ -119,8 +121,7 @@ def seed_everything(seed: int = 42, deterministic: bool = True) -> None:
     same losses and weights. Seed-only is also repeatable but gives other numbers,
     so the kit always uses one mode: both.
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    V.integer(seed, "seed", low=0)
     import keras
     keras.utils.set_random_seed(int(seed))
     if deterministic:
@@ -128,13 +129,119 @@ def seed_everything(seed: int = 42, deterministic: bool = True) -> None:
         tf.config.experimental.enable_op_determinism()
 
 
-def work_root() -> Path:
-    """Where per-notebook work directories live: $KITLIB_WORK_DIR, else ``work/`` in the repo."""
+class WorkDirError(OSError):
+    """No writable work directory; the message says which setting to change."""
+
+
+def _user_work_root() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base).expanduser().resolve() / "kitlib" / "work"
+
+
+def _writable(path: Path) -> bool:
+    """Can the kit create files at *path*? Judged on the nearest existing folder, by its
+    permission bits too: root may write anywhere, but a checkout made read-only on purpose
+    (``chmod -R a-w``) must not be written into even then."""
+    p = path
+    while not p.exists():
+        if p.parent == p:
+            return False
+        p = p.parent
+    try:
+        st = p.stat()
+    except OSError:
+        return False
+    return p.is_dir() and bool(st.st_mode & 0o222) and os.access(p, os.W_OK | os.X_OK)
+
+
+def _work_root_and_note() -> tuple[Path, str | None]:
     env = os.environ.get("KITLIB_WORK_DIR")
     if env:
-        return Path(env).expanduser().resolve()
+        return Path(env).expanduser().resolve(), None
     root = _data._project_root()
-    return (root / "work") if root is not None else Path.cwd().resolve() / "kitlib-work"
+    default = (root / "work") if root is not None else Path.cwd().resolve() / "kitlib-work"
+    if _writable(default):
+        return default, None
+    fallback = _user_work_root()
+    return fallback, (f"{default} is read-only, so this notebook's files go to {fallback} "
+                      f"(set KITLIB_WORK_DIR to choose another folder)")
+
+
+def work_root() -> Path:
+    """Where per-notebook work directories live.
+
+    ``$KITLIB_WORK_DIR`` if set; else ``work/`` in the checkout if it can be written;
+    else (a read-only checkout) ``$XDG_CACHE_HOME/kitlib/work`` or ``~/.cache/kitlib/work``.
+    """
+    return _work_root_and_note()[0]
+
+
+# Work directories this process holds: folder → open file descriptor carrying the lock.
+_HELD: dict[Path, int] = {}
+_CLAIMED: dict[tuple[Path, str], Path] = {}  # (root, notebook) → the folder this process uses
+_LOCK_FILE = ".kitlib-lock"
+_MAX_COPIES = 50
+
+
+def _lock_owner(folder: Path) -> str:
+    try:
+        text = (folder / _LOCK_FILE).read_text().strip()
+    except OSError:
+        return "another process"
+    return f"another kernel (pid {text})" if text.isdigit() else "another process"
+
+
+def _try_lock(folder: Path) -> bool:
+    """Take *folder*'s lock for this process (held until the process ends); False if taken."""
+    if folder in _HELD:
+        return True
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: no locking, one copy per notebook
+        _HELD[folder] = -1
+        return True
+    fd = os.open(folder / _LOCK_FILE, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return False
+    os.ftruncate(fd, 0)
+    os.write(fd, str(os.getpid()).encode())
+    _HELD[folder] = fd  # never closed: the kernel holds it until it exits (kill -9 included)
+    return True
+
+
+def _claim_workdir(root: Path, notebook: str) -> tuple[Path, str | None]:
+    """This notebook's work directory under *root*, locked for this process.
+
+    When another running copy of the same notebook (a duplicated notebook in JupyterLab,
+    two papermill runs) holds ``<root>/<notebook>``, this copy gets its own
+    ``<root>/<notebook>+2`` (``+3``, ...), so neither can empty the other's folders.
+    A lock dies with its process, so a crashed kernel never blocks the next run.
+    """
+    first = root / notebook
+    if (root, notebook) in _CLAIMED:  # the setup cell run again in the same kernel: same folder
+        return _CLAIMED[root, notebook], None
+    for i in range(1, _MAX_COPIES + 1):
+        folder = first if i == 1 else root / f"{notebook}+{i}"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            taken = not _try_lock(folder)
+        except OSError as exc:
+            raise WorkDirError(
+                f"cannot use the work directory {folder} ({type(exc).__name__}: {exc.strerror or exc}); "
+                f"set KITLIB_WORK_DIR to a writable folder, e.g. export KITLIB_WORK_DIR=~/kitlib-work"
+            ) from exc
+        if taken:
+            continue
+        _CLAIMED[root, notebook] = folder
+        if i == 1:
+            return folder, None
+        return folder, (f"{_lock_owner(first)} is running {notebook} with {first}; this copy works "
+                        f"in {folder} so that neither removes the other's files")
+    raise WorkDirError(f"{_MAX_COPIES} copies of {notebook} are running under {root}: stop some "
+                       f"kernels, or set KITLIB_WORK_DIR to another folder for this one")
 
 
 @dataclass
@@ -160,8 +267,7 @@ class Kit:
     def epochs(self, full: int, smoke: int = 1) -> int:
         """Number of epochs: the guide's in full mode, one (or ``smoke``) in smoke mode."""
         for what, v in (("full", full), ("smoke", smoke)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"epochs({what}=...) must be a positive int, got {v!r}")
+            V.integer(v, f"epochs({what}=...)", low=1)
         return smoke if self.smoke else full
 
     # ---- data
@@ -308,27 +414,34 @@ def setup(notebook: str, *, smoke: bool = False, seed: int = 42, deterministic: 
           show: bool = True) -> Kit:
     """Prepare a notebook: quiet logs, seed + op determinism, mode, work dir.
 
-    ``notebook`` names the work directory (``work/<notebook>/``). Call it once, in the
-    cell after the ``parameters`` cell::
+    ``notebook`` names the work directory (``work/<notebook>/``; see :func:`work_root` for
+    where ``work/`` is). A second running copy of the same notebook gets its own
+    ``work/<notebook>+2/`` (and says so). Call it once, in the cell after the ``parameters`` cell::
 
         kit = kitlib.setup("01_end_to_end", smoke=SMOKE, seed=SEED)
     """
-    if not isinstance(notebook, str) or not _NAME_RE.match(notebook):
-        raise ValueError(f"notebook name {notebook!r} must be a simple name such as '01_end_to_end' "
-                         f"(letters, digits, '_', '-', '.')")
-    if not isinstance(smoke, bool):
-        raise TypeError(f"smoke must be True or False, got {smoke!r}")
+    if not isinstance(notebook, str):
+        raise TypeError(f"notebook must be a str such as '01_end_to_end', got {notebook!r} "
+                        f"({type(notebook).__name__})")
+    smoke = V.boolean(smoke, "smoke")
+    if not _NAME_RE.match(notebook):
+        raise ValueError(f"notebook={notebook!r}: must be a simple name such as '01_end_to_end' "
+                         f"(1 to 100 letters, digits, '_', '-', '.'; no '/', spaces, newlines or "
+                         f"control characters)")
     quiet_logs()
     seed_everything(seed, deterministic)
     # Importing TensorFlow (inside seed_everything) resets its Python logger to INFO,
     # which lets "WARNING:tensorflow: ... retracing" lines into notebooks: set it again.
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
-    workdir = work_root() / notebook
-    workdir.mkdir(parents=True, exist_ok=True)
+    root, note = _work_root_and_note()
+    workdir, copy_note = _claim_workdir(root, notebook)
     (workdir / _MARKER).touch()
     kit = Kit(notebook, smoke, int(seed), deterministic, workdir)
     if show:
         print(kit.summary())
+        for line in (note, copy_note):
+            if line:
+                print(f"kitlib: {line}")
     return kit
 
 

@@ -17,11 +17,12 @@ one step at a time, and the two may differ in the last digits, relative error < 
 from __future__ import annotations
 
 import difflib
-import math
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
+
+from kitlib import _validate as V
 
 __all__ = ["Param", "ScheduleSpec", "Curve", "SCHEDULES", "names", "spec", "defaults", "make",
            "evaluate", "values", "code", "plot"]
@@ -32,7 +33,9 @@ class Param:
     """One constructor argument of a schedule, with a range a slider can use.
 
     ``kind`` is "float", "int", "bool", "optional_float" (None allowed) or "list".
-    ``log`` says a log-scale slider suits it (learning rates).
+    ``log`` says a log-scale slider suits it (learning rates). ``low``/``high`` are the
+    slider's range; ``valid`` is what Keras can use without a NaN or inf learning rate,
+    ``(min, max, min_is_excluded, why)`` (None: no bound).
     """
 
     name: str
@@ -41,6 +44,7 @@ class Param:
     low: float | None = None
     high: float | None = None
     log: bool = False
+    valid: tuple | None = None
 
 
 @dataclass(frozen=True)
@@ -69,13 +73,17 @@ class Curve(NamedTuple):
     values: np.ndarray
 
 
-_LR = dict(kind="float", low=1e-5, high=1.0, log=True)
+_LR = dict(kind="float", low=1e-5, high=1.0, log=True, valid=(0, None, False, "a learning rate cannot be negative"))
+_STEPS = (1, None, False, "a number of steps; 0 would divide by zero")
+_FRACTION = (0, 1, False, "a fraction of the initial learning rate")
 
 SCHEDULES: dict[str, ScheduleSpec] = {s.name: s for s in (
     ScheduleSpec("ExponentialDecay", "ExponentialDecay", (
         Param("initial_learning_rate", 1e-3, **_LR),
-        Param("decay_steps", 200, "int", 1, 5000),
-        Param("decay_rate", 0.5, "float", 0.01, 1.0),
+        Param("decay_steps", 200, "int", 1, 5000, valid=_STEPS),
+        Param("decay_rate", 0.5, "float", 0.01, 1.0,
+              valid=(0, None, True, ("the learning rate is lr0 · rate^(step / decay_steps): a negative rate "
+                                    "gives NaN, 0 stops training after step 0"))),
         Param("staircase", False, "bool"),
     ), "lr0 · rate^(step / decay_steps)  (floor of the exponent with staircase=True)"),
     ScheduleSpec("PiecewiseConstantDecay", "PiecewiseConstantDecay", (
@@ -84,30 +92,36 @@ SCHEDULES: dict[str, ScheduleSpec] = {s.name: s for s in (
     ), "values[i] while boundaries[i-1] < step <= boundaries[i]"),
     ScheduleSpec("PolynomialDecay", "PolynomialDecay", (
         Param("initial_learning_rate", 1e-3, **_LR),
-        Param("decay_steps", 800, "int", 1, 5000),
+        Param("decay_steps", 800, "int", 1, 5000, valid=_STEPS),
         Param("end_learning_rate", 1e-4, **_LR),
-        Param("power", 1.0, "float", 0.1, 5.0),
+        Param("power", 1.0, "float", 0.1, 5.0,
+              valid=(0, None, False, "a negative power gives 0 ** negative = inf at decay_steps")),
         Param("cycle", False, "bool"),
     ), "(lr0 - end) · (1 - step / decay_steps)^power + end, then end"),
     ScheduleSpec("InverseTimeDecay", "InverseTimeDecay", (
         Param("initial_learning_rate", 1e-3, **_LR),
-        Param("decay_steps", 100, "int", 1, 5000),
-        Param("decay_rate", 0.5, "float", 0.01, 10.0),
+        Param("decay_steps", 100, "int", 1, 5000, valid=_STEPS),
+        Param("decay_rate", 0.5, "float", 0.01, 10.0,
+              valid=(0, None, False, "a negative rate divides by zero, then turns the learning rate negative")),
         Param("staircase", False, "bool"),
     ), "lr0 / (1 + rate · step / decay_steps)"),
     ScheduleSpec("CosineDecay", "CosineDecay", (
         Param("initial_learning_rate", 1e-3, **_LR),
-        Param("decay_steps", 800, "int", 1, 5000),
-        Param("alpha", 0.0, "float", 0.0, 1.0),
-        Param("warmup_target", None, "optional_float", 1e-5, 1.0, log=True),
-        Param("warmup_steps", 0, "int", 0, 5000),
+        Param("decay_steps", 800, "int", 1, 5000, valid=_STEPS),
+        Param("alpha", 0.0, "float", 0.0, 1.0, valid=_FRACTION),
+        Param("warmup_target", None, "optional_float", 1e-5, 1.0, log=True,
+              valid=(0, None, False, "a learning rate cannot be negative")),
+        Param("warmup_steps", 0, "int", 0, 5000, valid=(0, None, False, "a number of steps")),
     ), "half a cosine from lr0 down to alpha · lr0 over decay_steps (optional linear warm-up first)"),
     ScheduleSpec("CosineDecayRestarts", "CosineDecayRestarts", (
         Param("initial_learning_rate", 1e-3, **_LR),
-        Param("first_decay_steps", 200, "int", 1, 5000),
-        Param("t_mul", 2.0, "float", 1.0, 4.0),
-        Param("m_mul", 1.0, "float", 0.1, 1.0),
-        Param("alpha", 0.0, "float", 0.0, 1.0),
+        Param("first_decay_steps", 200, "int", 1, 5000, valid=_STEPS),
+        Param("t_mul", 2.0, "float", 1.0, 4.0,
+              valid=(1, None, False, ("each period is t_mul times the last; below 1 the periods shrink to "
+                                     "nothing and Keras returns NaN (t_mul=0 at once)"))),
+        Param("m_mul", 1.0, "float", 0.1, 1.0,
+              valid=(0, None, False, "a negative m_mul makes the learning rate negative")),
+        Param("alpha", 0.0, "float", 0.0, 1.0, valid=_FRACTION),
     ), "cosine decays that restart, each period t_mul times longer and m_mul times lower"),
 )}
 
@@ -159,8 +173,11 @@ def _check_params(s: ScheduleSpec, params: dict[str, Any]) -> dict[str, Any]:
             continue
         else:
             merged[p.name] = _number(s, p.name, v, integer=p.kind == "int")
-        if p.log and merged[p.name] is not None and merged[p.name] < 0:
-            raise ValueError(f"{s.name}: {p.name}={merged[p.name]!r} is negative; a learning rate is >= 0")
+        if p.valid is not None:
+            lo, hi, lo_open, why = p.valid
+            check = V.integer if p.kind == "int" else V.number
+            extra = {} if p.kind == "int" else {"low_open": lo_open}
+            check(merged[p.name], p.name, low=lo, high=hi, hint=f"{why} ({s.name})", **extra)
     if s.name == "PiecewiseConstantDecay":
         b, vals = merged["boundaries"], merged["values"]
         if len(vals) != len(b) + 1:
@@ -168,22 +185,21 @@ def _check_params(s: ScheduleSpec, params: dict[str, Any]) -> dict[str, Any]:
                              f"{len(b)} boundaries {b} need {len(b) + 1} values, got {len(vals)} {vals}")
         if any(x >= y for x, y in zip(b, b[1:])):
             raise ValueError(f"PiecewiseConstantDecay boundaries must increase strictly, got {b}")
-        if any(v < 0 for v in vals):
-            raise ValueError(f"PiecewiseConstantDecay values are learning rates (>= 0), got {vals}")
+        for i, v in enumerate(vals):
+            V.number(v, f"values[{i}]", low=0, what="a learning rate",
+                     hint=f"values are learning rates, got {vals}")
         merged["boundaries"] = [int(x) if float(x).is_integer() else x for x in b]
     return merged
 
 
 def _number(s: ScheduleSpec, name: str, v, integer: bool = False):
-    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{s.name}: {name} must be a number, got {v!r}")
-    if not math.isfinite(float(v)):
-        raise ValueError(f"{s.name}: {name} must be finite, got {v!r}")
-    if integer:
-        if float(v) != int(v):
-            raise ValueError(f"{s.name}: {name} counts steps and must be a whole number, got {v!r}")
+    v = V.number(v, name, hint=f"in {s.name}")
+    if integer:  # sliders give floats: a whole float counts as a step count
+        if v != int(v):
+            raise ValueError(f"{name} counts steps and must be a whole number, got {name}={v!r} "
+                             f"(in {s.name})")
         return int(v)
-    return float(v)
+    return v
 
 
 def make(name: str, **params):
@@ -243,7 +259,14 @@ def evaluate(schedule, steps) -> np.ndarray:
         # Schedules that branch on the step (CosineDecay's warm-up uses ops.cond) are not
         # vectorized by themselves; tf.vectorized_map evaluates them per step in one graph.
         out = tf.vectorized_map(lambda s: tf.cast(schedule(s), tf.float32), t).numpy()
-    return np.array(out, dtype=np.float32)
+    out = np.array(out, dtype=np.float32)
+    bad = ~np.isfinite(out)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"the schedule gives learning rate {out[i]} at step {int(arr[i])} (and "
+                         f"{int(bad.sum()) - 1} more non-finite values): an optimizer would train on NaN/inf. "
+                         f"Check its parameters ({code(schedule)})")
+    return out
 
 
 def values(name: str, steps=1000, **params) -> Curve:

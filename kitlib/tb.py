@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import atexit
 import html
+import json
 import os
 import shutil
 import socket
@@ -37,7 +38,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["Series", "Histogram", "event_files", "read_scalars", "read_histograms", "plot_scalars",
+from kitlib import _validate as V
+
+__all__ = ["PortInUse", "Series", "Histogram", "event_files", "read_scalars", "read_histograms", "plot_scalars",
            "plot_histograms", "free_port", "Server", "launch", "prepare_magic", "server_wanted",
            "stop_magic_servers", "LOOPBACK", "SERVER_ENV"]
 
@@ -399,22 +402,65 @@ class Server:
                 f"{html.escape(self.url)}</a> serving {html.escape(str(self.logdir))}")
 
 
+def _port_in_use(host: str, port: int) -> bool:
+    """Is something listening on *host*:*port*? (SO_REUSEADDR: a port in TIME_WAIT counts as free.)"""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def _served_logdir(url: str) -> str | None:
+    """The logdir the TensorBoard at *url* reports, or None if nothing (or not TensorBoard) answers."""
+    try:
+        with urllib.request.urlopen(url + "data/logdir", timeout=2) as r:
+            if r.status != 200:
+                return None
+            return str(json.loads(r.read().decode()).get("logdir", ""))
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError, ValueError, AttributeError):
+        return None
+
+
+class PortInUse(RuntimeError):
+    """The port asked for is taken (another TensorBoard, or any other server)."""
+
+
 def launch(logdir, port: int | None = None, host: str = "127.0.0.1", timeout: float = 60.0) -> Server:
     """Start TensorBoard on *host*:*port* (a free port by default) and wait until it answers.
 
     Only loopback addresses are accepted: TensorBoard has no authentication, so it must
     not listen on a network interface (reach a remote machine through an SSH tunnel).
-    Raises ``RuntimeError`` with TensorBoard's own output if it exits or does not answer
-    within *timeout* seconds.
+    The server counts as started only when *its own* process is alive and the answer names
+    this *logdir*, so another TensorBoard already on the port is never taken for it.
+    A *port* already in use raises :class:`PortInUse` (``port=None`` picks a free one, and
+    picks again if another program takes it first). Raises ``RuntimeError`` with
+    TensorBoard's own output if it exits or does not answer within *timeout* seconds.
     """
     root = _logdir(logdir).resolve()
     if host not in LOOPBACK:
         raise ValueError(f"host={host!r}: TensorBoard has no login, so kitlib only binds a "
                          f"loopback address {LOOPBACK}; use an SSH tunnel to reach it from elsewhere")
-    if port is None:
-        port = free_port(host)
-    elif isinstance(port, bool) or not isinstance(port, int) or not 1024 <= port <= 65535:
-        raise ValueError(f"port={port!r}: pick an int in 1024..65535, or None for a free port")
+    if port is not None:
+        port = V.integer(port, "port", low=1024, high=65535, hint="or None for a free port")
+    if port is not None:
+        if _port_in_use(host, port):
+            raise PortInUse(f"port {port} on {host} is already in use (another TensorBoard, or another "
+                            f"server): pass port=None to get a free port, or stop what uses {port}")
+        return _start(root, port, host, timeout)
+    for attempt in range(3):
+        chosen = free_port(host)
+        try:
+            return _start(root, chosen, host, timeout)
+        except PortInUse:  # another program took the free port first: pick again
+            if attempt == 2:
+                raise
+
+
+def _start(root: Path, port: int, host: str, timeout: float) -> Server:
     log = tempfile.TemporaryFile(prefix="kitlib-tensorboard-")
     cmd = [sys.executable, "-m", "tensorboard.main", "--logdir", str(root), "--host", host,
            "--port", str(port), "--reload_interval", "2"]
@@ -423,18 +469,22 @@ def launch(logdir, port: int | None = None, host: str = "127.0.0.1", timeout: fl
     server = Server(f"http://{url_host}:{port}/", port, host, root, proc, log)
     atexit.register(server.stop)
     deadline = time.monotonic() + timeout
+    foreign = None
     while True:
+        served = _served_logdir(server.url)
         if proc.poll() is not None:
             output = _tail(log)
             server.stop()
+            if foreign is not None or "in use" in output.lower():
+                raise PortInUse(f"TensorBoard exited with code {proc.returncode}: port {port} on {host} is "
+                                f"already in use{f' by a TensorBoard serving {foreign}' if foreign else ''}. "
+                                f"Pass port=None to get a free port, or stop the other server.\n{output}")
             raise RuntimeError(f"TensorBoard exited with code {proc.returncode} before serving "
                                f"{server.url}:\n{output}")
-        try:
-            with urllib.request.urlopen(server.url + "data/logdir", timeout=2) as r:
-                if r.status == 200:
-                    return server
-        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
-            pass
+        if served is not None:
+            if Path(served).resolve() == root:
+                return server
+            foreign = served  # someone else's TensorBoard answers on this port; ours will exit
         if time.monotonic() > deadline:
             output = _tail(log)
             server.stop()

@@ -22,6 +22,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from kitlib import _validate as V
+
 from kitlib.data import _label_ints
 
 __all__ = ["WeightResult", "WeightTrainer", "per_class_recall", "per_class_precision",
@@ -42,8 +44,7 @@ def _check_pair(y_true, y_pred, num_classes):
         raise ValueError(f"y_true has {t.shape[0]} samples but y_pred has {p.shape[0]}")
     if num_classes is None:
         num_classes = int(max(t.max(initial=-1), p.max(initial=-1))) + 1
-    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 1:
-        raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
+    V.integer(num_classes, "num_classes", low=1)
     return t, p, int(num_classes)
 
 
@@ -114,20 +115,15 @@ def _default_model():
 
 
 def _check_weight(weight) -> float:
-    if isinstance(weight, bool) or not isinstance(weight, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(float(weight)) or float(weight) < 0:
-        raise ValueError(f"weight must be a finite number >= 0, got {weight!r}")
-    return float(weight)
+    return V.number(weight, "weight", low=0, what="a finite number")
 
 
 def _check_setup(x_train, y_train, x_test, y_test, rare_class, epochs):
     """Validate the data and settings of a weighted fit; return the label ids (train, test)."""
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
-        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    V.integer(epochs, "epochs", low=1)
     train_ids = _label_ints(y_train, "y_train")
     test_ids = _label_ints(y_test, "y_test")
-    if isinstance(rare_class, bool) or not isinstance(rare_class, (int, np.integer)):
-        raise TypeError(f"rare_class must be an int class id, got {rare_class!r}")
+    V.integer(rare_class, "rare_class", what="an int class id such as 5")
     if rare_class not in set(np.unique(train_ids).tolist()):
         raise ValueError(f"rare_class={rare_class} does not occur in y_train "
                          f"(classes present: {np.unique(train_ids).tolist()})")
@@ -248,8 +244,8 @@ def format_table(results: Sequence[WeightResult]) -> str:
     if not results:
         raise ValueError("no results to show")
     c = results[0].rare_class
-    lines = [f"{'weight':>7}  {f'recall[{c}]':>10}  {f'precision[{c}]':>13}  "
-             f"{'min recall others':>17}  {'accuracy':>8}"]
+    lines = [(f"{'weight':>7}  {f'recall[{c}]':>10}  {f'precision[{c}]':>13}  "
+             f"{'min recall others':>17}  {'accuracy':>8}")]
     for r in results:
         lines.append(f"{r.weight:>7g}  {r.rare_recall:>10.3f}  {r.rare_precision:>13.3f}  "
                      f"{r.others_min_recall:>17.3f}  {r.accuracy:>8.4f}")

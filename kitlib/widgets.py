@@ -33,6 +33,8 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from kitlib import _validate as V
+
 import ipywidgets as W
 import keras
 
@@ -256,14 +258,11 @@ class TrainingPanel(_Panel):
         if batch_size not in batch_sizes:
             raise ValueError(f"batch_size={batch_size!r} is not in batch_sizes={batch_sizes}")
         for what, v in (("epochs", epochs), ("max_epochs", max_epochs)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{what} must be a positive int, got {v!r}")
+            V.integer(v, what, low=1)
         if epochs > max_epochs:
             raise ValueError(f"epochs={epochs} is above max_epochs={max_epochs}")
-        if not (isinstance(learning_rate, (int, float)) and 1e-6 <= learning_rate <= 10):
-            raise ValueError(f"learning_rate must be a number in [1e-6, 10], got {learning_rate!r}")
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+        V.number(learning_rate, "learning_rate", low=1e-6, high=10)
+        V.integer(seed, "seed", low=0)
         self.data = data
         self.model_fn = model_fn
         self.loss = loss
@@ -514,8 +513,7 @@ class ScheduleExplorer:
             raise TypeError("schedule_fn must be callable (kind, **params) -> schedule")
         kind = _schedules.spec(kind).name  # unknown names raise with the valid choices
         _schedules.make(kind, **params)  # unknown parameters and bad values raise here, with the fix
-        if isinstance(total_steps, bool) or not isinstance(total_steps, (int, np.integer)) or total_steps < 1:
-            raise ValueError(f"total_steps must be a positive int, got {total_steps!r}")
+        V.integer(total_steps, "total_steps", low=1)
         self.schedule_fn = schedule_fn or _schedules.make
         self.kind = _css(W.Dropdown(options=_schedules.names(), value=kind, description="schedule"), "schedule")
         #: {schedule name: {parameter: control}}, every schedule's controls.
@@ -619,10 +617,8 @@ def imbalance_trainer(cls: int = 1, *, keep: float = 0.05, n_train: int = 10000,
     and measures every class's recall and precision on the (balanced) validation data.
     Seeded: the same weight gives the same result.
     """
-    if isinstance(cls, bool) or not isinstance(cls, (int, np.integer)) or not 0 <= cls <= 9:
-        raise ValueError(f"cls must be a class id 0..9, got {cls!r}")
-    if isinstance(keep, bool) or not isinstance(keep, (int, float)) or not 0 < keep <= 1:
-        raise ValueError(f"keep must be a fraction in (0, 1], got {keep!r}")
+    V.integer(cls, "cls", low=0, high=9, what="a class id")
+    V.number(keep, "keep", low=0, high=1, low_open=True, what="a fraction", hint="of the class's samples kept")
     if data is None:
         from kitlib import data as _data
         data = _data.guide_data(n_train=n_train, n_val=n_val)
@@ -694,12 +690,9 @@ class WeightingExplorer(_FitExplorer):
             cls = getattr(train_fn, "rare_class", 1)
         if num_classes is None:
             num_classes = getattr(train_fn, "num_classes", 10)
-        if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 2:
-            raise ValueError(f"num_classes must be an int >= 2, got {num_classes!r}")
-        if isinstance(cls, bool) or not isinstance(cls, (int, np.integer)) or not 0 <= cls < num_classes:
-            raise ValueError(f"cls must be a class id in 0..{num_classes - 1}, got {cls!r}")
-        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0.01 <= weight <= 1000:
-            raise ValueError(f"weight must be a number in [0.01, 1000], got {weight!r}")
+        V.integer(num_classes, "num_classes", low=2)
+        V.integer(cls, "cls", low=0, high=num_classes - 1, what="a class id")
+        V.number(weight, "weight", low=0.01, high=1000)
         self.cls = int(cls)
         self.num_classes = int(num_classes)
         self._train_fn = train_fn
@@ -806,8 +799,7 @@ def multi_output_trainer(data=None, *, n: int = 1024, epochs: int = 3, batch_siz
     from kitlib import data as _data
     from kitlib import models as _models
     for what, v in (("n", n), ("epochs", epochs), ("batch_size", batch_size)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(f"{what} must be a positive int, got {v!r}")
+        V.integer(v, what, low=1)
     if data is None:
         data = _data.multi_io_data(n, seed=seed)
     elif not isinstance(data, _data.MultiIOData):

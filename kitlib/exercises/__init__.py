@@ -133,7 +133,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 __all__ = ["___", "Placeholder", "PlaceholderError", "Exercise", "exercise", "Wrong", "Result",
-           "Note", "Incorrect", "NotAttempted", "expect", "expect_type", "call", "describe",
+           "Note", "Incorrect", "NotAttempted", "Undefined", "expect", "expect_type", "call", "describe",
            "contains_placeholder", "normalise_code", "modules", "exercises", "catalog", "run_code",
            "tiny_data", "tiny_model", "dense_forward", "expect_probability_loss", "guarded",
            "CORRECT", "INCORRECT", "NOT_ATTEMPTED", "UNDEFINED", "OUTCOMES"]
@@ -272,6 +272,33 @@ class NotAttempted(Exception):
     """Raise from a check when the answer still is (or returns) the placeholder."""
 
 
+class Undefined(Exception):
+    """The learner's code needs a name the notebook has not defined yet (a cell above not run)."""
+
+
+def _missing_name(exc: BaseException) -> str | None:
+    """The name of a NameError in *exc*'s chain (``keras`` when ``import keras`` was not run)."""
+    seen = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(e, NameError) and not isinstance(e, UnboundLocalError):
+            name = getattr(e, "name", None)
+            if not name:
+                m = re.search(r"name '([^']+)' is not defined", str(e))
+                name = m.group(1) if m else None
+            if name:
+                return name
+        e = e.__cause__ or e.__context__
+    return None
+
+
+def _undefined_message(name: str) -> str:
+    return (f"`{name}` is not defined when your code runs: run the notebook's cells above this exercise "
+            f"first (an import such as `import {name}` included), then check again. If `{name}` is "
+            f"a name of your own, check its spelling.")
+
+
 def describe(value) -> str:
     """A short description of a value for messages: ``a str ('0.95')``, ``a list of 3 items``."""
     t = type(value)
@@ -337,12 +364,15 @@ def guarded(action: Callable[[], Any], name: str, *, known: tuple = (), doing: s
         return action()
     except (KeyboardInterrupt, SystemExit):
         raise
-    except (Incorrect, NotAttempted):
+    except (Incorrect, NotAttempted, Undefined):
         raise
     except Exception as exc:
         if _placeholder_in_traceback(exc):
             raise NotAttempted(f"`{name}` still uses ___: replace every ___ in it, run its cell, "
                                f"then check again.") from None
+        missing = _missing_name(exc)
+        if missing is not None:
+            raise Undefined(_undefined_message(missing)) from None
         text = str(exc)
         for test, advice in known:
             if test(text):
@@ -458,7 +488,7 @@ class Wrong:
     outcome: str = INCORRECT
 
 
-_ID_RE = re.compile(r"^\d\d\.\d+$")
+_ID_RE = re.compile(r"^\d\d\.\d+\Z")
 
 
 class Exercise:
@@ -529,10 +559,9 @@ class Exercise:
                             f"That was the last of {k} hints. `solution()` shows a reference answer.",
                             f"  That was the last of {k} hints. solution() shows a reference answer.")
             n = self._hints_seen + 1
-        if isinstance(n, bool) or not isinstance(n, int):
-            raise TypeError(f"hint(n) takes a hint number 1..{k} (or nothing for the next one), got {n!r}")
-        if n < 1:
-            raise ValueError(f"hint numbers start at 1: hint(1) … hint({k}), or hint() for the next one")
+        from kitlib import _validate as V
+        V.integer(n, "n", low=1, hint=f"hint numbers start at 1: hint(1) … hint({k}) gives a hint number, "
+                                      f"hint() the next one")
         if n > k:
             return Note(f"No hint {n} · Exercise {self.id}",
                         f"This exercise has {k} hints: `hint(1)` … `hint({k})`. `solution()` shows a reference answer.",
@@ -581,12 +610,17 @@ class Exercise:
             return self._result(INCORRECT, str(exc), out.getvalue())
         except NotAttempted as exc:
             return self._result(NOT_ATTEMPTED, str(exc) or "Replace every ___ with your answer.", out.getvalue())
+        except Undefined as exc:
+            return self._result(UNDEFINED, str(exc), out.getvalue())
         except (KeyboardInterrupt, SystemExit):
             raise
         except Exception as exc:
             if _placeholder_in_traceback(exc):
                 return self._result(NOT_ATTEMPTED, "Your answer still uses ___: replace every ___, "
                                                    "run that cell, then check again.", out.getvalue())
+            missing = _missing_name(exc)
+            if missing is not None:
+                return self._result(UNDEFINED, _undefined_message(missing), out.getvalue())
             return self._result(INCORRECT, f"Checking your answer raised {_error_text(exc)}\n"
                                            f"Read the error's last line: it usually names the problem "
                                            f"(a type, a shape, a name).", out.getvalue())
@@ -624,7 +658,7 @@ def exercise(id: str, title: str, *, answers, starter: str, solution: str, hints
 # --------------------------------------------------------------------------- catalogue
 
 
-_MODULE_RE = re.compile(r"^nb(\d\d)$")
+_MODULE_RE = re.compile(r"^nb(\d\d)\Z")
 
 
 def modules() -> list[str]:

@@ -5,9 +5,12 @@
   be visible in a cell that is not tagged ``solution``.
 - **instructor**: the same with the solutions kept.
 
-The output folder must be new, empty, or written by an earlier build (it holds a
-``.kitlib-build.json`` marker listing the files and their hashes). A notebook there that
-changed since that build (a learner's work?) is never overwritten, and nothing is deleted.
+The output folder must be new, empty, or written by an earlier build *of the same kind*
+(it holds a ``.kitlib-build.json`` marker naming the kind and listing the files and their
+hashes; its contents are checked). A notebook there that changed since that build (a
+learner's work?) is never overwritten, and nothing is deleted. Files are written to new
+temporary files (``O_EXCL``) and renamed into place, so a link planted in the folder is
+never written through.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ MARKER = ".kitlib-build.json"
 SOLUTION_TAG = "solution"
 KINDS = ("student", "instructor")
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-_NOTEBOOK_RE = re.compile(r"^(\d\d)_.+\.ipynb$")
+_NOTEBOOK_RE = re.compile(r"^(\d\d)_.+\.ipynb\Z")
 
 
 class BuildError(Exception):
@@ -161,7 +164,35 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _check_outdir(out: Path, sources: list[Path], names: list[str]) -> dict:
+_SHA_RE = re.compile(r"[0-9a-f]{64}\Z")
+
+
+def _read_marker(out: Path, kind: str) -> dict:
+    """The file hashes of the earlier build in *out*, after checking that its marker is a
+    real kitlib marker (a plain file, valid contents) written by a build of the same *kind*."""
+    marker = out / MARKER
+    if marker.is_symlink() or not marker.is_file():
+        raise BuildError(f"{out} is not empty and was not written by a kitlib build (no {MARKER}, or it "
+                         f"is not a plain file): give a new or empty folder; nothing there was changed")
+    try:
+        content = json.loads(marker.read_text())
+        previous = content["files"]
+        built = content["kitlib_build"]
+        if (not isinstance(content, dict) or set(content) != {"kitlib_build", "files"}
+                or not isinstance(previous, dict) or built not in KINDS
+                or not all(isinstance(n, str) and _NOTEBOOK_RE.match(n) and n == Path(n).name
+                           and isinstance(h, str) and _SHA_RE.match(h) for n, h in previous.items())):
+            raise TypeError
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        raise BuildError(f"{marker} is not a kitlib build marker: give a new or empty folder") from None
+    if built != kind:
+        what = "the solutions" if kind == "instructor" else "copies without the solutions"
+        raise BuildError(f"{out} holds a {built} build; refusing to turn it into a {kind} build ({what} "
+                         f"where {built} files were): give another folder, e.g. build/{kind}")
+    return previous
+
+
+def _check_outdir(out: Path, sources: list[Path], names: list[str], kind: str) -> dict:
     """Refuse unsafe output folders; return the previous build's file hashes."""
     from kitlib.data import _project_root
     root = _project_root()
@@ -174,22 +205,36 @@ def _check_outdir(out: Path, sources: list[Path], names: list[str]) -> dict:
         raise BuildError(f"{out} exists and is not a folder")
     if not out.exists() or not any(out.iterdir()):
         return {}
-    marker = out / MARKER
-    if not marker.is_file():
-        raise BuildError(f"{out} is not empty and was not written by a kitlib build (no {MARKER}): "
-                         f"give a new or empty folder; nothing there was changed")
-    try:
-        previous = json.loads(marker.read_text())["files"]
-        if not isinstance(previous, dict):
-            raise TypeError
-    except (ValueError, KeyError, TypeError):
-        raise BuildError(f"{marker} is not a kitlib build marker: give a new or empty folder") from None
+    previous = _read_marker(out, kind)
+    links = [n for n in names if (out / n).is_symlink()]
+    if links:
+        raise BuildError(f"{', '.join(links)} in {out} {'is a symbolic link' if len(links) == 1 else 'are symbolic links'}"
+                         f"; a build never writes through a link: remove the link or build into a new folder")
+    odd = [n for n in names if (out / n).exists() and not (out / n).is_file()]
+    if odd:
+        raise BuildError(f"{', '.join(odd)} in {out} is not a plain file: move it away or build into a new folder")
     changed = [n for n in names if (out / n).exists()
                and previous.get(n) != _sha((out / n).read_bytes())]
     if changed:
         raise BuildError(f"{', '.join(changed)} in {out} changed since the last build (someone's work?) "
                          f"and would be overwritten: build into a new folder, or move those files away first")
     return previous
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    """Write *data* to a new temporary file (``O_EXCL``: never an existing file or link) in
+    *target*'s folder, then rename it over *target* (a rename replaces a link, never writes
+    through it)."""
+    import tempfile
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)  # our own temporary file
+        raise
 
 
 def build(kind: str, outdir: str | os.PathLike, source: str | os.PathLike | None = None) -> list[Path]:
@@ -201,7 +246,7 @@ def build(kind: str, outdir: str | os.PathLike, source: str | os.PathLike | None
     sources = source_notebooks(source)
     out = Path(outdir).expanduser().resolve()
     names = [p.name for p in sources]
-    previous = _check_outdir(out, sources, names)
+    previous = _check_outdir(out, sources, names, kind)
 
     rendered: dict[str, bytes] = {}
     for path in sources:
@@ -219,14 +264,13 @@ def build(kind: str, outdir: str | os.PathLike, source: str | os.PathLike | None
 
     out.mkdir(parents=True, exist_ok=True)
     files = {n: h for n, h in previous.items()
-             if (out / n).is_file() and _sha((out / n).read_bytes()) == h}
+             if not (out / n).is_symlink() and (out / n).is_file() and _sha((out / n).read_bytes()) == h}
     written = []
     for name, data in rendered.items():
         target = out / name
-        tmp = out / f".{name}.tmp"
-        tmp.write_bytes(data)
-        tmp.replace(target)
+        _write_atomically(target, data)
         files[name] = _sha(data)
         written.append(target)
-    (out / MARKER).write_text(json.dumps({"kitlib_build": kind, "files": files}, indent=1, sort_keys=True) + "\n")
+    marker = json.dumps({"kitlib_build": kind, "files": files}, indent=1, sort_keys=True) + "\n"
+    _write_atomically(out / MARKER, marker.encode())
     return written

@@ -64,8 +64,8 @@ best_val_loss = min(val_losses)
 best_epoch = val_losses.index(best_val_loss) + 1
 """,
     hints=(
-        "`history.history` is a dict of lists, one value per epoch. Which key holds the "
-        "loss on the validation data?",
+        ("`history.history` is a dict of lists, one value per epoch. Which key holds the "
+        "loss on the validation data?"),
         "`min(values)` gives the lowest value and `values.index(v)` its position in the list.",
         "fit() prints `Epoch 1/2` for the first epoch, but Python lists start at position 0.",
     ),
@@ -80,8 +80,8 @@ best_epoch = val_losses.index(best_val_loss) + 1
         Wrong("best_epoch = 2.0\nbest_val_loss = 0.412", "whole number"),
     ),
     alternatives=(
-        "best_epoch = int(np.argmin(history.history['val_loss'])) + 1\n"
-        "best_val_loss = float(np.min(history.history['val_loss']))",
+        ("best_epoch = int(np.argmin(history.history['val_loss'])) + 1\n"
+        "best_val_loss = float(np.min(history.history['val_loss']))"),
     ),
 )
 def q1(best_epoch, best_val_loss, history):
@@ -148,8 +148,8 @@ def scores(model, x, y):
     hints=(
         "`model.evaluate()` can give its results with their names; see section 5 of this notebook.",
         "Look for an argument of `evaluate()` that returns a dict.",
-        "`model.evaluate(x, y, verbose=0, return_dict=True)`; avoid `model.metrics_names` (Keras 3 "
-        "groups all compiled metrics under one name).",
+        ("`model.evaluate(x, y, verbose=0, return_dict=True)`; avoid `model.metrics_names` (Keras 3 "
+        "groups all compiled metrics under one name)."),
     ),
     context=_keras_context,
     wrong=(
@@ -161,9 +161,9 @@ def scores(model, x, y):
               '    model.evaluate(x, y, verbose=0, return_dict=True)', "return"),
     ),
     alternatives=(
-        'def scores(model, x, y):\n'
+        ('def scores(model, x, y):\n'
         '    results = model.evaluate(x, y, verbose=0, return_dict=True)\n'
-        '    return {name: float(value) for name, value in results.items()}',
+        '    return {name: float(value) for name, value in results.items()}'),
     ),
 )
 def q2(scores):
@@ -239,11 +239,11 @@ def compile_for_one_hot(model):
     )
 ''',
     hints=(
-        "The *Sparse* losses and metrics expect one integer label per sample; a one-hot label is "
-        "a vector with a single 1.",
+        ("The *Sparse* losses and metrics expect one integer label per sample; a one-hot label is "
+        "a vector with a single 1."),
         "Drop the word *Sparse*: `keras.losses.Categorical...` and `keras.metrics.Categorical...`.",
-        "`loss=keras.losses.CategoricalCrossentropy()`, `metrics=[keras.metrics.CategoricalAccuracy()]` "
-        "(the string `\"accuracy\"` also works: Keras picks the variant that fits the labels' shape).",
+        ("`loss=keras.losses.CategoricalCrossentropy()`, `metrics=[keras.metrics.CategoricalAccuracy()]` "
+        "(the string `\"accuracy\"` also works: Keras picks the variant that fits the labels' shape)."),
     ),
     context=_keras_context,
     wrong=(
@@ -265,12 +265,12 @@ def compile_for_one_hot(model):
               '    return keras.losses.CategoricalCrossentropy()', "compile"),
     ),
     alternatives=(
-        'def compile_for_one_hot(model):\n'
-        '    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])',
-        'def compile_for_one_hot(model):\n'
+        ('def compile_for_one_hot(model):\n'
+        '    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])'),
+        ('def compile_for_one_hot(model):\n'
         '    model.compile(optimizer="adam", loss=keras.losses.CategoricalCrossentropy(),\n'
         '                  metrics=["categorical_accuracy", keras.metrics.TopKCategoricalAccuracy(k=3)])\n'
-        '    return model',
+        '    return model'),
     ),
 )
 def q3(compile_for_one_hot):
@@ -290,7 +290,7 @@ def q3(compile_for_one_hot):
     probabilities = model.predict(x, verbose=0).astype("float64")
     try:
         results = model.evaluate(x, y_one_hot, verbose=0, return_dict=True)
-    except Exception as exc:
+    except Exception:
         if any("sparse" in n for n in loss_names):
             raise Incorrect("Evaluating on one-hot labels fails: a *Sparse* loss expects one integer label "
                             "per sample (shape (n,)), but one-hot labels have shape (n, classes). "
@@ -362,10 +362,10 @@ def accuracy_from_probabilities(probabilities, labels):
 ''',
     hints=(
         "The predicted class of a row is the position of its largest probability.",
-        "`np.argmax(probabilities, axis=-1)` gives one class per row; `np.mean(a == b)` the "
-        "fraction of equal pairs. Now print the shapes of both sides of `==` for labels of shape (n, 1).",
-        "Comparing shape (n,) with shape (n, 1) broadcasts to an n×n table of *every* pair: "
-        "flatten the labels first with `np.reshape(labels, -1)`.",
+        ("`np.argmax(probabilities, axis=-1)` gives one class per row; `np.mean(a == b)` the "
+        "fraction of equal pairs. Now print the shapes of both sides of `==` for labels of shape (n, 1)."),
+        ("Comparing shape (n,) with shape (n, 1) broadcasts to an n×n table of *every* pair: "
+        "flatten the labels first with `np.reshape(labels, -1)`."),
     ),
     context=_keras_context,
     wrong=(
@@ -380,11 +380,11 @@ def accuracy_from_probabilities(probabilities, labels):
               "fraction"),
     ),
     alternatives=(
-        'def accuracy_from_probabilities(probabilities, labels):\n'
-        '    return np.mean(probabilities.argmax(axis=1) == np.ravel(labels))',
-        'def accuracy_from_probabilities(probabilities, labels):\n'
+        ('def accuracy_from_probabilities(probabilities, labels):\n'
+        '    return np.mean(probabilities.argmax(axis=1) == np.ravel(labels))'),
+        ('def accuracy_from_probabilities(probabilities, labels):\n'
         '    labels = np.asarray(labels).reshape(-1).astype(int)\n'
-        '    return sum(int(p.argmax()) == y for p, y in zip(probabilities, labels)) / len(labels)',
+        '    return sum(int(p.argmax()) == y for p, y in zip(probabilities, labels)) / len(labels)'),
     ),
 )
 def q4(accuracy_from_probabilities):

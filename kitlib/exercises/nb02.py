@@ -75,12 +75,12 @@ def compile_with_adam(model):
     )
 ''',
     hints=(
-        "A string such as `\"adam\"` builds the optimizer with its default settings. Which setting here is "
-        "not the default?",
-        "Section 1 builds `keras.optimizers.RMSprop(learning_rate=1e-3)`; do the same with Adam. The loss "
-        "and metric are the ones for integer labels.",
-        "`optimizer=keras.optimizers.Adam(learning_rate=5e-4)`, "
-        "`loss=keras.losses.SparseCategoricalCrossentropy()`, `metrics=[keras.metrics.SparseCategoricalAccuracy()]`.",
+        ("A string such as `\"adam\"` builds the optimizer with its default settings. Which setting here is "
+        "not the default?"),
+        ("Section 1 builds `keras.optimizers.RMSprop(learning_rate=1e-3)`; do the same with Adam. The loss "
+        "and metric are the ones for integer labels."),
+        ("`optimizer=keras.optimizers.Adam(learning_rate=5e-4)`, "
+        "`loss=keras.losses.SparseCategoricalCrossentropy()`, `metrics=[keras.metrics.SparseCategoricalAccuracy()]`."),
     ),
     context=_context,
     wrong=(
@@ -105,9 +105,9 @@ def compile_with_adam(model):
               '                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])', "RMSprop"),
     ),
     alternatives=(
-        'def compile_with_adam(model):\n'
+        ('def compile_with_adam(model):\n'
         '    model.compile(optimizer=keras.optimizers.Adam(5e-4), loss="sparse_categorical_crossentropy",\n'
-        '                  metrics=["accuracy"])',
+        '                  metrics=["accuracy"])'),
     ),
 )
 def q1(compile_with_adam):
@@ -191,10 +191,10 @@ def compile_multi_label(model):
     )
 ''',
     hints=(
-        "Each output is its own yes/no question, like a one-output binary classifier. Which loss fits a "
-        "sigmoid output?",
-        "Section 2: with targets of shape (B, 3), the string `\"accuracy\"` becomes CategoricalAccuracy, "
-        "which compares argmaxes. Name the accuracy that thresholds each output at 0.5 instead.",
+        ("Each output is its own yes/no question, like a one-output binary classifier. Which loss fits a "
+        "sigmoid output?"),
+        ("Section 2: with targets of shape (B, 3), the string `\"accuracy\"` becomes CategoricalAccuracy, "
+        "which compares argmaxes. Name the accuracy that thresholds each output at 0.5 instead."),
         "`loss=keras.losses.BinaryCrossentropy()`, `metrics=[keras.metrics.BinaryAccuracy()]`.",
     ),
     context=_context,
@@ -212,11 +212,11 @@ def compile_multi_label(model):
               '    model.compile(optimizer="rmsprop", loss="binary_crossentropy")', "no metric"),
     ),
     alternatives=(
-        'def compile_multi_label(model):\n'
-        '    model.compile(optimizer="rmsprop", loss="binary_crossentropy", metrics=["binary_accuracy"])',
-        'def compile_multi_label(model):\n'
+        ('def compile_multi_label(model):\n'
+        '    model.compile(optimizer="rmsprop", loss="binary_crossentropy", metrics=["binary_accuracy"])'),
+        ('def compile_multi_label(model):\n'
         '    model.compile(optimizer="adam", loss=keras.losses.BinaryCrossentropy(),\n'
-        '                  metrics=[keras.metrics.BinaryAccuracy(threshold=0.5), keras.metrics.AUC()])',
+        '                  metrics=[keras.metrics.BinaryAccuracy(threshold=0.5), keras.metrics.AUC()])'),
     ),
 )
 def q2(compile_multi_label):
@@ -299,12 +299,12 @@ momentum_val_acc = {lr: train_setting("SGD+momentum", lr)["val_sparse_categorica
 best_momentum_lr = max(momentum_val_acc, key=momentum_val_acc.get)
 ''',
     hints=(
-        "`train_setting(\"SGD+momentum\", lr)` trains one setting and returns its `history.history`; "
-        "the validation accuracy is under `\"val_sparse_categorical_accuracy\"`.",
-        "A dict comprehension over the three rates builds `momentum_val_acc`; "
-        "`max(d, key=d.get)` is the key with the largest value.",
-        "Before you look: plain SGD did best at the largest rate of the table. Momentum 0.9 keeps adding "
-        "past gradients. Should its best rate be larger or smaller?",
+        ("`train_setting(\"SGD+momentum\", lr)` trains one setting and returns its `history.history`; "
+        "the validation accuracy is under `\"val_sparse_categorical_accuracy\"`."),
+        ("A dict comprehension over the three rates builds `momentum_val_acc`; "
+        "`max(d, key=d.get)` is the key with the largest value."),
+        ("Before you look: plain SGD did best at the largest rate of the table. Momentum 0.9 keeps adding "
+        "past gradients. Should its best rate be larger or smaller?"),
     ),
     context=_momentum_context,
     wrong=(
@@ -325,10 +325,10 @@ best_momentum_lr = max(momentum_val_acc, key=momentum_val_acc.get)
               'best_momentum_lr = 0.3', "highest"),
     ),
     alternatives=(
-        'momentum_val_acc = {}\n'
+        ('momentum_val_acc = {}\n'
         'for lr in [3e-3, 3e-2, 3e-1]:\n'
         '    momentum_val_acc[lr] = train_setting("SGD+momentum", lr)["val_sparse_categorical_accuracy"][-1]\n'
-        'best_momentum_lr = sorted(momentum_val_acc, key=lambda lr: momentum_val_acc[lr])[-1]',
+        'best_momentum_lr = sorted(momentum_val_acc, key=lambda lr: momentum_val_acc[lr])[-1]'),
     ),
 )
 def q3(momentum_val_acc, best_momentum_lr, train_setting):

@@ -87,10 +87,10 @@ def one_hot_mae(y_true, y_pred):
     return ops.mean(ops.abs(y_true - y_pred), axis=-1)
 ''',
     hints=(
-        "Section 1's `one_hot_mse` is almost it: what changes when the difference is taken in absolute "
-        "value instead of squared?",
-        "`ops.abs` is the absolute value. Average over the classes only, the last axis, so each sample "
-        "keeps its own value.",
+        ("Section 1's `one_hot_mse` is almost it: what changes when the difference is taken in absolute "
+        "value instead of squared?"),
+        ("`ops.abs` is the absolute value. Average over the classes only, the last axis, so each sample "
+        "keeps its own value."),
         "`ops.mean(ops.abs(y_true - y_pred), axis=-1)`.",
     ),
     context=_context,
@@ -196,10 +196,10 @@ class PowerLoss(keras.losses.Loss):
         return {**super().get_config(), "power": self.power}
 ''',
     hints=(
-        "`call()` is like `one_hot_mae`, with the absolute difference raised to `self.power`. "
-        "`get_config()` is what `MSEWithCentering` in section 2 does.",
-        "`ops.power(ops.abs(y_true - y_pred), self.power)`, averaged over the last axis. The config must "
-        "keep the base class's entries (name, reduction) and add `power`.",
+        ("`call()` is like `one_hot_mae`, with the absolute difference raised to `self.power`. "
+        "`get_config()` is what `MSEWithCentering` in section 2 does."),
+        ("`ops.power(ops.abs(y_true - y_pred), self.power)`, averaged over the last axis. The config must "
+        "keep the base class's entries (name, reduction) and add `power`."),
         "`return {**super().get_config(), \"power\": self.power}`.",
     ),
     context=_context,
@@ -370,13 +370,13 @@ class ClassRecall(keras.metrics.Metric):
         return ops.divide_no_nan(self.hits, self.actual)
 ''',
     hints=(
-        "Section 3's `CategoricalTruePositives` shows each step: flatten the labels to (B,), take the "
-        "argmax of the predictions, compare, weigh, `assign_add`. Here you keep two counts.",
-        "`is_class` is 1.0 where the label equals `self.class_id`; `hit` is 1.0 where, in addition, the "
+        ("Section 3's `CategoricalTruePositives` shows each step: flatten the labels to (B,), take the "
+        "argmax of the predictions, compare, weigh, `assign_add`. Here you keep two counts."),
+        ("`is_class` is 1.0 where the label equals `self.class_id`; `hit` is 1.0 where, in addition, the "
         "prediction does. Multiply both by the flattened `sample_weight` when one is given, then add "
-        "their sums to the two variables.",
-        "`result()` divides the counts: `ops.divide_no_nan(self.hits, self.actual)` (0 instead of NaN "
-        "when no sample of the class was seen).",
+        "their sums to the two variables."),
+        ("`result()` divides the counts: `ops.divide_no_nan(self.hits, self.actual)` (0 instead of NaN "
+        "when no sample of the class was seen)."),
     ),
     context=_context,
     wrong=(
@@ -584,13 +584,13 @@ class TopTwoHits(keras.metrics.Metric):
         return ops.copy(self.hits)
 ''',
     hints=(
-        "Two things from sections 3 and 4: what shape does `y_true` have when it reaches `update_state()` "
-        "in Keras 3, and what may `result()` not return?",
-        "Flatten the labels to (B,) first. `ops.in_top_k(labels, y_pred, k=2)` says, for each row, whether "
+        ("Two things from sections 3 and 4: what shape does `y_true` have when it reaches `update_state()` "
+        "in Keras 3, and what may `result()` not return?"),
+        ("Flatten the labels to (B,) first. `ops.in_top_k(labels, y_pred, k=2)` says, for each row, whether "
         "the label is among the k most probable classes (or compare the labels as a (B, 1) column with "
-        "the (B, 2) indices from `ops.top_k`).",
-        "`result()` must return a value, not the variable: `ops.copy(self.hits)`. Otherwise fit() reads "
-        "it after validation has reset and reused the metric.",
+        "the (B, 2) indices from `ops.top_k`)."),
+        ("`result()` must return a value, not the variable: `ops.copy(self.hits)`. Otherwise fit() reads "
+        "it after validation has reset and reused the metric."),
     ),
     context=_context,
     wrong=(

@@ -39,19 +39,19 @@ def _run_keras(action, name: str):
     errors into NotAttempted (a ___ was used) or Incorrect with a hint for the usual causes."""
     known = (
         (lambda text: "add_metric" in text,
-         f"`{name}` calls `self.add_metric(...)`, which Keras 3 removed (it raises NotImplementedError). "
+         (f"`{name}` calls `self.add_metric(...)`, which Keras 3 removed (it raises NotImplementedError). "
          f"Create a metric object once in `__init__` (e.g. `keras.metrics.Mean(name=...)`) and call its "
-         f"`update_state(...)` in `call()`."),
+         f"`update_state(...)` in `call()`.")),
         (lambda text: "singleton tf.Variables" in text or "created on the first call" in text,
-         f"`{name}` creates a metric inside `call()`: a metric holds variables, and `call()` runs on every "
-         f"batch. Create the metric once, in `__init__`, and only update it in `call()`."),
+         (f"`{name}` creates a metric inside `call()`: a metric holds variables, and `call()` runs on every "
+         f"batch. Create the metric once, in `__init__`, and only update it in `call()`.")),
         (lambda text: "len is not well defined" in text,
-         f"`{name}` uses `len(inputs)`: inside fit() and evaluate() the batch size is not known when the "
+         (f"`{name}` uses `len(inputs)`: inside fit() and evaluate() the batch size is not known when the "
          f"layer is traced (the shape is `(None, ...)`). Use `ops.shape(inputs)[0]` (cast it to float), or "
-         f"let `ops.mean` do the dividing, over the batch axis only."),
+         f"let `ops.mean` do the dividing, over the batch axis only.")),
         (lambda text: "must have the same dtype" in text or "int32" in text and "float32" in text,
-         f"`{name}` mixes integers and floats: `ops.shape(inputs)[0]` is an integer; cast it first, e.g. "
-         f"`ops.cast(ops.shape(inputs)[0], inputs.dtype)`."),
+         (f"`{name}` mixes integers and floats: `ops.shape(inputs)[0]` is an integer; cast it first, e.g. "
+         f"`ops.cast(ops.shape(inputs)[0], inputs.dtype)`.")),
     )
     return guarded(action, name, known=known, doing=f"Using `{name}` in a model")
 
@@ -136,8 +136,8 @@ class L1Penalty(layers.Layer):
         return inputs
 ''',
     hints=(
-        "Section 1's `ActivityPenalty` adds `rate · Σ x²`; an L1 penalty uses the absolute value instead "
-        "of the square.",
+        ("Section 1's `ActivityPenalty` adds `rate · Σ x²`; an L1 penalty uses the absolute value instead "
+        "of the square."),
         "`keras.ops` has `ops.abs` and `ops.sum`; `ops.sum` without `axis` sums over everything.",
         "`penalty = self.rate * ops.sum(ops.abs(inputs))`.",
     ),
@@ -219,10 +219,10 @@ class DeadFraction(layers.Layer):
         return inputs
 ''',
     hints=(
-        "Section 2's `ActivationMonitor` is the pattern: a metric object made in `__init__`, updated in "
-        "`call()`. Which metric averages what you give it?",
-        "`keras.metrics.Mean(name=\"dead_fraction\")` averages every value it receives. Give it 1.0 where "
-        "an input is 0 and 0.0 elsewhere: the average is the fraction of zeros.",
+        ("Section 2's `ActivationMonitor` is the pattern: a metric object made in `__init__`, updated in "
+        "`call()`. Which metric averages what you give it?"),
+        ("`keras.metrics.Mean(name=\"dead_fraction\")` averages every value it receives. Give it 1.0 where "
+        "an input is 0 and 0.0 elsewhere: the average is the fraction of zeros."),
         "`ops.cast(ops.equal(inputs, 0.0), \"float32\")` (or `inputs <= 0`) is that 0/1 tensor.",
     ),
     context=_context,
@@ -378,12 +378,12 @@ class L2PerSample(layers.Layer):
         return inputs
 ''',
     hints=(
-        "Section 1's penalty is rate · Σx² over the whole batch: twice the samples, twice the penalty. "
-        "What do you divide by so that it stops growing with the batch?",
-        "Divide by the number of samples in *this* batch, which fit() only knows when it runs (the last "
-        "batch is often smaller): sum per sample, then average over the batch.",
-        "`ops.sum(ops.square(inputs), axis=-1)` is one value per sample; `ops.mean(...)` of that "
-        "averages over the batch.",
+        ("Section 1's penalty is rate · Σx² over the whole batch: twice the samples, twice the penalty. "
+        "What do you divide by so that it stops growing with the batch?"),
+        ("Divide by the number of samples in *this* batch, which fit() only knows when it runs (the last "
+        "batch is often smaller): sum per sample, then average over the batch."),
+        ("`ops.sum(ops.square(inputs), axis=-1)` is one value per sample; `ops.mean(...)` of that "
+        "averages over the batch."),
     ),
     context=_context,
     wrong=(

@@ -65,8 +65,8 @@ def n_validation(n, split):
     return n - int(np.floor(n * (1 - split)))
 ''',
     hints=(
-        "Section 2 says where Keras cuts the arrays: which part is rounded, the training part "
-        "or the validation part?",
+        ("Section 2 says where Keras cuts the arrays: which part is rounded, the training part "
+        "or the validation part?"),
         "Keras keeps `floor(n · (1 − split))` samples for training; the validation part is the rest.",
         "`n - int(np.floor(n * (1 - split)))`. Try it on `n=700, split=0.3` and compare with `700 * 0.3`.",
     ),
@@ -172,11 +172,11 @@ def split_shuffled(x, y, fraction, seed):
 ''',
     hints=(
         "Shuffle *indices*, not the arrays: one permutation of `0 … n−1` keeps each image with its label.",
-        "`np.random.default_rng(seed).permutation(len(x))` gives the same order for the same seed; "
+        ("`np.random.default_rng(seed).permutation(len(x))` gives the same order for the same seed; "
         "index both arrays with it (`x[order]`, `y[order]`), which also leaves the caller's arrays as "
-        "they were.",
-        "With `order` and `n_val` in hand, the validation indices are `order[:n_val]` and the "
-        "training indices `order[n_val:]`.",
+        "they were."),
+        ("With `order` and `n_val` in hand, the validation indices are `order[:n_val]` and the "
+        "training indices `order[n_val:]`."),
     ),
     context=_context,
     wrong=(
@@ -202,15 +202,15 @@ def split_shuffled(x, y, fraction, seed):
               "    return (x, y), (x[val], y[val])", "both"),
     ),
     alternatives=(
-        "def split_shuffled(x, y, fraction, seed):\n"
+        ("def split_shuffled(x, y, fraction, seed):\n"
         "    order = np.random.RandomState(seed).permutation(len(x))\n"
         "    x, y = x[order], y[order]\n"
         "    cut = int(np.floor(len(x) * (1 - fraction)))\n"
-        "    return (x[:cut], y[:cut]), (x[cut:], y[cut:])",
-        "def split_shuffled(x, y, fraction, seed):\n"
+        "    return (x[:cut], y[:cut]), (x[cut:], y[cut:])"),
+        ("def split_shuffled(x, y, fraction, seed):\n"
         "    from sklearn.model_selection import train_test_split\n"
         "    x_train, x_val, y_train, y_val = train_test_split(x, y, test_size=fraction, random_state=seed)\n"
-        "    return (x_train, y_train), (x_val, y_val)",
+        "    return (x_train, y_train), (x_val, y_val)"),
     ),
 )
 def q2(split_shuffled):
@@ -324,8 +324,8 @@ def split_dataset(ds, n_val, seed):
 ''',
     hints=(
         "`take(k)` keeps the first k elements and `skip(k)` the rest: together they split without overlap.",
-        "Where does `shuffle()` go? It reshuffles on every pass, so anything taken *after* it changes "
-        "from pass to pass.",
+        ("Where does `shuffle()` go? It reshuffles on every pass, so anything taken *after* it changes "
+        "from pass to pass."),
         "`val_ds = ds.take(n_val)`, `train_ds = ds.skip(n_val).shuffle(buffer_size, seed=seed)`.",
     ),
     context=_context,
@@ -342,9 +342,9 @@ def split_dataset(ds, n_val, seed):
               "    return ds.skip(n_val), ds.take(n_val)", "order"),
     ),
     alternatives=(
-        "def split_dataset(ds, n_val, seed):\n"
+        ("def split_dataset(ds, n_val, seed):\n"
         "    fixed = ds.shuffle(10_000, seed=seed, reshuffle_each_iteration=False)\n"
-        "    return fixed.skip(n_val).shuffle(1024, seed=seed), fixed.take(n_val)",
+        "    return fixed.skip(n_val).shuffle(1024, seed=seed), fixed.take(n_val)"),
     ),
 )
 def q3(split_dataset):
@@ -412,12 +412,12 @@ def make_leaky(x, y):
     return x2, y2
 ''',
     hints=(
-        "`validation_split=0.2` validates on the *last* 20 % of the arrays you pass. What must those "
-        "last rows be, so that the model has seen each of them during training?",
-        "Copies: append rows that already appear earlier. How many must you append so that the last "
-        "20 % of the longer arrays are all copies?",
-        "If you append k = n/4 copies, the arrays hold 1.25 n rows, and the last 20 % of 1.25 n is "
-        "exactly the k copies. `np.concatenate([x, x[:len(x) // 4]])`, and the same for `y`.",
+        ("`validation_split=0.2` validates on the *last* 20 % of the arrays you pass. What must those "
+        "last rows be, so that the model has seen each of them during training?"),
+        ("Copies: append rows that already appear earlier. How many must you append so that the last "
+        "20 % of the longer arrays are all copies?"),
+        ("If you append k = n/4 copies, the arrays hold 1.25 n rows, and the last 20 % of 1.25 n is "
+        "exactly the k copies. `np.concatenate([x, x[:len(x) // 4]])`, and the same for `y`."),
     ),
     context=_context,
     wrong=(
@@ -439,7 +439,6 @@ def make_leaky(x, y):
 def q4(make_leaky):
     import numpy as np
     x, y = _leak_problem()
-    n = len(x)
     result = call(make_leaky, x.copy(), y.copy(), name="make_leaky")
     x2, y2 = _pair(result, "What `make_leaky` returns", "(x2, y2)")
     x2, y2 = _array(x2, "x2"), _array(y2, "y2")

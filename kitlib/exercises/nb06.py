@@ -85,8 +85,8 @@ def split_holdout(samples, n_holdout):
     return holdout, train
 ''',
     hints=(
-        "Section 6 of the notebook splits `numbers` in two. Which comes first there: the split or "
-        "the shuffle?",
+        ("Section 6 of the notebook splits `numbers` in two. Which comes first there: the split or "
+        "the shuffle?"),
         "`samples.take(n)` gives the first n samples, `samples.skip(n)` all the others.",
         "Shuffle only the training part, after the split: `samples.skip(n_holdout).shuffle(buffer_size=1024)`.",
     ),
@@ -103,11 +103,11 @@ def split_holdout(samples, n_holdout):
               '    return samples.take(n_holdout), samples.skip(n_holdout)', "same order"),
     ),
     alternatives=(
-        'def split_holdout(samples, n_holdout):\n'
+        ('def split_holdout(samples, n_holdout):\n'
         '    fixed = samples.shuffle(1024, seed=7, reshuffle_each_iteration=False)\n'
-        '    return fixed.take(n_holdout), fixed.skip(n_holdout).shuffle(1024)',
-        'def split_holdout(samples, n_holdout):\n'
-        '    return samples.take(n_holdout).batch(2), samples.skip(n_holdout).shuffle(100).batch(4)',
+        '    return fixed.take(n_holdout), fixed.skip(n_holdout).shuffle(1024)'),
+        ('def split_holdout(samples, n_holdout):\n'
+        '    return samples.take(n_holdout).batch(2), samples.skip(n_holdout).shuffle(100).batch(4)'),
     ),
 )
 def q1(split_holdout):
@@ -164,7 +164,7 @@ def _spy_run(n_batches: int, steps: int, epochs: int) -> list[list[int]]:
 
 def _as_epochs(value, name: str) -> list[list[int]]:
     import numpy as np
-    wanted = f"a list with one list per epoch, e.g. [[0, 1, 2], [3, 4, 5], ...]"
+    wanted = "a list with one list per epoch, e.g. [[0, 1, 2], [3, 4, 5], ...]"
     expect(isinstance(value, (list, tuple)), f"`{name}` should be {wanted}, but it is {describe(value)}.")
     epochs = []
     for e, item in enumerate(value[:100], start=1):
@@ -192,10 +192,10 @@ predicted = [[0, 1, 2], [3, 4, 5], [6, 7], [0, 1, 2], [3, 4, 5]]
 ''',
     hints=(
         "With `steps_per_epoch`, does epoch 2 start the Dataset over, or carry on where epoch 1 stopped?",
-        "After 6 batches, epoch 3 wants 3 more but only batches 6 and 7 are left. Section 4 shows what "
-        "Keras 3 does when a Dataset runs out.",
-        "The epoch that runs out is cut short (with a warning); the next epoch starts a fresh pass from "
-        "batch 0. All 5 epochs run.",
+        ("After 6 batches, epoch 3 wants 3 more but only batches 6 and 7 are left. Section 4 shows what "
+        "Keras 3 does when a Dataset runs out."),
+        ("The epoch that runs out is cut short (with a warning); the next epoch starts a fresh pass from "
+        "batch 0. All 5 epochs run."),
     ),
     context=_context,
     wrong=(
@@ -269,10 +269,10 @@ def clean_epochs(samples, n_samples, batch_size):
 ''',
     hints=(
         "Three steps, in an order that matters: `shuffle`, `batch`, `repeat`. Section 4 ends with the recipe.",
-        "Each pass is `ceil(n_samples / batch_size)` batches: the last one may be smaller. Without "
-        "`.repeat()` and with an unknown length, what does the epoch after a full pass get?",
-        "`samples.shuffle(buffer_size=n_samples).batch(batch_size).repeat()` and "
-        "`math.ceil(n_samples / batch_size)` steps.",
+        ("Each pass is `ceil(n_samples / batch_size)` batches: the last one may be smaller. Without "
+        "`.repeat()` and with an unknown length, what does the epoch after a full pass get?"),
+        ("`samples.shuffle(buffer_size=n_samples).batch(batch_size).repeat()` and "
+        "`math.ceil(n_samples / batch_size)` steps."),
     ),
     context=_context,
     wrong=(
@@ -298,9 +298,9 @@ def clean_epochs(samples, n_samples, batch_size):
               "whole number"),
     ),
     alternatives=(
-        'def clean_epochs(samples, n_samples, batch_size):\n'
+        ('def clean_epochs(samples, n_samples, batch_size):\n'
         '    steps = -(-n_samples // batch_size)\n'
-        '    return samples.shuffle(1024).batch(batch_size).repeat(), steps',
+        '    return samples.shuffle(1024).batch(batch_size).repeat(), steps'),
     ),
 )
 def q3(clean_epochs):

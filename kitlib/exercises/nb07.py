@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from kitlib.exercises import Incorrect, NotAttempted, Wrong, call, describe, exercise, expect
+from kitlib.exercises import Incorrect, Wrong, call, describe, exercise, expect
 
 # --------------------------------------------------------------------------- the notebook's names
 
@@ -139,8 +139,8 @@ class FullBatches(keras.utils.PyDataset):
         return self.x[start:start + self.batch_size], self.y[start:start + self.batch_size]
 ''',
     hints=(
-        "`fit()` asks for batches 0, 1, ..., len(dataset) - 1. Which `len` makes it stop before the "
-        "smaller last batch?",
+        ("`fit()` asks for batches 0, 1, ..., len(dataset) - 1. Which `len` makes it stop before the "
+        "smaller last batch?"),
         "Section 1 rounds up with `math.ceil`; here you want to round down.",
         "`len(self.x) // self.batch_size`: integer division drops the remainder.",
     ),
@@ -220,8 +220,8 @@ class PairedShuffle(ArrayBatches):
     hints=(
         "A permutation of the positions 0..n-1, applied to both arrays, keeps every pair together.",
         "`self.rng.permutation(len(self.x))` gives one; `array[order]` reorders an array with it.",
-        "What goes wrong with `self.rng.shuffle(self.x)` followed by `self.rng.shuffle(self.y)`? The "
-        "generator has moved on between the two calls.",
+        ("What goes wrong with `self.rng.shuffle(self.x)` followed by `self.rng.shuffle(self.y)`? The "
+        "generator has moved on between the two calls."),
     ),
     context=_context,
     wrong=(
@@ -321,12 +321,12 @@ class WeightedNpyFiles(NpyFiles):
         return x, y, w
 ''',
     hints=(
-        "A PyDataset batch may be `(x, y)` or `(x, y, sample_weight)`; Keras reads the third element as "
-        "one weight per sample.",
-        "`y` holds float labels such as 4.0; `self.class_weight.get(int(label), 1.0)` gives a label's "
-        "weight, 1.0 for a class the dict leaves out.",
-        "`w = np.array([self.class_weight.get(int(label), 1.0) for label in y], dtype=\"float32\")` and "
-        "`return x, y, w`.",
+        ("A PyDataset batch may be `(x, y)` or `(x, y, sample_weight)`; Keras reads the third element as "
+        "one weight per sample."),
+        ("`y` holds float labels such as 4.0; `self.class_weight.get(int(label), 1.0)` gives a label's "
+        "weight, 1.0 for a class the dict leaves out."),
+        ("`w = np.array([self.class_weight.get(int(label), 1.0) for label in y], dtype=\"float32\")` and "
+        "`return x, y, w`."),
     ),
     context=_context,
     wrong=(
@@ -470,10 +470,10 @@ class NoisyBatches(ArrayBatches):
         return x + rng.normal(0.0, 0.1, size=x.shape).astype("float32"), y
 ''',
     hints=(
-        "With `workers=4`, four threads call `__getitem__` at once, in an order nobody controls. A generator "
-        "shared by all batches hands out its numbers in that order.",
-        "Make a new generator inside `__getitem__`, seeded by everything that names this batch: the "
-        "dataset's seed, the epoch and `idx`.",
+        ("With `workers=4`, four threads call `__getitem__` at once, in an order nobody controls. A generator "
+        "shared by all batches hands out its numbers in that order."),
+        ("Make a new generator inside `__getitem__`, seeded by everything that names this batch: the "
+        "dataset's seed, the epoch and `idx`."),
         "`np.random.default_rng([self.seed, self.epoch, idx])`. Why not `self.seed + self.epoch + idx`?",
     ),
     context=_context,

@@ -132,8 +132,8 @@ def balanced_class_weight(y):
 ''',
     hints=(
         "`weights[i]` is the weight of the class `classes[i]`. Which one should be the key?",
-        "`dict(enumerate(weights))` works only when the classes are exactly 0, 1, 2, ... Pair each class "
-        "with its weight: `zip(classes, weights)`.",
+        ("`dict(enumerate(weights))` works only when the classes are exactly 0, 1, 2, ... Pair each class "
+        "with its weight: `zip(classes, weights)`."),
         "The kit's labels are floats (5.0): make the keys `int(c)`.",
     ),
     context=_context,
@@ -152,9 +152,9 @@ def balanced_class_weight(y):
               '    return {int(c): len(y) / np.sum(y == c) for c in classes}', "balanced"),
     ),
     alternatives=(
-        'def balanced_class_weight(y):\n'
+        ('def balanced_class_weight(y):\n'
         '    classes, counts = np.unique(np.asarray(y).astype(int), return_counts=True)\n'
-        '    return {int(c): len(y) / (len(classes) * n) for c, n in zip(classes, counts)}',
+        '    return {int(c): len(y) / (len(classes) * n) for c, n in zip(classes, counts)}'),
     ),
 )
 def q2(balanced_class_weight):
@@ -207,8 +207,8 @@ def to_sample_weight(y, class_weight):
 ''',
     hints=(
         "One weight per sample: the weight of that sample's class. Section 2 does it for one class.",
-        "Keras looks each label up with `class_weight.get(int(label), 1.0)`: a class the dict leaves "
-        "out weighs 1.0.",
+        ("Keras looks each label up with `class_weight.get(int(label), 1.0)`: a class the dict leaves "
+        "out weighs 1.0."),
         "`np.array([class_weight.get(int(label), 1.0) for label in y], dtype=\"float32\")`.",
     ),
     context=_context,
@@ -223,14 +223,14 @@ def to_sample_weight(y, class_weight):
               '    return class_weight', "one weight per sample"),
     ),
     alternatives=(
-        'def to_sample_weight(y, class_weight):\n'
+        ('def to_sample_weight(y, class_weight):\n'
         '    w = np.ones(len(y))\n'
         '    for c, weight in class_weight.items():\n'
         '        w[np.asarray(y) == c] = weight\n'
-        '    return w',
-        'def to_sample_weight(y, class_weight):\n'
+        '    return w'),
+        ('def to_sample_weight(y, class_weight):\n'
         '    from sklearn.utils.class_weight import compute_sample_weight\n'
-        '    return compute_sample_weight(class_weight, np.asarray(y).astype(int))',
+        '    return compute_sample_weight(class_weight, np.asarray(y).astype(int))'),
     ),
 )
 def q3(to_sample_weight):
@@ -319,12 +319,12 @@ for w in candidates:
         break
 ''',
     hints=(
-        "`weighting.recall_for_weight(w, x_imb, y_imb, x_test, y_test, rare_class=rare, epochs=1, seed=SEED)` "
-        "trains with one weight, as the sweep of section 5 did; its `.rare_recall` is what to compare.",
-        "Try the candidates from the smallest up and stop at the first that reaches the target: the "
-        "weights before it do not.",
-        "Not `.accuracy` (all digits) nor `.rare_precision`: the target is about finding the rare digit. "
-        "Leave `w_min = None` if no candidate reaches it.",
+        ("`weighting.recall_for_weight(w, x_imb, y_imb, x_test, y_test, rare_class=rare, epochs=1, seed=SEED)` "
+        "trains with one weight, as the sweep of section 5 did; its `.rare_recall` is what to compare."),
+        ("Try the candidates from the smallest up and stop at the first that reaches the target: the "
+        "weights before it do not."),
+        ("Not `.accuracy` (all digits) nor `.rare_precision`: the target is about finding the rare digit. "
+        "Leave `w_min = None` if no candidate reaches it."),
     ),
     context=_imbalanced_context,
     wrong=(

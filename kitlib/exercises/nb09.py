@@ -102,10 +102,10 @@ def compile_weighted(model):
 ''',
     hints=(
         "Section 4 compiles the same model with a dict of losses and `loss_weights`; only the weights differ.",
-        "The class head is a `Dense(5)` without softmax: its loss needs `from_logits=True` (the box after "
-        "section 3).",
-        "`loss_weights={\"score_output\": 0.5, \"class_output\": 2.0}` (a list `[0.5, 2.0]` in the order of "
-        "the outputs works too).",
+        ("The class head is a `Dense(5)` without softmax: its loss needs `from_logits=True` (the box after "
+        "section 3)."),
+        ("`loss_weights={\"score_output\": 0.5, \"class_output\": 2.0}` (a list `[0.5, 2.0]` in the order of "
+        "the outputs works too)."),
     ),
     context=_context,
     wrong=(
@@ -122,11 +122,11 @@ def compile_weighted(model):
     ),
     alternatives=(
         _WEIGHTED.replace("@@", "loss_weights=[0.5, 2.0]"),
-        'def compile_weighted(model):\n'
+        ('def compile_weighted(model):\n'
         '    model.compile(optimizer="adam",\n'
         '                  loss=[keras.losses.MeanSquaredError(),\n'
         '                        keras.losses.CategoricalCrossentropy(from_logits=True)],\n'
-        '                  loss_weights=[0.5, 2])',
+        '                  loss_weights=[0.5, 2])'),
     ),
 )
 def q1(compile_weighted):
@@ -209,10 +209,10 @@ def make_dataset(data):
 ''',
     hints=(
         "Section 6 builds such a Dataset: `from_tensor_slices` takes one structure, here a tuple of two dicts.",
-        "The dict keys are the names of the model's inputs and outputs: `img_input`, `ts_input`, "
-        "`score_output`, `class_output`.",
-        "`tf.data.Dataset.from_tensor_slices((inputs, targets)).batch(16)`, with `inputs` and `targets` "
-        "the two dicts (shuffling before batching is a good habit).",
+        ("The dict keys are the names of the model's inputs and outputs: `img_input`, `ts_input`, "
+        "`score_output`, `class_output`."),
+        ("`tf.data.Dataset.from_tensor_slices((inputs, targets)).batch(16)`, with `inputs` and `targets` "
+        "the two dicts (shuffling before batching is a good habit)."),
     ),
     context=_context,
     wrong=(
@@ -237,14 +237,13 @@ def make_dataset(data):
               "        {'score_output': data.scores, 'class_output': data.classes})).batch(32)", "16"),
     ),
     alternatives=(
-        "def make_dataset(data):\n"
+        ("def make_dataset(data):\n"
         "    x = tf.data.Dataset.from_tensor_slices({'img_input': data.images, 'ts_input': data.timeseries})\n"
         "    y = tf.data.Dataset.from_tensor_slices({'score_output': data.scores, 'class_output': data.classes})\n"
-        "    return tf.data.Dataset.zip(x, y).batch(16)",
+        "    return tf.data.Dataset.zip(x, y).batch(16)"),
     ),
 )
 def q2(make_dataset, data):
-    import numpy as np
     import tensorflow as tf
 
     _check_data(data)
@@ -303,11 +302,11 @@ class_head = np.where(data.class_ids == 2, 5.0, 1.0).astype("float32")
 head_weights = [np.ones(len(class_head), dtype="float32"), class_head]
 ''',
     hints=(
-        "`class_weight` is refused with two outputs (section 7); `sample_weight` takes one array per "
-        "output instead, in the order of `outputs=[score_output, class_output]`.",
+        ("`class_weight` is refused with two outputs (section 7); `sample_weight` takes one array per "
+        "output instead, in the order of `outputs=[score_output, class_output]`."),
         "`data.classes` is one-hot (one row of 5 per sample); `data.class_ids` gives the class numbers.",
-        "The score head keeps weight 1 for every sample: `np.ones(n)`; the class head gets 5.0 where "
-        "`data.class_ids == 2`, else 1.0.",
+        ("The score head keeps weight 1 for every sample: `np.ones(n)`; the class head gets 5.0 where "
+        "`data.class_ids == 2`, else 1.0."),
     ),
     context=_context,
     wrong=(
@@ -434,11 +433,11 @@ three_losses = {"score_output": "mse", "class_output": cross_entropy, "class_pro
 three_targets = {"score_output": data.scores, "class_output": data.classes, "class_probabilities": None}
 ''',
     hints=(
-        "The probabilities are the softmax of `base.outputs[1]`: a layer without weights, named "
-        "\"class_probabilities\".",
+        ("The probabilities are the softmax of `base.outputs[1]`: a layer without weights, named "
+        "\"class_probabilities\"."),
         "A dict of losses must name every output; `None` marks the one without a loss (section 5).",
-        "And the targets? Try `fit()` with only two keys in the dict. Keras 3.15 wants an entry for the third "
-        "output too, and `None` will do.",
+        ("And the targets? Try `fit()` with only two keys in the dict. Keras 3.15 wants an entry for the third "
+        "output too, and `None` will do."),
     ),
     context=_context,
     wrong=(

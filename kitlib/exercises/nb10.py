@@ -12,7 +12,8 @@ from __future__ import annotations
 import copy
 import math
 
-from kitlib.exercises import Incorrect, Wrong, call, describe, exercise, expect, expect_type, tiny_data, tiny_model
+from kitlib.exercises import (Incorrect, Undefined, Wrong, call, describe, exercise, expect, expect_type, tiny_data,
+                              tiny_model)
 
 #: What the notebook's model (compiled with SparseCategoricalAccuracy()) logs after an epoch.
 VAL_ACC = "val_sparse_categorical_accuracy"
@@ -71,12 +72,12 @@ accuracy_stopper = keras.callbacks.EarlyStopping(monitor="val_sparse_categorical
                                                  patience=3, restore_best_weights=True)
 """,
     hints=(
-        "`monitor` takes a key of the logs, exactly as it appears in `history.history`. Print "
-        "`history.history.keys()` from section 2.",
-        "This notebook's model is compiled with `keras.metrics.SparseCategoricalAccuracy()`, so its "
-        "validation accuracy is logged as `val_sparse_categorical_accuracy`.",
-        "`keras.callbacks.EarlyStopping(monitor=\"val_sparse_categorical_accuracy\", patience=3, "
-        "restore_best_weights=True)`. Keras 3 finds out by itself that an accuracy should go up.",
+        ("`monitor` takes a key of the logs, exactly as it appears in `history.history`. Print "
+        "`history.history.keys()` from section 2."),
+        ("This notebook's model is compiled with `keras.metrics.SparseCategoricalAccuracy()`, so its "
+        "validation accuracy is logged as `val_sparse_categorical_accuracy`."),
+        ("`keras.callbacks.EarlyStopping(monitor=\"val_sparse_categorical_accuracy\", patience=3, "
+        "restore_best_weights=True)`. Keras 3 finds out by itself that an accuracy should go up."),
     ),
     context=_keras_context,
     wrong=(
@@ -97,8 +98,8 @@ accuracy_stopper = keras.callbacks.EarlyStopping(monitor="val_sparse_categorical
         Wrong("accuracy_stopper = keras.callbacks.EarlyStopping", "instance"),
     ),
     alternatives=(
-        'accuracy_stopper = keras.callbacks.EarlyStopping("val_sparse_categorical_accuracy", mode="max",\n'
-        '                                                 patience=3, restore_best_weights=True, verbose=1)',
+        ('accuracy_stopper = keras.callbacks.EarlyStopping("val_sparse_categorical_accuracy", mode="max",\n'
+        '                                                 patience=3, restore_best_weights=True, verbose=1)'),
     ),
 )
 def q1(accuracy_stopper):
@@ -174,11 +175,11 @@ def batch_checkpoint(folder):
 ''',
     hints=(
         "Section 5 saves a checkpoint every `SAVE_EVERY` batches; here only the weights are wanted.",
-        "Weights alone go to a file ending in `.weights.h5` with `save_weights_only=True`; an int "
-        "`save_freq` counts batches.",
-        "`ModelCheckpoint` fills `{epoch}` and `{batch}` in the file name itself. In an f-string Python "
+        ("Weights alone go to a file ending in `.weights.h5` with `save_weights_only=True`; an int "
+        "`save_freq` counts batches."),
+        ("`ModelCheckpoint` fills `{epoch}` and `{batch}` in the file name itself. In an f-string Python "
         "would try to fill them first: use a plain string, e.g. "
-        "`os.path.join(folder, \"w-e{epoch:02d}-b{batch:03d}.weights.h5\")`.",
+        "`os.path.join(folder, \"w-e{epoch:02d}-b{batch:03d}.weights.h5\")`."),
     ),
     context=_keras_context,
     wrong=(
@@ -199,12 +200,12 @@ def batch_checkpoint(folder):
               '                                           save_weights_only=True, save_freq=5)', "f-string"),
     ),
     alternatives=(
-        'def batch_checkpoint(folder):\n'
+        ('def batch_checkpoint(folder):\n'
         '    return keras.callbacks.ModelCheckpoint(folder / "{epoch}_{batch}.weights.h5",\n'
-        '                                           save_freq=5, save_weights_only=True)',
-        'def batch_checkpoint(folder):\n'
+        '                                           save_freq=5, save_weights_only=True)'),
+        ('def batch_checkpoint(folder):\n'
         '    return keras.callbacks.ModelCheckpoint(f"{folder}/w-e{{epoch}}-b{{batch}}.weights.h5",\n'
-        '                                           save_weights_only=True, save_freq=5)',
+        '                                           save_weights_only=True, save_freq=5)'),
     ),
 )
 def q2(batch_checkpoint):
@@ -218,9 +219,10 @@ def q2(batch_checkpoint):
         folder = Path(tmp)
         try:
             checkpoint = call(batch_checkpoint, folder, name="batch_checkpoint")
-        except Incorrect as exc:
+        except (Incorrect, Undefined) as exc:
             text = str(exc)
-            if "NameError" in text and ("'epoch'" in text or "'batch'" in text):
+            if ("NameError" in text and ("'epoch'" in text or "'batch'" in text)) \
+                    or text.startswith(("`epoch` is not defined", "`batch` is not defined")):
                 raise Incorrect("Calling `batch_checkpoint` raised a NameError for `epoch`/`batch`: in an "
                                 "f-string Python fills `{epoch}` itself, before ModelCheckpoint sees it. Use "
                                 "a plain string for that part of the name (or double the braces: "
@@ -311,8 +313,8 @@ _STOP_BODY = '''        accuracy = logs["val_sparse_categorical_accuracy"]  # th
     hints=(
         "`logs` holds this epoch's numbers under the names of `history.history`.",
         "A callback asks fit() to stop by setting an attribute of the model it trains, `self.model`.",
-        "`if accuracy >= self.target: self.model.stop_training = True`. Only ever set it to True: "
-        "another callback may already have asked to stop in this epoch.",
+        ("`if accuracy >= self.target: self.model.stop_training = True`. Only ever set it to True: "
+        "another callback may already have asked to stop in this epoch."),
     ),
     context=_keras_context,
     wrong=(
@@ -453,12 +455,12 @@ _OUTCOME_SOLUTION = _OUTCOME_HEAD + '''    best, best_epoch, waited = None, 0, 0
     starter=_OUTCOME_HEAD + "    return ___\n",
     solution=_OUTCOME_SOLUTION,
     hints=(
-        "Replay section 2's rule epoch by epoch: an epoch improves only if it beats the best so far by "
-        "more than `min_delta`; count the epochs since the last improvement.",
-        "Training stops at the end of the epoch where that count reaches `patience`; `epochs_run` counts "
-        "that epoch too. The restored epoch is the last *improving* epoch, which need not be the lowest loss.",
-        "And when the count never reaches `patience`? In Keras 3, `restore_best_weights=True` puts the best "
-        "epoch's weights back at the end of fit() even then.",
+        ("Replay section 2's rule epoch by epoch: an epoch improves only if it beats the best so far by "
+        "more than `min_delta`; count the epochs since the last improvement."),
+        ("Training stops at the end of the epoch where that count reaches `patience`; `epochs_run` counts "
+        "that epoch too. The restored epoch is the last *improving* epoch, which need not be the lowest loss."),
+        ("And when the count never reaches `patience`? In Keras 3, `restore_best_weights=True` puts the best "
+        "epoch's weights back at the end of fit() even then."),
     ),
     context=_keras_context,
     wrong=(

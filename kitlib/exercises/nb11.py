@@ -61,8 +61,8 @@ two_rates = schedules.PiecewiseConstantDecay(boundaries=[500], values=[1e-3, 1e-
     hints=(
         "Section 1 shows a schedule with fixed values between boundaries.",
         "`PiecewiseConstantDecay(boundaries=[...], values=[...])` takes one more value than boundaries.",
-        "The boundary step itself still gets the earlier value: `boundaries=[500]` keeps 1e-3 at step 500 "
-        "and switches at step 501.",
+        ("The boundary step itself still gets the earlier value: `boundaries=[500]` keeps 1e-3 at step 500 "
+        "and switches at step 501."),
     ),
     context=_keras_context,
     wrong=(
@@ -120,10 +120,10 @@ warmup_cosine = schedules.CosineDecay(
 """,
     hints=(
         "Section 1's \"CosineDecay, warm-up\" curve has this shape; look at its arguments.",
-        "With a warm-up, `initial_learning_rate` is where the warm-up *starts* and `warmup_target` where "
-        "it ends. Print `warmup_cosine(1200)` to test your answer.",
-        "`decay_steps` counts the steps after the warm-up, and `alpha` is the lowest rate as a *fraction* "
-        "of the peak (`warmup_target`), not a rate.",
+        ("With a warm-up, `initial_learning_rate` is where the warm-up *starts* and `warmup_target` where "
+        "it ends. Print `warmup_cosine(1200)` to test your answer."),
+        ("`decay_steps` counts the steps after the warm-up, and `alpha` is the lowest rate as a *fraction* "
+        "of the peak (`warmup_target`), not a rate."),
     ),
     context=_keras_context,
     wrong=(
@@ -136,8 +136,8 @@ warmup_cosine = schedules.CosineDecay(
         Wrong("warmup_cosine = schedules.CosineDecay(1e-3, decay_steps=1200, alpha=0.01)", "warm-up"),
     ),
     alternatives=(
-        "warmup_cosine = keras.optimizers.schedules.CosineDecay(0.0, 1000, alpha=1e-5 / 1e-3,\n"
-        "                                                       warmup_target=0.001, warmup_steps=200)",
+        ("warmup_cosine = keras.optimizers.schedules.CosineDecay(0.0, 1000, alpha=1e-5 / 1e-3,\n"
+        "                                                       warmup_target=0.001, warmup_steps=200)"),
     ),
 )
 def q2(warmup_cosine):
@@ -227,8 +227,8 @@ def _halving_with(body: str) -> str:
     hints=(
         "`logs[\"loss\"]` is the epoch's training loss. The first epoch has nothing to compare with.",
         "Read the current rate with `float(self.model.optimizer.learning_rate)`.",
-        "Set it by assignment: `self.model.optimizer.learning_rate = new_rate` (Keras 3 has no "
-        "`optimizer.lr` and no `keras.backend.set_value`).",
+        ("Set it by assignment: `self.model.optimizer.learning_rate = new_rate` (Keras 3 has no "
+        "`optimizer.lr` and no `keras.backend.set_value`)."),
     ),
     context=_keras_context,
     wrong=(
@@ -350,8 +350,8 @@ _WARMUP_RATE = "self.target * min(1.0, (k + 1) / self.warmup_steps)"
     hints=(
         "`batch` starts again at 0 in every epoch; the optimizer counts its updates over the whole run.",
         "`int(self.model.optimizer.iterations)` is the number of updates done before this one, i.e. k.",
-        "Assign `self.model.optimizer.learning_rate = self.target * min(1.0, (k + 1) / self.warmup_steps)`; "
-        "that needs an optimizer created with a float rate (with a schedule the assignment raises TypeError).",
+        ("Assign `self.model.optimizer.learning_rate = self.target * min(1.0, (k + 1) / self.warmup_steps)`; "
+        "that needs an optimizer created with a float rate (with a schedule the assignment raises TypeError)."),
     ),
     context=_keras_context,
     wrong=(

@@ -47,12 +47,12 @@ steps, values = logs["validation"]["epoch_loss"]
 best_epoch = int(steps[np.argmin(values)]) + 1
 """,
     hints=(
-        "`logs` is `{run: {tag: (steps, values)}}`. Which run holds the validation numbers, and under "
-        "which tag is the loss per epoch?",
-        "`logs[\"validation\"][\"epoch_loss\"]` unpacks into `steps, values`; `np.argmin(values)` is the "
-        "position of the lowest value.",
-        "TensorBoard's step for an `epoch_*` tag is the epoch counted from 0; fit() prints `Epoch 1/...` "
-        "for step 0.",
+        ("`logs` is `{run: {tag: (steps, values)}}`. Which run holds the validation numbers, and under "
+        "which tag is the loss per epoch?"),
+        ("`logs[\"validation\"][\"epoch_loss\"]` unpacks into `steps, values`; `np.argmin(values)` is the "
+        "position of the lowest value."),
+        ("TensorBoard's step for an `epoch_*` tag is the epoch counted from 0; fit() prints `Epoch 1/...` "
+        "for step 0."),
     ),
     context=_logs_context,
     wrong=(
@@ -63,8 +63,8 @@ best_epoch = int(steps[np.argmin(values)]) + 1
         Wrong('best_epoch = float(np.argmin(logs["validation"]["epoch_loss"].values) + 1)', "whole number"),
     ),
     alternatives=(
-        'series = logs["validation"]["epoch_loss"]\n'
-        'best_epoch = int(series.steps[series.values.argmin()]) + 1',
+        ('series = logs["validation"]["epoch_loss"]\n'
+        'best_epoch = int(series.steps[series.values.argmin()]) + 1'),
     ),
 )
 def q1(best_epoch, logs):
@@ -122,10 +122,10 @@ def logged_epochs(steps_per_epoch, epochs, update_freq):
     return [epoch for epoch in range(epochs) if (epoch + 1) * steps_per_epoch % update_freq == 0]
 ''',
     hints=(
-        "Section 4: the summaries of an epoch are written only if the batch counter at the end of that "
-        "epoch is a multiple of `update_freq`.",
-        "The batch counter does not restart with each epoch: epoch 0 ends at batch `steps_per_epoch`, "
-        "epoch 1 at `2 * steps_per_epoch`, ...",
+        ("Section 4: the summaries of an epoch are written only if the batch counter at the end of that "
+        "epoch is a multiple of `update_freq`."),
+        ("The batch counter does not restart with each epoch: epoch 0 ends at batch `steps_per_epoch`, "
+        "epoch 1 at `2 * steps_per_epoch`, ..."),
         "Keep epoch `e` when `(e + 1) * steps_per_epoch % update_freq == 0`.",
     ),
     context=_logs_context,
@@ -138,9 +138,9 @@ def logged_epochs(steps_per_epoch, epochs, update_freq):
               '    return list(range(epochs)) if steps_per_epoch % update_freq == 0 else []', "runs on"),
     ),
     alternatives=(
-        'def logged_epochs(steps_per_epoch, epochs, update_freq):\n'
+        ('def logged_epochs(steps_per_epoch, epochs, update_freq):\n'
         '    ends = np.arange(1, epochs + 1) * steps_per_epoch\n'
-        '    return np.flatnonzero(ends % update_freq == 0).tolist()',
+        '    return np.flatnonzero(ends % update_freq == 0).tolist()'),
     ),
 )
 def q2(logged_epochs):
@@ -216,10 +216,10 @@ _NORM_WRITE = '''        with self.writer.as_default():  # leaving the block flu
     solution=_NORM_SOLUTION,
     hints=(
         "`self.model.layers[-1].kernel` is the output layer's kernel; `keras.ops.norm(...)` its norm.",
-        "`tf.summary.scalar(name, value, step=...)` writes to the *default* writer: wrap it in "
-        "`with self.writer.as_default():`. Outside, it writes nothing and returns False, without an error.",
-        "`with self.writer.as_default(): tf.summary.scalar(\"kernel_norm\", norm, step=epoch)`. Leaving the "
-        "`with` block flushes the writer, so `read_scalars` sees the value as soon as the epoch ends.",
+        ("`tf.summary.scalar(name, value, step=...)` writes to the *default* writer: wrap it in "
+        "`with self.writer.as_default():`. Outside, it writes nothing and returns False, without an error."),
+        ("`with self.writer.as_default(): tf.summary.scalar(\"kernel_norm\", norm, step=epoch)`. Leaving the "
+        "`with` block flushes the writer, so `read_scalars` sees the value as soon as the epoch ends."),
     ),
     context=_logs_context,
     wrong=(

@@ -90,11 +90,11 @@ def finish_epoch(metrics):
               '    return results', "float"),
     ),
     alternatives=(
-        'def finish_epoch(metrics):\n'
+        ('def finish_epoch(metrics):\n'
         '    results = {m.name: float(m.result()) for m in metrics}\n'
         '    for m in metrics:\n'
         '        m.reset_state()\n'
-        '    return results',
+        '    return results'),
     ),
 )
 def q1(finish_epoch):
@@ -246,10 +246,10 @@ def _confidence_probe(x, y, batch_size: int):
     solution=_CONFIDENCE_SOLUTION,
     hints=(
         "A `keras.metrics.Mean` averages whatever values you give it, weighted by how many there are.",
-        "Create it in `__init__` as an attribute of the model, with `name=\"confidence\"`: Keras then lists it "
-        "in `self.metrics`, logs it under that name and resets it at the start of every epoch.",
-        "The highest probability of each row of `y_pred` (shape (batch, classes)) is "
-        "`keras.ops.max(y_pred, axis=-1)`.",
+        ("Create it in `__init__` as an attribute of the model, with `name=\"confidence\"`: Keras then lists it "
+        "in `self.metrics`, logs it under that name and resets it at the start of every epoch."),
+        ("The highest probability of each row of `y_pred` (shape (batch, classes)) is "
+        "`keras.ops.max(y_pred, axis=-1)`."),
     ),
     context=_context,
     wrong=(
@@ -368,10 +368,10 @@ def _clipped_with(*lines: str) -> str:
     starter=_clipped_with("gradients = ___  # clipped as keras.optimizers.RMSprop(clipnorm=1.0) clips them"),
     solution=_CLIP_SOLUTION,
     hints=(
-        "`clipnorm` is one of three clipping options of every Keras optimizer, next to `clipvalue` and "
-        "`global_clipnorm`. Which of them looks at one gradient tensor at a time?",
-        "`clipnorm=1.0` rescales each gradient tensor *separately* so that its norm is at most 1; "
-        "`global_clipnorm` would rescale all of them together by one factor.",
+        ("`clipnorm` is one of three clipping options of every Keras optimizer, next to `clipvalue` and "
+        "`global_clipnorm`. Which of them looks at one gradient tensor at a time?"),
+        ("`clipnorm=1.0` rescales each gradient tensor *separately* so that its norm is at most 1; "
+        "`global_clipnorm` would rescale all of them together by one factor."),
         "`tf.clip_by_norm(g, 1.0)` does that to one tensor: `[tf.clip_by_norm(g, 1.0) for g in gradients]`.",
     ),
     context=_context,
@@ -401,8 +401,8 @@ def q3(ClippedModel):
         return ("Your train_step trains exactly like RMSprop(clipnorm=1.0) (weights within 1e-6). Clipping "
                 "in train_step lets you log the norms or clip only some layers; the optimizer's option is "
                 "the short form.")
-    for option, what in ((dict(global_clipnorm=1.0), "all gradients scaled together by one factor, so that "
-                                                     "their *joint* norm is at most 1"),
+    for option, what in ((dict(global_clipnorm=1.0), ("all gradients scaled together by one factor, so that "
+                                                     "their *joint* norm is at most 1")),
                          (dict(clipvalue=1.0), "each gradient *entry* cut to [-1, 1]"),
                          ({}, "your gradients were not clipped at all")):
         other, _ = _clip_reference(**option)

@@ -60,3 +60,29 @@ def test_pytest_collecting_nothing_fails_make(tmp_path, target):
                          timeout=60)
     assert run.returncode != 0, run.stdout + run.stderr
     assert "no tests ran" in run.stdout
+
+
+def test_make_test_lints_first_with_the_committed_ruff_configuration():
+    import subprocess
+    import sys
+    make = (ROOT / "Makefile").read_text()
+    deps = re.search(r"^test: (.*)$", make, re.M).group(1).split()
+    assert deps.index("lint") < deps.index("test-unit-and-notebooks")
+    assert re.search(r"^lint: .*\n\t\$\(BIN\)/python -m ruff check \.$", make, re.M)
+    project = (ROOT / "pyproject.toml").read_text()
+    test_extra = re.search(r"^test = \[(.*?)^\]", project, re.M | re.S).group(1)
+    assert '"ruff' in test_extra
+    assert re.search(r'^select = \[.*"F".*"ISC".*\]', project, re.M)
+    assert re.search(r'^"notebooks/\*\.ipynb" = \[.*"F811"', project, re.M)
+    r = subprocess.run([sys.executable, "-m", "ruff", "check", "."], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_a_missing_comma_in_a_hint_tuple_is_caught(tmp_path):
+    import subprocess
+    import sys
+    (tmp_path / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text())
+    (tmp_path / "hints.py").write_text('HINTS = (\n    "first hint."\n    "second hint.",\n)\n')
+    r = subprocess.run([sys.executable, "-m", "ruff", "check", "hints.py"], cwd=tmp_path,
+                       capture_output=True, text=True)
+    assert r.returncode == 1 and "ISC004" in r.stdout

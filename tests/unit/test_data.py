@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import http.server
-import shutil
 import threading
 import time
 from pathlib import Path
@@ -379,3 +378,201 @@ def test_guide_data_does_not_keep_the_uint8_originals(isolated, mnist_arrays):
     data.load_data("mnist")  # a notebook that loads the originals itself keeps them cached
     data.guide_data("mnist", n_train=10, n_val=10, n_test=10)
     assert len(data._CACHE) == 1
+
+
+# --------------------------------------------------------------------------- unreadable and damaged copies
+
+
+@pytest.fixture
+def unreadable(monkeypatch):
+    """Make folders unreadable: mode 000 (enough for a normal user) and, because root reads
+    through mode 000, the file-system calls the search uses raise PermissionError under them."""
+    import builtins
+    import errno
+    import os
+    import pathlib
+
+    blocked: list[Path] = []
+
+    def under(p) -> bool:
+        try:
+            p = Path(os.fsdecode(p)).absolute()
+        except TypeError:
+            return False
+        return any(p == b or b in p.parents for b in blocked)
+
+    def deny(p):
+        raise PermissionError(errno.EACCES, "Permission denied", str(p))
+
+    real_stat, real_open, real_scandir = pathlib.Path.stat, builtins.open, os.scandir
+
+    def stat(self, *a, **k):
+        # the folder itself can be stat'ed (ls -ld works on a mode 000 folder); what is inside cannot
+        if under(self) and Path(self).absolute() not in blocked:
+            deny(self)
+        return real_stat(self, *a, **k)
+
+    def open_(file, *a, **k):
+        if isinstance(file, (str, bytes, os.PathLike)) and under(file):
+            deny(file)
+        return real_open(file, *a, **k)
+
+    def scandir(path="."):
+        if under(path):
+            deny(path)
+        return real_scandir(path)
+
+    monkeypatch.setattr(pathlib.Path, "stat", stat)
+    monkeypatch.setattr(builtins, "open", open_)
+    monkeypatch.setattr(os, "scandir", scandir)
+
+    def block(folder: Path) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        folder.chmod(0)
+        blocked.append(folder.absolute())
+        return folder
+
+    yield block
+    for folder in blocked:
+        folder.chmod(0o755)
+
+
+@pytest.mark.parametrize("where", ["keras", "kit", "system"])
+def test_an_unreadable_location_is_skipped_and_the_search_goes_on(isolated, mnist_arrays, unreadable,
+                                                                  monkeypatch, tmp_path, where):
+    shared = write_npz(tmp_path / "shared" / "mnist.npz", mnist_arrays).parent
+    blocked = {"keras": isolated["keras"], "kit": isolated["kit"], "system": isolated["system"] / "mnist"}[where]
+    write_npz(blocked / "mnist.npz", mnist_arrays)
+    unreadable(blocked)
+    # a verified copy earlier in the order: the unreadable folder later must not matter
+    monkeypatch.setenv("KITLIB_DATA_DIR", str(shared))
+    data.load_data("mnist")
+    assert data.last_source("mnist").how == "KITLIB_DATA_DIR"
+    monkeypatch.delenv("KITLIB_DATA_DIR")
+    data._clear_cache()
+    if where == "keras":  # the last place: nothing left, the reason is in the error
+        with pytest.raises(data.DataNotFoundError) as err:
+            data.load_data("mnist", download=False)
+        assert "cannot read this location (PermissionError" in str(err.value)
+    else:  # passed over with its reason, the search goes on to the Keras cache
+        write_npz(isolated["keras"] / "mnist.npz", mnist_arrays)
+        data.load_data("mnist")
+        assert data.last_source("mnist").how == "keras cache"
+        report = data.main_report("mnist")
+        assert "passed over" in report and "PermissionError" in report
+
+
+def test_data_command_prints_no_traceback_for_an_unreadable_keras_cache(isolated, mnist_arrays, unreadable,
+                                                                       capsys):
+    from kitlib.__main__ import main
+    write_npz(isolated["kit"] / "mnist.npz", mnist_arrays)
+    unreadable(isolated["keras"])
+    assert main(["data", "--require", "mnist"]) == 0
+    out = capsys.readouterr()
+    assert "MNIST:" in out.out and "verified in" in out.out and "Traceback" not in out.out + out.err
+    data._clear_cache()
+    (isolated["kit"] / "mnist.npz").unlink()  # our own test file
+    assert main(["data", "--require", "mnist"]) == 1
+    out = capsys.readouterr()
+    assert "MNIST: ERROR" in out.out and "PermissionError" in out.err and "Traceback" not in out.err
+
+
+def _gz_with(raw: bytes, damage: str) -> bytes:
+    import gzip
+    import zlib
+    blob = bytearray(gzip.compress(raw, compresslevel=6, mtime=0))
+    if damage == "flipped byte":  # inside the deflate stream, not a truncation
+        for pos in range(20, len(blob) - 8):
+            trial = bytearray(blob)
+            trial[pos] ^= 0xFF
+            try:
+                gzip.decompress(bytes(trial))
+            except zlib.error:
+                return bytes(trial)
+            except Exception:
+                continue
+        raise AssertionError("no position gives a zlib.error")
+    if damage == "crc":
+        blob[-8] ^= 0xFF
+        return bytes(blob)
+    if damage == "cut":
+        return bytes(blob[: len(blob) // 2])
+    if damage == "not gzip":
+        return raw
+    raise ValueError(damage)
+
+
+@pytest.mark.parametrize("damage, error", [("flipped byte", "error"), ("crc", "CRC check failed"),
+                                           ("cut", "EOFError"), ("not gzip", "Not a gzipped file")])
+def test_a_corrupt_gz_is_a_bad_copy_and_later_copies_are_tried(isolated, mnist_arrays, damage, error):
+    import gzip
+    bad = isolated["kit"] / "mnist"
+    bad.mkdir(parents=True)
+    raw = b"\0\0\x08\x03" + b"\0\0\0\x02\0\0\0\x1c\0\0\0\x1c" + bytes(range(256)) * 6 + bytes(2 * 784 - 1536)
+    (bad / "train-images-idx3-ubyte.gz").write_bytes(_gz_with(raw, damage))
+    for stem in data.IDX_STEMS[1:]:
+        (bad / f"{stem}.gz").write_bytes(gzip.compress(b"\0\0\x08\x01\0\0\0\0"))
+    with pytest.raises(ValueError, match=rf"train-images-idx3-ubyte.gz: cannot read .*{error}"):
+        data.read_idx(bad / "train-images-idx3-ubyte.gz")
+    with pytest.raises(data.DataNotFoundError, match="train-images-idx3-ubyte.gz: cannot read"):
+        data.load_data("mnist")
+    data._clear_cache()
+    write_npz(isolated["keras"] / "mnist.npz", mnist_arrays)
+    data.load_data("mnist")
+    assert data.last_source("mnist").how == "keras cache"
+    assert "train-images-idx3-ubyte.gz" in data.main_report("mnist")
+
+
+def test_a_damaged_npz_is_a_bad_copy_with_its_name(isolated, mnist_arrays, tmp_path):
+    good = write_npz(tmp_path / "good" / "mnist.npz", mnist_arrays, compress=True)
+    blob = bytearray(good.read_bytes())
+    blob[len(blob) // 2] ^= 0xFF  # inside a deflated member
+    (isolated["kit"]).mkdir(parents=True)
+    (isolated["kit"] / "mnist.npz").write_bytes(bytes(blob))
+    (isolated["system"] / "mnist").mkdir(parents=True)
+    (isolated["system"] / "mnist" / "mnist.npz").write_bytes(b"PK\3\4 not really a zip")
+    write_npz(isolated["keras"] / "mnist.npz", mnist_arrays)
+    data.load_data("mnist")
+    assert data.last_source("mnist").how == "keras cache"
+    report = data.main_report("mnist")
+    assert report.count("mnist.npz: cannot read the archive") == 2
+
+
+def test_install_replaces_an_unusable_copy_and_keeps_it_aside(isolated, mnist_arrays, monkeypatch, tmp_path):
+    shared = write_npz(tmp_path / "shared" / "mnist.npz", mnist_arrays).parent
+    monkeypatch.setenv("KITLIB_DATA_DIR", str(shared))
+    bad = isolated["kit"] / "mnist.npz"
+    bad.parent.mkdir(parents=True)
+    bad.write_bytes(b"not an archive")
+    target = data.install("mnist")
+    assert target == bad
+    backups = list(isolated["kit"].glob("mnist.npz.unusable-*"))
+    assert len(backups) == 1 and backups[0].read_bytes() == b"not an archive", "never delete a user's file"
+    monkeypatch.delenv("KITLIB_DATA_DIR")
+    data._clear_cache()
+    data.load_data("mnist")
+    assert data.last_source("mnist").path == bad
+
+
+def test_install_fails_when_what_it_leaves_does_not_verify(isolated, mnist_arrays, monkeypatch, tmp_path):
+    shared = write_npz(tmp_path / "shared" / "mnist.npz", mnist_arrays).parent
+    monkeypatch.setenv("KITLIB_DATA_DIR", str(shared))
+    real_copy = data._copy_atomically
+
+    def bad_copy(src, target):  # a disk that corrupts what is written
+        real_copy(src, target)
+        target.write_bytes(target.read_bytes()[:1000])
+    monkeypatch.setattr(data, "_copy_atomically", bad_copy)
+    with pytest.raises(data.InstallError, match=r"does not verify.*run `python -m kitlib data --install` again"):
+        data.install("mnist")
+
+
+def test_data_install_command_exits_non_zero_with_the_fix(isolated, mnist_arrays, monkeypatch, tmp_path, capsys):
+    from kitlib.__main__ import main
+    shared = write_npz(tmp_path / "shared" / "mnist.npz", mnist_arrays).parent
+    monkeypatch.setenv("KITLIB_DATA_DIR", str(shared))
+    isolated["kit"].mkdir(parents=True)
+    monkeypatch.setattr(data, "_copy_atomically", lambda src, target: target.write_bytes(b"junk"))
+    assert main(["data", "--install", "--require", "mnist"]) == 1
+    out = capsys.readouterr()
+    assert "MNIST: NOT INSTALLED" in out.out and "does not verify" in out.err and "installed and" not in out.out

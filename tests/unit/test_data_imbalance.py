@@ -46,10 +46,11 @@ def test_float_labels_one_hot_and_tiny_fractions(labelled):
     assert len(y_all) == 200
 
 
-@pytest.mark.parametrize("fraction", [0, -0.1, 1.5, True, "0.1", float("nan")])
-def test_bad_fraction_names_the_valid_range(labelled, fraction):
+@pytest.mark.parametrize("fraction, err", [(0, ValueError), (-0.1, ValueError), (1.5, ValueError),
+                                           (True, TypeError), ("0.1", TypeError), (float("nan"), ValueError)])
+def test_bad_fraction_names_the_valid_range(labelled, fraction, err):
     x, y = labelled
-    with pytest.raises(ValueError, match=r"fraction=.*\(0, 1\]"):
+    with pytest.raises(err, match=r"fraction.*\(0, 1\]"):
         data.imbalanced_subset(x, y, rare_class=1, fraction=fraction)
 
 

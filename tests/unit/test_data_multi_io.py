@@ -36,15 +36,15 @@ def test_seeded_and_sized():
     assert data.multi_io_data(100).images.nbytes < 1.3e6
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"n": 0}, "n must be an int >= 1"),
-    ({"n": 2.5}, "n must be an int"),
-    ({"timesteps": 2}, "timesteps must be an int >= 3"),
-    ({"num_classes": 1}, "num_classes must be an int >= 2"),
-    ({"num_classes": 11}, "at most 10 classes"),
-    ({"seed": -1}, "seed must be a non-negative int"),
-    ({"seed": True}, "seed must be a non-negative int"),
+@pytest.mark.parametrize("kwargs, err, match", [
+    ({"n": 0}, ValueError, "n must be an int >= 1"),
+    ({"n": 2.5}, TypeError, "n must be an int"),
+    ({"timesteps": 2}, ValueError, "timesteps must be an int >= 3"),
+    ({"num_classes": 1}, ValueError, "num_classes must be an int >= 2"),
+    ({"num_classes": 11}, ValueError, "at most 10 classes"),
+    ({"seed": -1}, ValueError, "seed must be a non-negative int"),
+    ({"seed": True}, TypeError, "seed must be a non-negative int"),
 ])
-def test_bad_arguments(kwargs, match):
-    with pytest.raises(ValueError, match=match):
+def test_bad_arguments(kwargs, err, match):
+    with pytest.raises(err, match=match):
         data.multi_io_data(**kwargs)

@@ -379,16 +379,75 @@ def test_build_refuses_a_folder_it_did_not_write_and_changes_nothing(tmp_path):
 def test_rebuild_overwrites_its_own_files_keeps_others_and_never_a_changed_notebook(tmp_path):
     src = _notebook(tmp_path, "05_demo.ipynb")
     out = tmp_path / "out"
-    B.build("student", out, src)
+    B.build("instructor", out, src)
     (out / "notes.txt").write_text("a learner's file")
+    (src / "05_demo.ipynb").write_text((src / "05_demo.ipynb").read_text().replace("print(x)", "print(x + 0)"))
     B.build("instructor", out, src)  # unchanged since the last build: replaced
-    assert "x = 42" in (out / "05_demo.ipynb").read_text()
+    assert "x = 42" in (out / "05_demo.ipynb").read_text() and "x + 0" in (out / "05_demo.ipynb").read_text()
     assert (out / "notes.txt").read_text() == "a learner's file"
     (out / "05_demo.ipynb").write_text((out / "05_demo.ipynb").read_text().replace("x = 42", "x = 43"))
     before = (out / "05_demo.ipynb").read_bytes()
     with pytest.raises(B.BuildError, match="changed since the last build"):
-        B.build("student", out, src)
+        B.build("instructor", out, src)
     assert (out / "05_demo.ipynb").read_bytes() == before
+
+
+@pytest.mark.parametrize("first, second", [("student", "instructor"), ("instructor", "student")])
+def test_build_refuses_to_change_the_kind_of_a_folder(tmp_path, first, second):
+    src = _notebook(tmp_path, "05_demo.ipynb")
+    out = tmp_path / "out"
+    B.build(first, out, src)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    with pytest.raises(B.BuildError, match=f"holds a {first} build; refusing to turn it into a {second} build"):
+        B.build(second, out, src)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    from kitlib.__main__ import main
+    assert main([second, str(out), "--notebooks", str(src)]) == 1
+
+
+@pytest.mark.parametrize("content", [
+    {"files": {}},                                             # no kind
+    {"kitlib_build": "teacher", "files": {}},                  # unknown kind
+    {"kitlib_build": "student", "files": {"../x.ipynb": "0" * 64}},
+    {"kitlib_build": "student", "files": {"05_demo.ipynb": "not a hash"}},
+    {"kitlib_build": "student", "files": {}, "extra": 1},
+    ["kitlib_build", "student"],
+])
+def test_build_checks_the_markers_contents(tmp_path, content):
+    src = _notebook(tmp_path, "05_demo.ipynb")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / B.MARKER).write_text(json.dumps(content))
+    with pytest.raises(B.BuildError, match="not a kitlib build marker"):
+        B.build("student", out, src)
+
+
+def test_build_never_writes_through_a_planted_link(tmp_path):
+    import hashlib
+    src = _notebook(tmp_path, "05_demo.ipynb")
+    out = tmp_path / "out"
+    out.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("someone else's file")
+    digest = hashlib.sha256(victim.read_bytes()).hexdigest()
+    forged = {"kitlib_build": "student", "files": {"05_demo.ipynb": digest}}
+    (out / B.MARKER).write_text(json.dumps(forged))
+    (out / "05_demo.ipynb").symlink_to(victim)
+    with pytest.raises(B.BuildError, match="symbolic link"):
+        B.build("student", out, src)
+    assert victim.read_text() == "someone else's file"
+    # links on the temporary names an earlier version used, and on the marker itself
+    (out / "05_demo.ipynb").unlink()
+    for name in (".05_demo.ipynb.tmp", ".kitlib-build.json.tmp"):
+        (out / name).symlink_to(victim)
+    B.build("student", out, src)
+    assert victim.read_text() == "someone else's file"
+    assert not (out / "05_demo.ipynb").is_symlink() and "x = ___" in (out / "05_demo.ipynb").read_text()
+    (out / B.MARKER).unlink()
+    (out / B.MARKER).symlink_to(victim)
+    with pytest.raises(B.BuildError, match="not written by a kitlib build"):
+        B.build("student", out, src)
+    assert victim.read_text() == "someone else's file"
 
 
 def test_build_refuses_a_broken_marker_and_unknown_kinds(tmp_path):
@@ -500,3 +559,42 @@ def test_guarded_turns_errors_into_outcomes_with_known_advice_first():
     assert E.guarded(lambda: 42, "Thing") == 42
     with pytest.raises(KeyboardInterrupt):
         E.guarded(lambda: (_ for _ in ()).throw(KeyboardInterrupt()), "Thing")
+
+
+def test_an_exercise_run_before_the_cells_above_says_run_them_first():
+    """01's exercise 3 checked before `import keras` ran: the learner's function raises
+    NameError for `keras`; that is "run the cells above", not a wrong answer."""
+    q = E.exercises("nb01")[2]
+    assert q.id == "01.3"
+    for code in (q.starter, q.solution_code):
+        ns = {"___": ___}  # a fresh kernel: only the exercises import has run
+        exec(compile(code, "<answer>", "exec"), ns)
+        result = q.check(ns=ns)
+        assert result.outcome == E.UNDEFINED, result
+        assert "`keras` is not defined" in result.message and "run the notebook's cells above" in result.message
+        assert "incorrect" not in str(result) and "NameError" not in result.message
+
+
+def test_a_name_missing_inside_a_learners_function_is_undefined_everywhere():
+    def uses_numpy():
+        return np.zeros(3)  # noqa: F821 - `np` is what the learner forgot to import
+
+    with pytest.raises(E.Undefined, match="`np` is not defined.*cells above"):
+        E.call(uses_numpy, name="uses_numpy")
+    with pytest.raises(E.Undefined, match="`np` is not defined"):
+        E.guarded(uses_numpy, "uses_numpy")
+
+    def check(total):
+        return total + undefined_in_the_answer  # noqa: F821
+
+    ex = E.Exercise("99.4", "Needs a name", check, answers=("total",), starter="total = ___",
+                    solution="total = 6", hints=("a", "b"))
+    assert ex.check(ns={"total": 6}).outcome == E.UNDEFINED
+
+
+def test_a_name_error_for_epoch_in_an_f_string_still_teaches_the_f_string_lesson():
+    q = E.exercises("nb10")[1]
+    code = ('def batch_checkpoint(folder):\n'
+            '    return keras.callbacks.ModelCheckpoint(f"{folder}/w-{epoch}.weights.h5", save_weights_only=True)')
+    result = E.run_code(q, code)
+    assert result.outcome == E.INCORRECT and "f-string" in result.message, result

@@ -211,7 +211,7 @@ def test_headless_comes_from_the_argument_then_the_env_var_then_the_kernel(monke
     ({"metrics": []}, ValueError, "metrics must be a list of metric names"),
     ({"metrics": ["loss", 3]}, ValueError, "metrics must be a list of metric names"),
     ({"max_cols": 0}, ValueError, "max_cols must be a positive int"),
-    ({"dpi": 1.5}, ValueError, "dpi must be a positive int"),
+    ({"dpi": 1.5}, TypeError, "dpi must be a positive int"),
     ({"cell_size": (3,)}, ValueError, "cell_size must be"),
     ({"target": "plot.png"}, TypeError, "target must be None"),
 ])
@@ -322,3 +322,24 @@ def test_the_benchmark_pairs_each_run_with_the_plain_run_of_its_repetition():
     v = bench.judge(s)
     assert v["paired_wall"]["ratio"] == pytest.approx(5.0) and v["paired_wall"]["at_least_3x_less"]
     assert v["callback"]["kitlib_le_5pct"]
+
+
+@pytest.mark.parametrize("values", [[1e308, -1e308], [1.7e308, 1.79e308], [1e308, 1e308],
+                                    [0.0, 1.7e308], [-1.7e308, 1.7e308], [5e-324, 1e-308]])
+@pytest.mark.parametrize("headless", [True, False])
+def test_finite_values_near_the_float_maximum_still_draw(values, headless):
+    import warnings
+    cb = LivePlot(headless=headless, target=lambda png: None, min_interval=0.0, max_overhead=1.0)
+    cb.set_params({"epochs": len(values), "steps": 2})
+    cb.on_train_begin()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # no overflow on the way either
+        for epoch, v in enumerate(values):
+            cb.on_epoch_begin(epoch)
+            cb.on_train_batch_end(0, {"loss": v})
+            cb.on_train_batch_end(1, {"loss": v})
+            cb.on_epoch_end(epoch, {"loss": v, "val_loss": -v})
+        cb.on_train_end()
+    assert cb.png.startswith(PNG) and cb.history["loss"] == values
+    lo, hi = cb._frame.ylim["loss"] if cb._frame is not None else (-1, 1)
+    assert math.isfinite(lo) and math.isfinite(hi) and lo < hi

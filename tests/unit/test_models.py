@@ -35,8 +35,8 @@ def test_compile_arguments_can_be_overridden():
     assert m2.output_shape == (None, 3) and [l.name for l in m2.layers][1] == "dense_1"
 
 
-@pytest.mark.parametrize("kwargs", [{"hidden": (64, 0)}, {"hidden": ("64",)}, {"num_classes": 0},
-                                    {"input_dim": True}])
-def test_bad_shapes_are_rejected(kwargs):
-    with pytest.raises(ValueError, match="positive int"):
+@pytest.mark.parametrize("kwargs, err", [({"hidden": (64, 0)}, ValueError), ({"hidden": ("64",)}, TypeError),
+                                         ({"num_classes": 0}, ValueError), ({"input_dim": True}, TypeError)])
+def test_bad_shapes_are_rejected(kwargs, err):
+    with pytest.raises(err, match="positive int"):
         models.get_uncompiled_model(**kwargs)

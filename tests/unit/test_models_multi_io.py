@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import keras
-import numpy as np
 import pytest
 
 from kitlib import data, models
@@ -42,6 +41,9 @@ def test_options_and_bad_arguments():
     m = models.get_multi_io_model(image_shape=(16, 16, 1), ts_features=4, num_classes=3, filters=2)
     assert [tuple(o.shape) for o in m.outputs] == [(None, 1), (None, 3)]
     for kwargs in ({"image_shape": (32, 32)}, {"image_shape": [32, 32, 3]}, {"image_shape": (2, 32, 3)}, {"image_shape": (32, 32, 0)},
-                   {"ts_features": 0}, {"num_classes": True}, {"filters": 1.5}):
+                   {"ts_features": 0}):
         with pytest.raises(ValueError):
+            models.get_multi_io_model(**kwargs)
+    for kwargs in ({"num_classes": True}, {"filters": 1.5}):  # wrong types
+        with pytest.raises(TypeError):
             models.get_multi_io_model(**kwargs)

@@ -132,19 +132,19 @@ def test_checkpoints_without_a_plan_file_are_refused(tmp_path):
 
 def test_cli_reports_bad_arguments_without_a_traceback(tmp_path, capsys):
     assert R.main([str(tmp_path), "--save-freq", "0"]) == 2
-    assert "error: save_freq=0: must be an int >= 1" in capsys.readouterr().err
+    assert "error: save_freq=0 is out of range: save_freq must be an int >= 1" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"save_freq": 0}, "save_freq=0"),
-    ({"batch_size": 2048}, "larger than samples"),
-    ({"classes": 1}, "classes=1"),
-    ({"learning_rate": 0}, "learning_rate"),
-    ({"epochs": 1.5}, "epochs=1.5"),
-    ({"seed": -1}, "seed=-1"),
+@pytest.mark.parametrize("kwargs, err, match", [
+    ({"save_freq": 0}, ValueError, "save_freq=0"),
+    ({"batch_size": 2048}, ValueError, "larger than samples"),
+    ({"classes": 1}, ValueError, "classes=1"),
+    ({"learning_rate": 0}, ValueError, "learning_rate"),
+    ({"epochs": 1.5}, TypeError, r"epochs must be an int >= 1, got 1.5"),
+    ({"seed": -1}, ValueError, "seed=-1"),
 ])
-def test_plan_refuses_bad_values(kwargs, match):
-    with pytest.raises(ValueError, match=match):
+def test_plan_refuses_bad_values(kwargs, err, match):
+    with pytest.raises(err, match=match):
         R.Plan(**kwargs)
 
 
@@ -203,3 +203,65 @@ def test_backup_and_restore_replays_the_interrupted_epoch(tmp_path, uninterrupte
     history = model.fit(x, y, callbacks=[keras.callbacks.BackupAndRestore(tmp_path, save_freq=10)], **fit)
     assert history.epoch == [1, 2, 3]
     assert int(model.optimizer.iterations) == 40 + 3 * PLAN.steps_per_epoch  # 8 batches trained twice
+
+
+# --------------------------------------------------------------------------- damaged folders
+
+_TINY = dict(samples=64, features=6, classes=3, batch_size=32, epochs=1, save_freq=1)
+
+
+def _dead_pid() -> int:
+    p = subprocess.Popen([sys.executable, "-c", "pass"])
+    p.wait()
+    return p.pid
+
+
+def test_leftover_temporary_files_of_dead_processes_are_cleaned(tmp_path):
+    d = tmp_path / "run"
+    d.mkdir()
+    dead, alive = _dead_pid(), os.getpid()
+    leftovers = [d / f"tmp-{dead}-ckpt-000010.keras", d / f"tmp-{dead}-final.keras"]
+    kept = [d / f"tmp-{alive}-ckpt-000020.keras",       # a save in progress
+            d / "tmp-notes.keras", d / f"tmp-{dead}-mine.keras", d / f"tmp-{dead}-ckpt-000010.keras.bak"]
+    for p in leftovers + kept:
+        p.write_bytes(b"partial")
+    logs = []
+    R.train(R.Plan(**_TINY), d, log=logs.append)
+    assert not any(p.exists() for p in leftovers)
+    assert all(p.read_bytes() == b"partial" for p in kept), "only the kit's own temporary names are removed"
+    assert any(f"removed tmp-{dead}-ckpt-000010.keras" in m and "ended" in m for m in logs)
+
+
+def test_a_checkpoint_of_another_model_shape_is_skipped_with_a_reason(tmp_path):
+    d = tmp_path / "run"
+    plan = R.Plan(**_TINY)
+    d.mkdir()
+    R._check_plan(d, plan)
+    other = R.build_model(R.Plan(**{**_TINY, "features": 11}))
+    other.save(d / "ckpt-000000.keras")  # iterations 0 matches its name: only the shape is wrong
+    logs = []
+    result = R.train(plan, d, log=logs.append)
+    assert result.resumed_from is None and result.end_step == plan.total_steps
+    assert any("skipping ckpt-000000.keras: it holds a model of another shape" in m for m in logs)
+    assert (d / "ckpt-000000.keras").exists()
+
+
+def test_a_truncated_final_keras_is_reported_as_corrupt_with_its_name(tmp_path):
+    d = tmp_path / "run"
+    plan = R.Plan(**_TINY)
+    R.train(plan, d, log=lambda m: None)
+    final = d / "final.keras"
+    final.write_bytes(final.read_bytes()[:500])
+    with pytest.raises(R.CorruptFile, match=r"final.keras exists but is corrupt \(500 bytes") as err:
+        R.train(plan, d, log=lambda m: None)
+    assert "File not found" not in str(err.value) and "Move it away" in str(err.value)
+    assert final.stat().st_size == 500, "the file is kept"
+
+
+def test_a_truncated_plan_json_names_the_file(tmp_path):
+    d = tmp_path / "run"
+    d.mkdir()
+    (d / "plan.json").write_text('{"seed": 0, "samples": 10')
+    with pytest.raises(R.CorruptFile, match=r"plan.json is not a readable plan"):
+        R.train(R.Plan(**_TINY), d, log=lambda m: None)
+    assert R.main([str(d), "--samples", "64", "--batch-size", "32"]) == 2

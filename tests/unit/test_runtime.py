@@ -35,19 +35,25 @@ def test_setup_prints_one_line(tmp_path, monkeypatch, capsys):
 @pytest.mark.parametrize("kwargs, err, match", [
     ({"notebook": "../escape"}, ValueError, "simple name"),
     ({"notebook": ""}, ValueError, "simple name"),
-    ({"notebook": 1}, ValueError, "simple name"),
+    ({"notebook": 1}, TypeError, "notebook must be a str"),
+    ({"notebook": "x\n"}, ValueError, "simple name"),
+    ({"notebook": "a/b"}, ValueError, "simple name"),
+    ({"notebook": "tab\there"}, ValueError, "simple name"),
+    ({"notebook": "nul\x00"}, ValueError, "simple name"),
+    ({"notebook": "esc\x1b[31m"}, ValueError, "simple name"),
+    ({"notebook": "x" * 101}, ValueError, "simple name"),
     ({"notebook": "ok", "smoke": "yes"}, TypeError, "smoke must be True or False"),
     ({"notebook": "ok", "seed": -1}, ValueError, "non-negative int"),
-    ({"notebook": "ok", "seed": 1.5}, ValueError, "non-negative int"),
+    ({"notebook": "ok", "seed": 1.5}, TypeError, "non-negative int"),
 ])
 def test_setup_rejects_bad_arguments(kwargs, err, match, tmp_path, monkeypatch):
     monkeypatch.setenv("KITLIB_WORK_DIR", str(tmp_path))
     with pytest.raises(err, match=match):
         kitlib.setup(show=False, **kwargs)
+    assert [p.name for p in tmp_path.iterdir() if p.name != "ok"] == [], "nothing created for a bad name"
 
 
 def _train_once(kit):
-    import keras
     kit.reseed()
     model = kitlib.models.get_compiled_model()
     rng = np.random.default_rng(0)
@@ -77,7 +83,7 @@ def test_mode_helpers(kit):
     assert kit.epochs(5) == 5 and kit.pick("big", "small") == "big"
     with pytest.raises(ValueError, match="positive int"):
         kit.epochs(0)
-    with pytest.raises(ValueError, match="positive int"):
+    with pytest.raises(TypeError, match="positive int"):
         kit.epochs(2, smoke=True)
 
 
@@ -215,3 +221,91 @@ def test_setup_keeps_tensorflow_python_warnings_quiet(tmp_path, monkeypatch):
     logging.getLogger("tensorflow").setLevel(logging.INFO)  # what importing TensorFlow does
     kitlib.setup("quiet", show=False)
     assert logging.getLogger("tensorflow").getEffectiveLevel() == logging.ERROR
+
+
+# --------------------------------------------------------------------------- work directories
+
+_HOLDER = """
+import sys
+from pathlib import Path
+from kitlib import runtime
+folder, note = runtime._claim_workdir(Path(sys.argv[1]), sys.argv[2])
+(folder / "ckpt").mkdir(exist_ok=True)
+(folder / "ckpt" / "theirs.keras").write_text("their checkpoint")
+print(folder, flush=True)
+sys.stdin.readline()   # hold the work directory until the test says stop
+"""
+
+
+def _hold(root, name):
+    import os
+    proc = subprocess.Popen([sys.executable, "-c", _HOLDER, str(root), name], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": _repo()})
+    line = proc.stdout.readline().strip()
+    assert line, "the holder process did not start"
+    return proc, line
+
+
+def _repo():
+    from pathlib import Path
+    return str(Path(kitlib.__file__).resolve().parent.parent)
+
+
+def _release(proc):
+    proc.stdin.write("\n")
+    proc.stdin.flush()
+    proc.wait(timeout=30)
+
+
+def test_a_second_running_copy_of_a_notebook_gets_its_own_work_dir(tmp_path, monkeypatch, capsys):
+    root = tmp_path / "work"
+    monkeypatch.setenv("KITLIB_WORK_DIR", str(root))
+    other, theirs = _hold(root, "10_copies")
+    try:
+        assert theirs == str(root / "10_copies")
+        kit = kitlib.setup("10_copies", smoke=True)
+        out = capsys.readouterr().out
+        assert kit.workdir == root / "10_copies+2"
+        assert f"pid {other.pid}" in out and "10_copies+2" in out and "neither removes the other's files" in out
+        kit.fresh_dir("ckpt")
+        assert (root / "10_copies" / "ckpt" / "theirs.keras").read_text() == "their checkpoint"
+        # rerunning the setup cell in this kernel keeps this copy's folder
+        assert kitlib.setup("10_copies", smoke=True, show=False).workdir == kit.workdir
+    finally:
+        _release(other)
+    # a kernel that ended (even killed) leaves no lock behind: the next run gets the usual folder
+    proc, again = _hold(root, "10_copies")
+    _release(proc)
+    assert again == str(root / "10_copies")
+
+
+def test_a_read_only_checkout_falls_back_to_a_per_user_folder_and_says_so(tmp_path, monkeypatch, capsys):
+    from kitlib import data
+    checkout = tmp_path / "checkout"
+    (checkout / "work").mkdir(parents=True)
+    for p in (checkout / "work", checkout):
+        p.chmod(0o555)  # as after `chmod -R a-w`; root could still write, the kit must not
+    monkeypatch.setattr(data, "_project_root", lambda: checkout)
+    monkeypatch.delenv("KITLIB_WORK_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    try:
+        kit = kitlib.setup("ro_checkout", smoke=True)
+        out = capsys.readouterr().out
+        assert kit.workdir == tmp_path / "cache" / "kitlib" / "work" / "ro_checkout"
+        assert f"{checkout / 'work'} is read-only" in out and str(kit.workdir.parent) in out
+        assert "KITLIB_WORK_DIR" in out
+        assert list((checkout / "work").iterdir()) == []
+        kit.path("model.keras").write_text("x")
+        monkeypatch.setenv("KITLIB_WORK_DIR", str(tmp_path / "mine"))
+        assert runtime.work_root() == tmp_path / "mine"
+    finally:
+        for p in (checkout, checkout / "work"):
+            p.chmod(0o755)
+
+
+def test_an_unwritable_KITLIB_WORK_DIR_is_a_clear_error(tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("KITLIB_WORK_DIR", str(blocker / "work"))
+    with pytest.raises(runtime.WorkDirError, match="set KITLIB_WORK_DIR to a writable folder"):
+        kitlib.setup("blocked", show=False)

@@ -164,6 +164,20 @@ def test_unknown_schedule_name_suggests_the_close_one():
     ("PiecewiseConstantDecay", {"boundaries": [200, 100], "values": [1.0, 0.5, 0.1]}, ValueError, "increase"),
     ("PiecewiseConstantDecay", {"boundaries": 100, "values": [1.0, 0.5]}, TypeError, "list of numbers"),
     ("PiecewiseConstantDecay", {"boundaries": [100], "values": [1.0, -0.5]}, ValueError, ">= 0"),
+    # values Keras accepts but that give NaN or inf learning rates
+    ("ExponentialDecay", {"decay_rate": -0.5}, ValueError, r"decay_rate=-0.5 is out of range: decay_rate must be a number > 0"),
+    ("ExponentialDecay", {"decay_rate": 0}, ValueError, "decay_rate must be a number > 0"),
+    ("InverseTimeDecay", {"decay_rate": -2.0}, ValueError, r"decay_rate must be a number >= 0.*divides by zero"),
+    ("PolynomialDecay", {"power": -1.0}, ValueError, r"power=-1.0 is out of range: power must be a number >= 0.*inf"),
+    ("PolynomialDecay", {"decay_steps": 0}, ValueError, "decay_steps must be a positive int"),
+    ("CosineDecayRestarts", {"t_mul": 0}, ValueError, r"t_mul=0.0 is out of range: t_mul must be a number >= 1.*NaN"),
+    ("CosineDecayRestarts", {"t_mul": 0.5}, ValueError, "t_mul must be a number >= 1"),
+    ("CosineDecayRestarts", {"m_mul": -1.0}, ValueError, "m_mul must be a number >= 0"),
+    ("CosineDecayRestarts", {"first_decay_steps": 0}, ValueError, "first_decay_steps must be a positive int"),
+    ("CosineDecay", {"alpha": -0.5}, ValueError, r"alpha must be a number in \[0, 1\]"),
+    ("CosineDecay", {"alpha": 2.0}, ValueError, r"alpha must be a number in \[0, 1\]"),
+    ("CosineDecay", {"warmup_steps": -3}, ValueError, "warmup_steps must be a non-negative int"),
+    ("CosineDecay", {"warmup_target": -1e-3}, ValueError, "warmup_target must be a number >= 0"),
 ])
 def test_bad_parameters_are_refused(name, params, err, match):
     with pytest.raises(err, match=match):
@@ -225,3 +239,23 @@ def test_code_shows_the_keras_call_that_rebuilds_the_schedule():
     np.testing.assert_array_equal(S.evaluate(rebuilt, 400), S.evaluate(sched, 400))
     assert "warmup_target" not in S.code(S.make("CosineDecay"))  # None values are left out
     assert S.code(lambda step: 0.1).startswith("<function")
+
+
+def test_a_schedule_that_gives_nan_or_inf_is_refused_when_evaluated():
+    import keras
+    growing = keras.optimizers.schedules.ExponentialDecay(1.0, decay_steps=1, decay_rate=1e10)
+    with pytest.raises(ValueError, match=r"learning rate inf at step 4 .*NaN/inf.*ExponentialDecay"):
+        S.evaluate(growing, 10)
+    with pytest.raises(ValueError, match="at step 0"):
+        S.evaluate(lambda step: np.full(np.shape(step), np.nan, np.float32), 3)
+
+
+@pytest.mark.parametrize("name", list(S.SCHEDULES))
+def test_every_schedule_stays_finite_over_its_slider_range(name):
+    spec = S.spec(name)
+    for p in spec.params:
+        if p.kind not in ("float", "int") or p.low is None:
+            continue
+        for v in (p.low, p.high):
+            curve = S.values(name, 6000, **{p.name: v})
+            assert np.isfinite(curve.values).all(), (p.name, v)

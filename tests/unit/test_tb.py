@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-import warnings
 
 import numpy as np
 import pytest
@@ -230,14 +229,58 @@ def test_launch_reports_tensorboards_error_when_the_port_is_taken(logged):
         s.bind(("127.0.0.1", 0))
         s.listen()
         port = s.getsockname()[1]
-        with pytest.raises(RuntimeError, match="TensorBoard exited"):
+        with pytest.raises(tb.PortInUse, match=f"port {port} on 127.0.0.1 is already in use"):
             tb.launch(logged[0], port=port, timeout=90)
+
+
+@pytest.fixture
+def other_tensorboard():
+    """Something that answers like another TensorBoard (serving another logdir) on a port."""
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = json.dumps({"logdir": "/somebody/elses/logs"}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def test_launch_never_returns_a_server_whose_process_exited(logged, other_tensorboard, monkeypatch):
+    # even if the port looked free when checked (a race), the answer of another TensorBoard on
+    # that port is not taken for ours: ours exits, and launch says why
+    monkeypatch.setattr(tb, "_port_in_use", lambda host, port: False)
+    with pytest.raises(tb.PortInUse, match="already in use by a TensorBoard serving /somebody/elses/logs"):
+        tb.launch(logged[0], port=other_tensorboard, timeout=90)
+
+
+def test_launch_without_a_port_picks_another_when_the_free_one_is_taken(logged, other_tensorboard, monkeypatch):
+    ports = iter([other_tensorboard])
+    real = tb.free_port
+    monkeypatch.setattr(tb, "free_port", lambda host="127.0.0.1": next(ports, None) or real(host))
+    server = tb.launch(logged[0], timeout=90)
+    try:
+        assert server.running and server.port != other_tensorboard
+        assert tb._served_logdir(server.url) == str(logged[0].resolve())
+    finally:
+        server.stop()
 
 
 @pytest.mark.parametrize("kwargs, err, match", [
     ({"host": "0.0.0.0"}, ValueError, "loopback"),
     ({"port": 80}, ValueError, "1024..65535"),
-    ({"port": "6006"}, ValueError, "1024..65535"),
+    ({"port": "6006"}, TypeError, "1024..65535"),
 ])
 def test_launch_refuses_unsafe_or_bad_arguments(logged, kwargs, err, match):
     with pytest.raises(err, match=match):

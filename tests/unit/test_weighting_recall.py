@@ -86,7 +86,7 @@ def test_sweep_table_and_plot(blobs):
 @pytest.mark.parametrize("kwargs, err, match", [
     ({"weight": -1}, ValueError, "weight must be a finite number >= 0"),
     ({"weight": float("inf")}, ValueError, "finite"),
-    ({"weight": True}, ValueError, "weight"),
+    ({"weight": True}, TypeError, "weight"),
     ({"epochs": 0}, ValueError, "epochs must be a positive int"),
     ({"rare_class": 7}, ValueError, r"rare_class=7 does not occur"),
     ({"rare_class": "2"}, TypeError, "int class id"),
