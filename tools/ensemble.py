@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import platform
 import subprocess
@@ -49,9 +48,9 @@ ENVIRONMENTS: dict[str, tuple[dict, int | None]] = {
     "isa-avx512": ({"ONEDNN_MAX_CPU_ISA": "AVX512_CORE"}, None),
     "isa-avx2": ({"ONEDNN_MAX_CPU_ISA": "AVX2"}, None),
     "isa-avx": ({"ONEDNN_MAX_CPU_ISA": "AVX"}, None),
+    "onednn-on": ({"TF_ENABLE_ONEDNN_OPTS": "1"}, None),
     "onednn-off": ({"TF_ENABLE_ONEDNN_OPTS": "0"}, None),
     "threads-1": ({}, 1),
-    "threads-1-onednn-off": ({"TF_ENABLE_ONEDNN_OPTS": "0"}, 1),
 }
 # An ISA cap at or above what the CPU has changes nothing: such a setting is skipped.
 _ISA_RANK = {"AVX": 1, "AVX2": 2, "AVX512_CORE": 3}
@@ -82,18 +81,35 @@ def cpu_name() -> str:
     return platform.processor() or "unknown"
 
 
+def onednn_default() -> bool:
+    """Whether TensorFlow switches its oneDNN custom operations on by itself on this CPU (it
+    does on CPUs with AVX512_VNNI, AVX512_BF16, AVX_VNNI or AMX, not on an AVX2 AMD EPYC):
+    read from the line TensorFlow logs at import."""
+    env = {k: v for k, v in os.environ.items() if k not in {"TF_ENABLE_ONEDNN_OPTS", "TF_CPP_MIN_LOG_LEVEL"}}
+    r = subprocess.run([sys.executable, "-c", "import tensorflow"], capture_output=True, text=True, env=env)
+    return "oneDNN custom operations are on" in r.stderr
+
+
 def effective_envs(names: list[str]) -> tuple[list[str], dict[str, str]]:
     """The settings that differ from 'default' on this CPU, and why the others were skipped."""
     rank, isa = cpu_isa()
+    on = onednn_default() if any("onednn" in n for n in names) else None
     kept, skipped = [], {}
     for name in names:
         env, _ = ENVIRONMENTS[name]
         cap = env.get("ONEDNN_MAX_CPU_ISA")
+        flag = env.get("TF_ENABLE_ONEDNN_OPTS")
         if cap and _ISA_RANK[cap] >= rank:
             skipped[name] = f"this CPU's widest ISA is {isa}: a cap at {cap} is the default"
+        elif flag is not None and cpus_of(name) is None and (flag == "1") == on:
+            skipped[name] = f"TensorFlow already runs with oneDNN {'on' if on else 'off'} here: it is the default"
         else:
             kept.append(name)
     return kept, skipped
+
+
+def cpus_of(name: str) -> int | None:
+    return ENVIRONMENTS[name][1]
 
 
 # --------------------------------------------------------------------------- running
@@ -196,9 +212,8 @@ def _collect(mode: str, nb: str) -> tuple[dict[str, dict], dict[int, dict]]:
     by_env, by_seed = {}, {}
     for d in sorted(OUT.iterdir()) if OUT.exists() else []:
         f = d / mode / "metrics" / f"{nb}.json"
-        row = d / mode / "rows" / f"{nb}.json"
-        if not f.exists() or not row.exists() or json.loads(row.read_text())["rc"] != 0:
-            continue  # not run, still running (papermill writes as it goes), or failed
+        if not f.exists() or not _is_current(d / mode, nb):
+            continue  # not run, still running (papermill writes as it goes), failed, or stale
         env, _, seed = d.name.partition("-seed")
         metrics = json.loads(f.read_text())["metrics"]
         if seed:
@@ -231,9 +246,12 @@ def cmd_record(args) -> int:
             summary["notebooks"][f"{mode}/{nb}"] = {"environments": sorted(by_env), "seeds": sorted(by_seed),
                                                    "metrics": len(base)}
             written += 1
-    last = OUT / "last-run.json"
-    if last.exists():
-        summary["last_run"] = json.loads(last.read_text())
+    executions = [json.loads(f.read_text()) for f in OUT.glob("*/*/rows/*.json")
+                  if _is_current(f.parent.parent, f.stem)]
+    summary["executions"] = {"count": len(executions),
+                             "slot_seconds": round(sum(r["wall_s"] for r in executions)),
+                             "note": "sum of the wall times of the executions behind these baselines; "
+                                     "two ran at a time (--jobs 2)"}
     H.write_json(H.BASELINES / "ensemble.json", summary)
     print(f"{written} baseline files written")
     if problems:

@@ -3,6 +3,7 @@
     python tools/refresh_notebooks.py                # every notebook
     python tools/refresh_notebooks.py 01 03          # by number prefix
     python tools/refresh_notebooks.py --clean-only   # only normalize metadata
+    python tools/refresh_notebooks.py --from build/ensemble/default/full   # adopt executions made there
 
 The committed outputs are what a learner sees before running anything, and what nbval
 compares against in `make test`, so refresh after changing a notebook or kitlib.
@@ -38,6 +39,32 @@ def clean(nb) -> None:
         cell["id"] = f"c{i:03d}"
 
 
+def adopt(executed, source) -> None:
+    """Outputs of a papermill execution of *source*'s current code (e.g. the ensemble's default
+    environment) put into *source*: the injected-parameters and probe cells dropped, stream
+    messages joined as a kernel run leaves them, execution counts renumbered."""
+    skip = {"injected-parameters", "kitlib-harness-probe"}
+    cells = [c for c in executed.cells if c.cell_type == "code" and not skip & set(c.metadata.get("tags", []))]
+    code = [c for c in source.cells if c.cell_type == "code"]
+    if [c.source for c in cells] != [c.source for c in code]:
+        raise SystemExit("the execution ran other code than the notebook holds now: run it again")
+    count = 0
+    for mine, run in zip(code, cells):
+        merged = []
+        for out in run.outputs:
+            if out.output_type == "stream" and merged and merged[-1].output_type == "stream" \
+                    and merged[-1].name == out.name:
+                merged[-1].text += out.text
+            else:
+                merged.append(out)
+        mine.outputs = merged
+        count += 1 if run.execution_count is not None else 0
+        mine.execution_count = count if run.execution_count is not None else None
+        for out in mine.outputs:
+            if "execution_count" in out:
+                out.execution_count = mine.execution_count
+
+
 def select(prefixes: list[str]) -> list[Path]:
     paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
     if prefixes:
@@ -52,6 +79,8 @@ def main() -> int:
     ap.add_argument("prefixes", nargs="*")
     ap.add_argument("--clean-only", action="store_true")
     ap.add_argument("--timeout", type=int, default=1800)
+    ap.add_argument("--from", dest="source", type=Path,
+                    help="take outputs from papermill executions in this folder instead of executing")
     args = ap.parse_args()
     from nbclient import NotebookClient
 
@@ -59,7 +88,10 @@ def main() -> int:
     os.environ.setdefault("KITLIB_HEADLESS", "1")  # committed outputs: one static figure per live plot
     for path in select(args.prefixes):
         nb = nbformat.read(path, as_version=4)
-        if not args.clean_only:
+        if args.source:
+            adopt(nbformat.read(args.source / path.name, as_version=4), nb)
+            print(f"{path.name}: outputs adopted from {args.source}")
+        elif not args.clean_only:
             t0 = time.perf_counter()
             NotebookClient(nb, timeout=args.timeout, kernel_name="python3",
                            resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
