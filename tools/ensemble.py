@@ -361,20 +361,32 @@ def cmd_outputs(args) -> int:
 
 
 def cmd_table(args) -> int:
+    """The recorded bands: every value (widest first), or one line per notebook (--by-notebook)."""
+    tol = H.load_tolerance()
     rows = []
     for mode in args.modes.split(","):
         for path in H.notebooks():
             spec = H.load_baseline(mode, path.stem)
             for key, s in (spec or {}).get("metrics", {}).items():
-                if "cpu" in s:
-                    lo, hi = s["cpu"]
-                    slo, shi = s.get("seeds", s["cpu"])
-                    scale = max(abs(lo), abs(hi), 1e-12)
-                    rows.append(((hi - lo) / scale, mode, path.stem, key, lo, hi, (shi - slo) / scale))
-    rows.sort(reverse=True)
-    print(f"{'rel. CPU spread':>15} {'rel. seed spread':>16}  metric")
-    for rel, mode, nb, key, lo, hi, srel in rows[:args.top]:
-        print(f"{rel:>15.2e} {srel:>16.2e}  {mode}/{nb}:{key}  [{lo:.6g}, {hi:.6g}]")
+                if "cpu" not in s:
+                    continue
+                lo, hi = s["cpu"]
+                slo, shi = s.get("seeds", s["cpu"])
+                scale = max(abs(lo), abs(hi), 1e-12)
+                m = H.margin(s, tol[mode]["cpu"])
+                rows.append(((hi - lo) / scale, mode, path.stem, key, lo, hi, m, (shi - slo) / scale))
+    rows.sort(key=lambda r: r[0], reverse=True)
+    if args.by_notebook:
+        print(f"{'mode':<6}{'notebook':<28}{'numbers':>8}{'widest CPU spread':>19}{'widest seed spread':>20}")
+        seen = {}
+        for r in rows:
+            seen.setdefault((r[1], r[2]), []).append(r)
+        for (mode, nb), rs in sorted(seen.items()):
+            print(f"{mode:<6}{nb:<28}{len(rs):>8}{max(r[0] for r in rs):>18.2%} {max(r[7] for r in rs):>19.2%}")
+        return 0
+    print(f"{'CPU spread':>11} {'seed spread':>12}  {'band (cpu)':>25} {'margin':>9}  value")
+    for rel, mode, nb, key, lo, hi, m, srel in rows[:args.top]:
+        print(f"{rel:>11.2%} {srel:>12.2%}  [{lo:>10.5g}, {hi:>10.5g}] {m:>9.2g}  {mode}/{nb}:{key}")
     return 0
 
 
@@ -398,6 +410,7 @@ def main(argv=None) -> int:
     t = sub.add_parser("table", help="print the spread of every recorded metric, widest first")
     t.add_argument("--modes", default="smoke,full")
     t.add_argument("--top", type=int, default=40)
+    t.add_argument("--by-notebook", action="store_true")
     t.set_defaults(fn=cmd_table)
     args = ap.parse_args(argv)
     return args.fn(args)

@@ -104,3 +104,26 @@ def test_probe_reports_the_kernels_own_peak_not_its_parents():
     import resource
     parent_peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     assert 1_000 < probe["peak_rss_kb"] < 64 * 1024 < parent_peak_kb  # a bare interpreter: ~10 MB
+
+
+def test_a_trained_number_gets_the_trained_floor_and_an_exact_one_does_not():
+    tol = {"smoke": {"cpu": {"band_factor": 1.0, "rtol": 2e-5, "atol": 1e-6, "rtol_trained": 0.015}}}
+    trained = {"metrics": {"acc": {"center": 0.6, "cpu": [0.6, 0.6], "seeds": [0.58, 0.62]}}}
+    exact = {"metrics": {"steps": {"center": 1782.0, "cpu": [1782.0, 1782.0], "seeds": [1782.0, 1782.0]}}}
+    assert H.compare(trained, {"acc": 0.607}, "smoke", "cpu", tolerance=tol) == []
+    assert H.compare(trained, {"acc": 0.615}, "smoke", "cpu", tolerance=tol)
+    assert H.compare(exact, {"steps": 1782.0}, "smoke", "cpu", tolerance=tol) == []
+    assert H.compare(exact, {"steps": 1783.0}, "smoke", "cpu", tolerance=tol)
+
+
+def test_the_committed_bands_hold_the_numbers_of_a_machine_outside_the_ensemble():
+    """Issue 12 reported smoke values from a 2-core Intel Xeon with AVX-512/AMX; the ensemble
+    ran on an AVX2 AMD EPYC, where every setting gave 0.5965 / 0.7976. They must pass, and a
+    real change of a few points must not."""
+    baseline = H.load_baseline("smoke", "05_validation")
+    keys = ["history_shuffled/sparse_categorical_accuracy/0", "history_shuffled/val_sparse_categorical_accuracy/0"]
+    subset = {"metrics": {k: baseline["metrics"][k] for k in keys}}
+    xeon = {"history_shuffled": {"sparse_categorical_accuracy": [0.593407], "val_sparse_categorical_accuracy": [0.802439]}}
+    assert H.compare(subset, xeon, "smoke") == []
+    worse = {"history_shuffled": {"sparse_categorical_accuracy": [0.575], "val_sparse_categorical_accuracy": [0.78]}}
+    assert len(H.compare(subset, worse, "smoke")) == 2
