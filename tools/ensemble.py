@@ -313,22 +313,19 @@ def comparable_outputs(cell, patterns) -> list[tuple[str, str]]:
 
 def output_differences(committed: Path, executed: Path, patterns) -> list[str]:
     """Cells whose sanitized output in *executed* differs from the committed notebook (what nbval
-    would report). Cells are matched by source, so papermill's injected cells do not shift them."""
+    would report). Code cells are matched in order, papermill's injected cell and the probe left out."""
     import nbformat
 
     ref = nbformat.read(committed, as_version=4)
     new = nbformat.read(executed, as_version=4)
-    by_source = {}
-    for c in new.cells:
-        if c.cell_type == "code":
-            by_source.setdefault(c.source, c)
+    skip = {"injected-parameters", H.PROBE_TAG}
+    ran = [c for c in new.cells if c.cell_type == "code" and not skip & set(c.metadata.get("tags", []))]
+    mine = [(i, c) for i, c in enumerate(ref.cells) if c.cell_type == "code"]
+    if [c.source for c in ran] != [c.source for _, c in mine]:
+        return ["the executed copy ran other code (stale: run `ensemble.py run` again)"]
     diffs = []
-    for i, c in enumerate(ref.cells):
-        if c.cell_type != "code" or _NBVAL_SKIP_TAGS & set(c.metadata.get("tags", [])):
-            continue
-        twin = by_source.get(c.source)
-        if twin is None:
-            diffs.append(f"cell {i}: not in the executed copy")
+    for (i, c), twin in zip(mine, ran):
+        if _NBVAL_SKIP_TAGS & set(c.metadata.get("tags", [])):
             continue
         a, b = comparable_outputs(c, patterns), comparable_outputs(twin, patterns)
         if a != b:
@@ -350,9 +347,8 @@ def cmd_outputs(args) -> int:
             continue  # other seeds print other numbers by design; nbval runs seed 42
         for path in H.notebooks():
             executed = d / "full" / f"{path.stem}.ipynb"
-            row = d / "full" / "rows" / f"{path.stem}.json"
-            if not row.exists() or json.loads(row.read_text())["rc"] != 0:
-                continue  # not run, still running, or failed (`run` reports failures)
+            if not _is_current(d / "full", path.stem):
+                continue  # not run, still running, failed or stale (`run` redoes those)
             for diff in output_differences(path, executed, patterns):
                 found += 1
                 print(f"{d.name}: {path.stem} {diff}")

@@ -41,6 +41,7 @@ REDUCE = "\nEpoch {n}: ReduceLROnPlateau reducing learning rate to 0.00050000002
     ("✔ the counts agree: 70,920", "✔ the counts agree: 70,912"),
     ("✔ the logged losses: [0.204, 0.1474, 0.1377]", "✔ the logged losses: [0.204, 0.1474, 0.1377, 0.1233]"),
     ("val_loss 0.1271; at best_epoch 0.1271", "val_loss 0.1324; at best_epoch 0.1324"),
+    ("val_loss per epoch [0.204  0.1474 0.1377]", "val_loss per epoch [0.2040 0.1474 0.13  ]"),
     ("learning_rate: 5.0000e-04", "learning_rate: 2.5000e-04"),
     # the epoch where ReduceLROnPlateau fires moves; the rest of the fit's log is still compared
     (FIT.format(msg2="", lr2="0.0010", msg3=REDUCE.format(n=3), lr3="0.0010"),
