@@ -62,6 +62,16 @@ def lab_server(tmp_path_factory):
         shutil.rmtree(served)  # our own copy from an earlier run, under build/
     shutil.copytree(H.NOTEBOOK_DIR, served / "notebooks",
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints", "work"))
+    # Without their committed execution counts, the copies can only look run (counts 1..N)
+    # after Run All has really run them: no race with JupyterLab queueing the cells.
+    import nbformat
+    for nb_path in (served / "notebooks").glob("*.ipynb"):
+        nb = nbformat.read(nb_path, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                cell.execution_count = None
+                cell.outputs = []
+        nbformat.write(nb, nb_path)
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", *root_flag, "--no-browser", "--ip=127.0.0.1", f"--port={port}",
          f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={served}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 
 import pytest
 
@@ -63,9 +64,19 @@ def _assert_same_numbers_as_the_nbval_run(name: str):
     metrics. `make test` runs nbval (full mode, committed notebooks) before this test, so the
     browser's full-mode run of the same notebook is the rerun, and no extra execution is needed.
     Run alone, the browser's numbers are held against the baseline bands instead."""
-    got = json.loads((H.BUILD / "browser" / "metrics" / f"{name}.json").read_text())
-    assert got["mode"] == "full" and got["metrics"], got
     first = H.BUILD / "nbval" / "metrics" / f"{name}.json"
+    # Every value the notebook records: Run All may still be executing its last cells when
+    # the server first reports the kernel idle, so wait for the complete record.
+    expected_keys = set(H.flatten(json.loads(first.read_text())["metrics"]) if first.exists()
+                        else H.load_baseline("full", name)["metrics"])
+    mine = H.BUILD / "browser" / "metrics" / f"{name}.json"
+    deadline = time.time() + 600
+    while True:
+        got = json.loads(mine.read_text()) if mine.exists() else {"metrics": {}}
+        if set(H.flatten(got["metrics"])) >= expected_keys or time.time() > deadline:
+            break
+        time.sleep(2)
+    assert got.get("mode") == "full" and got["metrics"], f"{mine} was not written: {got}"
     if not first.exists():
         assert H.compare(H.load_baseline("full", name), got["metrics"], "full", where=name) == []
         return
