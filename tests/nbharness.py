@@ -79,21 +79,46 @@ def with_probe(nb):
     return nb
 
 
+def each_cell_twice(nb):
+    """A copy of *nb* in which every code cell runs twice in a row, as a learner who presses
+    Shift+Enter on a cell again before moving on (the parameters cell runs once: papermill
+    puts its injected values after it)."""
+    nb = nbformat.from_dict(json.loads(json.dumps(nb)))
+    cells = []
+    for cell in nb.cells:
+        cells.append(cell)
+        if cell.cell_type == "code" and "parameters" not in cell.metadata.get("tags", []):
+            again = nbformat.from_dict(json.loads(json.dumps(cell)))
+            again.id = f"{cell.get('id', 'cell')}-again"[:64]
+            again.metadata = {**again.metadata, "kitlib-rerun": True}
+            cells.append(again)
+    nb.cells = cells
+    return nb
+
+
 def execute(path: Path, mode: str, out_dir: Path, parameters: dict | None = None,
-            timeout: int = 1200, extra_env: dict | None = None) -> Run:
-    """Run one notebook in *mode* ('smoke' or 'full'); raise if any cell fails."""
+            timeout: int = 1200, extra_env: dict | None = None, transform=None,
+            own_work_dir: bool = True) -> Run:
+    """Run one notebook in *mode* ('smoke' or 'full'); raise if any cell fails.
+
+    The kernel starts in the notebook's folder. *transform*, when given, maps the notebook
+    before it runs (e.g. each_cell_twice). With *own_work_dir* (the default) the run gets
+    the work directory ``out_dir/work``; without it the kit picks one by its own rules
+    (KITLIB_WORK_DIR, the checkout's work/, the per-user fallback), as for a learner."""
     import papermill
 
     if mode not in {"smoke", "full"}:
         raise ValueError(f"mode must be 'smoke' or 'full', not {mode!r}")
     out_dir.mkdir(parents=True, exist_ok=True)
     src = nbformat.read(path, as_version=4)
+    if transform is not None:
+        src = transform(src)
     probe_in = out_dir / f"{path.stem}.input.ipynb"
     nbformat.write(with_probe(src), probe_in)
     output = out_dir / f"{path.stem}.ipynb"
     metrics_dir = out_dir / "metrics"
     env = {
-        "KITLIB_WORK_DIR": str(out_dir / "work"),
+        **({"KITLIB_WORK_DIR": str(out_dir / "work")} if own_work_dir else {}),
         "KITLIB_METRICS_DIR": str(metrics_dir),
         "PYTHONHASHSEED": "0",
         "KITLIB_HEADLESS": "1",  # live plots record and leave one static figure
@@ -105,7 +130,7 @@ def execute(path: Path, mode: str, out_dir: Path, parameters: dict | None = None
     t0 = time.perf_counter()
     try:
         papermill.execute_notebook(
-            str(probe_in), str(output), parameters=params, cwd=str(NOTEBOOK_DIR),
+            str(probe_in), str(output), parameters=params, cwd=str(path.parent),
             kernel_name="python3", progress_bar=False, log_output=False,
             execution_timeout=timeout, report_mode=False,
         )
@@ -297,7 +322,7 @@ def write_json(path: Path, data) -> None:
 
 def main(argv: list[str]) -> int:
     """python tests/nbharness.py NOTEBOOK MODE [OUTDIR] [--param NAME=VALUE ...]: run one
-    notebook, print its row as JSON.
+    notebook (a name such as 10_callbacks, or a path to an .ipynb), print its row as JSON.
 
     Used to execute notebooks inside another environment (the Binder test's venv, the
     numeric-environment ensemble of tools/ensemble.py). A --param value is read as JSON
@@ -310,6 +335,9 @@ def main(argv: list[str]) -> int:
     ap.add_argument("mode", choices=("smoke", "full"))
     ap.add_argument("outdir", nargs="?")
     ap.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
+    ap.add_argument("--twice", action="store_true", help="run every code cell twice in a row")
+    ap.add_argument("--kit-work-dir", action="store_true",
+                    help="let the kit choose the work directory (default: OUTDIR/work)")
     args = ap.parse_args(argv)
     params = {}
     for item in args.param:
@@ -321,7 +349,10 @@ def main(argv: list[str]) -> int:
         except json.JSONDecodeError:
             params[name] = value
     out = Path(args.outdir) if args.outdir else BUILD / "adhoc" / args.mode
-    run = execute(NOTEBOOK_DIR / f"{Path(args.notebook).stem}.ipynb", args.mode, out, parameters=params)
+    given = Path(args.notebook)
+    path = given if given.suffix == ".ipynb" and given.is_file() else NOTEBOOK_DIR / f"{given.stem}.ipynb"
+    run = execute(path.resolve(), args.mode, out, parameters=params,
+                  transform=each_cell_twice if args.twice else None, own_work_dir=not args.kit_work_dir)
     print(json.dumps(run.row()))
     return 0
 

@@ -10,6 +10,7 @@ band over a few other seeds (what sizes the GPU tolerance: other kernels, other 
     python tools/ensemble.py run                  # every environment, both modes (long: see README)
     python tools/ensemble.py run --envs default,onednn-off --modes smoke --notebooks 02,10
     python tools/ensemble.py record               # write tests/baselines/ from build/ensemble/
+    python tools/ensemble.py record --notebooks 04,10 --merge   # widen those bands with this machine's
     python tools/ensemble.py table                # the spread of every metric, widest first
     python tools/ensemble.py outputs              # printed text that differs between environments
 
@@ -140,11 +141,14 @@ def _execute(task, slot: int) -> dict:
 
 
 def _code(path: Path) -> list[str]:
+    """The code a notebook runs (a solution cell's header comment left out: it runs nothing)."""
     import nbformat
+
+    from kitlib.exercises.build import without_solution_header
 
     nb = nbformat.read(path, as_version=4)
     skip = {"injected-parameters", H.PROBE_TAG}
-    return [c.source for c in nb.cells
+    return [without_solution_header(c.source) for c in nb.cells
             if c.cell_type == "code" and not skip & set(c.metadata.get("tags", []))]
 
 
@@ -225,13 +229,59 @@ def _collect(mode: str, nb: str) -> tuple[dict[str, dict], dict[int, dict]]:
     return by_env, by_seed
 
 
+def _machine() -> dict:
+    return {"cpu": cpu_name(), "isa": cpu_isa()[1], "recorded": time.strftime("%Y-%m-%d")}
+
+
+def _exact(entry: dict) -> bool:
+    """The same number under every setting and seed: arithmetic (a count, a size), not training."""
+    lo, hi = entry.get("seeds", entry["cpu"])
+    return lo == hi
+
+
+def merge_bands(old: dict, new: dict, tol_mode: dict) -> tuple[dict, list[str]]:
+    """Bands that hold on both machines: for each value recorded by both, the union of the
+    environment bands and of the seed bands (the center stays the new default run's, whose
+    outputs the notebooks commit). Values the notebook no longer records are dropped."""
+    limit, floor = float(tol_mode["max_relative_spread"]), float(tol_mode["cpu"]["atol"])
+    merged, issues = {}, []
+    for key, entry in new.items():
+        before = old.get(key)
+        if before is None:
+            merged[key] = entry
+            continue
+        if "equals" in entry or "equals" in before:
+            if entry.get("equals", object()) != before.get("equals", object()):
+                issues.append(f"{key}: {before} on the earlier machine, {entry} here (claim an invariant instead)")
+            merged[key] = entry
+            continue
+        lo, hi = min(entry["cpu"][0], before["cpu"][0]), max(entry["cpu"][1], before["cpu"][1])
+        if _exact(entry) and _exact(before) and entry["cpu"] != before["cpu"]:
+            issues.append(f"{key}: exact on each machine but {before['cpu'][0]!r} there, {entry['cpu'][0]!r} here "
+                          "(a count or size that depends on the machine: claim an invariant instead)")
+            merged[key] = entry
+            continue
+        if hi - lo > limit * max(abs(lo), abs(hi)) + floor:
+            issues.append(f"{key}: {lo:.6g} … {hi:.6g} over both machines, wider than {limit:.0%}")
+        seeds = entry.get("seeds", entry["cpu"]), before.get("seeds", before["cpu"])
+        merged[key] = {"center": entry["center"], "cpu": [lo, hi],
+                       "seeds": [min(seeds[0][0], seeds[1][0], lo), max(seeds[0][1], seeds[1][1], hi)]}
+    return merged, issues
+
+
 def cmd_record(args) -> int:
     tol = H.load_tolerance()
     problems, written = [], 0
-    summary = {"cpu": cpu_name(), "isa": cpu_isa()[1], "recorded": time.strftime("%Y-%m-%d"), "notebooks": {}}
+    chosen = args.notebooks.split(",") if args.notebooks else None
+    summary_file = H.BASELINES / "ensemble.json"
+    old_summary = json.loads(summary_file.read_text()) if chosen and summary_file.exists() else {}
+    summary = {**_machine(), "notebooks": dict(old_summary.get("notebooks", {}))}
+    here = _machine()
     for mode in args.modes.split(","):
         for path in H.notebooks():
             nb = path.stem
+            if chosen and not any(nb.startswith(x) for x in chosen):
+                continue
             by_env, by_seed = _collect(mode, nb)
             if "default" not in by_env:
                 problems.append(f"{mode}/{nb}: no run in the default environment (run `ensemble.py run`)")
@@ -239,20 +289,42 @@ def cmd_record(args) -> int:
             flat_env = {e: H.flatten(m) for e, m in by_env.items()}
             flat_seed = {s: H.flatten(m) for s, m in by_seed.items()}
             base, issues = H.make_bands(flat_env, flat_seed, tol[mode])
+            machines = [{**here, "environments": sorted(by_env), "seeds": sorted(by_seed)}]
+            old = H.load_baseline(mode, nb) if args.merge else None
+            if old is not None:
+                base, more = merge_bands(old["metrics"], base, tol[mode])
+                issues += more
+                earlier = old.get("machines") or [{
+                    "cpu": old_summary.get("cpu", "unknown"), "isa": old_summary.get("isa", "unknown"),
+                    "recorded": old_summary.get("recorded", "unknown"),
+                    "environments": old.get("environments", []), "seeds": old.get("seeds", [])}]
+                machines = earlier + machines
             problems += [f"{mode}/{nb}: {p}" for p in issues]
             H.write_json(H.baseline_file(mode, nb), {
                 "about": "bands of kit.record() values over numeric environments; written by tools/ensemble.py",
-                "environments": sorted(by_env), "seeds": sorted(by_seed), "metrics": base})
-            summary["notebooks"][f"{mode}/{nb}"] = {"environments": sorted(by_env), "seeds": sorted(by_seed),
+                "environments": sorted({e for m in machines for e in m["environments"]}),
+                "seeds": sorted({s for m in machines for s in m["seeds"]}),
+                "machines": machines, "metrics": base})
+            summary["notebooks"][f"{mode}/{nb}"] = {"machines": [f"{m['cpu']} ({m['isa']}): "
+                                                                 f"{', '.join(m['environments'])}"
+                                                                 for m in machines],
+                                                   "seeds": sorted({s for m in machines for s in m["seeds"]}),
                                                    "metrics": len(base)}
             written += 1
     executions = [json.loads(f.read_text()) for f in OUT.glob("*/*/rows/*.json")
-                  if _is_current(f.parent.parent, f.stem)]
-    summary["executions"] = {"count": len(executions),
-                             "slot_seconds": round(sum(r["wall_s"] for r in executions)),
-                             "note": "sum of the wall times of the executions behind these baselines; "
-                                     "two ran at a time (--jobs 2)"}
-    H.write_json(H.BASELINES / "ensemble.json", summary)
+                  if _is_current(f.parent.parent, f.stem)
+                  and (not chosen or any(f.stem.startswith(x) for x in chosen))]
+    this_run = {"count": len(executions), "slot_seconds": round(sum(r["wall_s"] for r in executions)),
+                "note": "sum of the wall times of the executions behind these baselines; "
+                        "two ran at a time (--jobs 2)"}
+    if chosen:
+        summary["executions"] = old_summary.get("executions", {})
+        summary["rerecorded"] = old_summary.get("rerecorded", []) + [
+            {**here, "notebooks": chosen, "merged": bool(args.merge), "executions": this_run}]
+        summary.update({k: old_summary[k] for k in ("cpu", "isa", "recorded") if k in old_summary})
+    else:
+        summary["executions"] = this_run
+    H.write_json(summary_file, summary)
     print(f"{written} baseline files written")
     if problems:
         print(f"\n{len(problems)} value(s) that must not be recorded as numbers:", file=sys.stderr)
@@ -321,7 +393,9 @@ def output_differences(committed: Path, executed: Path, patterns) -> list[str]:
     skip = {"injected-parameters", H.PROBE_TAG}
     ran = [c for c in new.cells if c.cell_type == "code" and not skip & set(c.metadata.get("tags", []))]
     mine = [(i, c) for i, c in enumerate(ref.cells) if c.cell_type == "code"]
-    if [c.source for c in ran] != [c.source for _, c in mine]:
+    from kitlib.exercises.build import without_solution_header
+
+    if [without_solution_header(c.source) for c in ran] != [without_solution_header(c.source) for _, c in mine]:
         return ["the executed copy ran other code (stale: run `ensemble.py run` again)"]
     diffs = []
     for (i, c), twin in zip(mine, ran):
@@ -400,6 +474,10 @@ def main(argv=None) -> int:
     r.set_defaults(fn=cmd_run)
     c = sub.add_parser("record", help="write tests/baselines/<mode>/*.json from build/ensemble/")
     c.add_argument("--modes", default="smoke,full")
+    c.add_argument("--notebooks", help="comma-separated number prefixes: re-record only these (the rest stay)")
+    c.add_argument("--merge", action="store_true",
+                   help="widen the committed bands with this machine's instead of replacing them "
+                        "(for numbers whose meaning did not change: another CPU, a rerun)")
     c.set_defaults(fn=cmd_record)
     o = sub.add_parser("outputs", help="cells whose sanitized printed output differs between environments")
     o.set_defaults(fn=cmd_outputs)

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import nbformat
 
+from kitlib.exercises.build import hide_solutions, without_solution_header
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
@@ -26,7 +28,8 @@ KEEP_CELL_METADATA = {"tags"}
 
 
 def clean(nb) -> None:
-    """Kernel name python3, no execution timings or widget state; tags are kept."""
+    """Kernel name python3, no execution timings or widget state; tags are kept, and the
+    input of each solution cell is collapsed."""
     nb.metadata = nbformat.from_dict({
         "kernelspec": KERNELSPEC,
         "language_info": {"name": "python", "pygments_lexer": "ipython3"},
@@ -34,6 +37,7 @@ def clean(nb) -> None:
     for cell in nb.cells:
         cell.metadata = nbformat.from_dict({k: v for k, v in cell.metadata.items() if k in KEEP_CELL_METADATA})
         cell.pop("id", None)
+    hide_solutions(nb)  # solution cells collapsed until clicked
     nb.nbformat, nb.nbformat_minor = 4, 5
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"c{i:03d}"
@@ -46,7 +50,7 @@ def adopt(executed, source) -> None:
     skip = {"injected-parameters", "kitlib-harness-probe"}
     cells = [c for c in executed.cells if c.cell_type == "code" and not skip & set(c.metadata.get("tags", []))]
     code = [c for c in source.cells if c.cell_type == "code"]
-    if [c.source for c in cells] != [c.source for c in code]:
+    if [without_solution_header(c.source) for c in cells] != [without_solution_header(c.source) for c in code]:
         raise SystemExit("the execution ran other code than the notebook holds now: run it again")
     count = 0
     for mine, run in zip(code, cells):

@@ -29,6 +29,17 @@ __all__ = ["BuildError", "build", "student_copy", "instructor_copy", "solution_l
 
 MARKER = ".kitlib-build.json"
 SOLUTION_TAG = "solution"
+# JupyterLab (and Notebook 7) show a cell with this metadata collapsed, as "…", until clicked:
+# a learner reads the answer cell first, not the reference solution under it.
+# JupyterLab's collapsed input still shows the cell's first line: this one gives nothing away.
+HIDDEN_SOURCE = {"source_hidden": True}
+SOLUTION_HEADER = "# Reference solution (collapsed): try the cell above first, then click to expand."
+
+
+def without_solution_header(source: str) -> str:
+    """A solution cell's code without the header line that ``hide_solutions`` puts on top."""
+    first, _, rest = source.partition("\n")
+    return rest if first.strip() == SOLUTION_HEADER else source
 KINDS = ("student", "instructor")
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 _NOTEBOOK_RE = re.compile(r"^(\d\d)_.+\.ipynb\Z")
@@ -123,17 +134,32 @@ def solution_leaks(nb, module: str) -> list[str]:
     return leaks
 
 
+def _cell_metadata(cell) -> dict:
+    return cell.get("metadata", {}) or {}
+
+
+def hide_solutions(nb) -> None:
+    """Collapse the input of every ``solution`` cell (metadata ``jupyter.source_hidden``) and
+    start it with ``SOLUTION_HEADER``, the line JupyterLab shows in place of the code."""
+    for cell in nb.cells:
+        if cell.get("cell_type") == "code" and SOLUTION_TAG in _tags(cell):
+            cell.setdefault("metadata", {})["jupyter"] = dict(HIDDEN_SOURCE)
+            code = without_solution_header("".join(cell.get("source", "")))
+            cell["source"] = f"{SOLUTION_HEADER}\n{code}"
+
+
 def layout_problems(nb, module: str) -> list[str]:
     """How *nb* departs from the exercise cell pattern (see ``kitlib.exercises``).
 
     For each exercise: one answer cell equal to ``starter``, then one ``solution``-tagged
-    cell equal to ``solution_code``, then a cell calling ``ex.<name>.check()``. Every
-    ``solution`` cell belongs to an exercise.
+    cell equal to ``solution_code`` and collapsed (``jupyter.source_hidden``), then a cell
+    calling ``ex.<name>.check()``. Every ``solution`` cell belongs to an exercise.
     """
     problems = []
     code = [(i, c) for i, c in enumerate(nb.cells) if c.get("cell_type") == "code"]
-    norm = {i: normalise_code("".join(c.get("source", ""))) for i, c in code}
     solutions = {i for i, c in code if SOLUTION_TAG in _tags(c)}
+    norm = {i: normalise_code(without_solution_header("".join(c.get("source", ""))) if i in solutions
+                              else "".join(c.get("source", ""))) for i, c in code}
     claimed = set()
     if not any(f"{module} as ex" in "".join(c.get("source", "")) for _, c in code):
         problems.append(f"no cell imports the exercises: `from kitlib.exercises import ___, {module} as ex`")
@@ -146,6 +172,12 @@ def layout_problems(nb, module: str) -> list[str]:
             problems.append(f"{q.id}: expected one cell tagged {SOLUTION_TAG!r} equal to "
                             f"ex.{q.name}.solution_code, found {len(sols)}")
         claimed.update(sols)
+        for i in sols:
+            hidden = _cell_metadata(nb.cells[i]).get("jupyter", {}).get("source_hidden") is True
+            if not hidden or not "".join(nb.cells[i].get("source", "")).startswith(SOLUTION_HEADER):
+                problems.append(f"{q.id}: the solution cell (cell {i}) is not collapsed under SOLUTION_HEADER: a "
+                                f"learner would read it before trying; run "
+                                f"`python tools/refresh_notebooks.py --clean-only`")
         if len(starters) == 1 and len(sols) == 1:
             if sols[0] < starters[0]:
                 problems.append(f"{q.id}: the solution cell comes before the answer cell")

@@ -106,3 +106,32 @@ def test_12_tensorboard_frame_loads_from_loopback(lab_server, page):
     assert tb.title() == "TensorBoard"
     frame.locator("text=guide_mlp/train").first.wait_for(timeout=60_000)  # the notebook's run
     page.screenshot(path=str(lab.ARTIFACTS / "12_tensorboard_frame.png"))
+
+
+@pytest.mark.parametrize("name, module", [("01_end_to_end", "nb01"), ("10_callbacks", "nb10")])
+def test_solutions_are_collapsed_when_a_notebook_opens(lab_server, page, name, module):
+    """A self-learner on Binder opens the notebook and scrolls to an exercise: the answer cell
+    is there to edit, the reference solution under it shows as a collapsed input until
+    clicked, so none of its revealing lines can be read."""
+    import nbformat
+
+    from kitlib.exercises import exercises, normalise_code
+    from kitlib.exercises.build import SOLUTION_TAG, _revealing_lines, without_solution_header
+
+    nb = nbformat.read(H.NOTEBOOK_DIR / f"{name}.ipynb", as_version=4)
+    lab.open_notebook(page, lab_server, f"notebooks/{name}.ipynb")
+    cells = page.locator(f"{PANEL} .jp-Notebook .jp-Cell")
+    assert cells.count() == len(nb.cells)
+    for q in exercises(module):
+        i = next(i for i, c in enumerate(nb.cells) if SOLUTION_TAG in c.metadata.get("tags", [])
+                 and normalise_code(without_solution_header(c.source)) == q.solution_code)
+        cell = cells.nth(i)
+        cell.scroll_into_view_if_needed()
+        assert cell.locator(".jp-InputPlaceholder").is_visible(), f"{q.id}: the solution cell is not collapsed"
+        shown = cell.inner_text()
+        visible = [line for line in _revealing_lines(q) if line in shown]
+        assert not visible, f"{q.id}: the solution shows {visible[:2]} before any click"
+        answer = cells.nth(i - 1)  # the answer cell above it stays open for editing
+        assert answer.locator(".jp-InputArea-editor").is_visible()
+    page.screenshot(path=str(lab.ARTIFACTS / f"{name}_solutions_collapsed.png"))
+    lab.shutdown_kernels(lab_server)

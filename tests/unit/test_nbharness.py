@@ -127,3 +127,27 @@ def test_the_committed_bands_hold_the_numbers_of_a_machine_outside_the_ensemble(
     assert H.compare(subset, xeon, "smoke") == []
     worse = {"history_shuffled": {"sparse_categorical_accuracy": [0.575], "val_sparse_categorical_accuracy": [0.78]}}
     assert len(H.compare(subset, worse, "smoke")) == 2
+
+
+def test_merging_a_second_machine_widens_bands_and_refuses_what_disagrees():
+    import sys
+
+    sys.path.insert(0, str(H.ROOT / "tools"))
+    import ensemble as E
+
+    first, _ = _bands({"default": {"acc": 0.950, "n": 211, "gone": 1.0}, "threads-1": {"acc": 0.951, "n": 211,
+                                                                                       "gone": 1.0}})
+    second, _ = _bands({"default": {"acc": 0.947, "n": 211, "new": 2.0}, "isa-avx2": {"acc": 0.948, "n": 211,
+                                                                                      "new": 2.0}})
+    merged, issues = E.merge_bands(first["metrics"], second["metrics"], TOL["smoke"])
+    assert issues == []
+    assert merged["acc"]["cpu"] == [0.947, 0.951] and merged["acc"]["center"] == 0.947
+    assert merged["acc"]["seeds"][0] <= 0.947 and merged["acc"]["seeds"][1] >= 0.951
+    assert "gone" not in merged and merged["new"] == second["metrics"]["new"]
+    assert _cmp({"metrics": merged}, {"acc": 0.9505, "n": 211, "new": 2.0}) == []   # first machine's number
+    assert _cmp({"metrics": merged}, {"acc": 0.9475, "n": 211, "new": 2.0}) == []   # second machine's number
+
+    far, _ = _bands({"default": {"acc": 0.80, "n": 212}, "threads-1": {"acc": 0.80, "n": 212}})
+    _, issues = E.merge_bands(first["metrics"], far["metrics"], TOL["smoke"])
+    assert any(i.startswith("acc:") and "both machines" in i for i in issues)
+    assert any(i.startswith("n:") for i in issues)  # an exact count that differs is not widened
