@@ -66,6 +66,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     tr = terminalreporter
     tr.section(f"notebooks ({mode} mode)")
     for r in rows:
-        tr.write_line(f"{r['notebook']:<28} {r['wall_s']:>7.1f} s  {r['peak_rss_mb']:>7.0f} MB peak RSS")
+        tr.write_line(f"{r['notebook']:<28} {r['wall_s']:>7.1f} s  {r['peak_rss_mb']:>7.0f} MB peak RSS"
+                      + (f"  (ran twice: {r['retried']})" if r.get("retried") else ""))
     tr.write_line(f"{'sum of wall times':<28} {sum(r['wall_s'] for r in rows):>7.1f} s   "
                   f"(report: {out.with_suffix('.json').relative_to(H.ROOT)})")

@@ -63,6 +63,7 @@ class Run:
     output: Path
     metrics: dict = field(default_factory=dict)
     stderr: list[str] = field(default_factory=list)
+    retried: str = ""  # why the execution was repeated once (empty: it was not)
 
     def row(self) -> dict:
         d = asdict(self)
@@ -77,6 +78,11 @@ def with_probe(nb):
     cell = nbformat.v4.new_code_cell(_PROBE_SOURCE, metadata={"tags": [PROBE_TAG]})
     nb.cells.append(cell)
     return nb
+
+
+# Seconds one cell may run. Smoke cells take under a minute even four kernels to two cores;
+# full-mode cells train for minutes on a CPU.
+CELL_TIMEOUT = {"smoke": 300, "full": 1200}
 
 
 def each_cell_twice(nb):
@@ -97,7 +103,7 @@ def each_cell_twice(nb):
 
 
 def execute(path: Path, mode: str, out_dir: Path, parameters: dict | None = None,
-            timeout: int = 1200, extra_env: dict | None = None, transform=None,
+            timeout: int | None = None, extra_env: dict | None = None, transform=None,
             own_work_dir: bool = True) -> Run:
     """Run one notebook in *mode* ('smoke' or 'full'); raise if any cell fails.
 
@@ -127,13 +133,27 @@ def execute(path: Path, mode: str, out_dir: Path, parameters: dict | None = None
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     params = {"SMOKE": mode == "smoke", **(parameters or {})}
+    timeout = timeout or CELL_TIMEOUT[mode]
+    retried = ""
     t0 = time.perf_counter()
     try:
-        papermill.execute_notebook(
-            str(probe_in), str(output), parameters=params, cwd=str(path.parent),
-            kernel_name="python3", progress_bar=False, log_output=False,
-            execution_timeout=timeout, report_mode=False,
-        )
+        for attempt in (1, 2):
+            try:
+                papermill.execute_notebook(
+                    str(probe_in), str(output), parameters=params, cwd=str(path.parent),
+                    kernel_name="python3", progress_bar=False, log_output=False,
+                    execution_timeout=timeout, report_mode=False,
+                )
+                break
+            except TimeoutError as exc:  # nbclient's CellTimeoutError
+                # A cell that outlives its limit is either a real hang or the notebook client
+                # missing the kernel's reply (jupyter/nbclient#312, seen here once with two
+                # kernels starting at once on a loaded machine: kernel idle, client waiting).
+                # One fresh kernel settles which; a second timeout is a failure.
+                if attempt == 2:
+                    raise
+                retried = f"cell timed out after {timeout} s, ran again in a new kernel: {str(exc)[:200]}"
+                print(f"nbharness: {path.stem} ({mode}): {retried}", file=sys.stderr, flush=True)
     finally:
         wall = time.perf_counter() - t0
         for k, v in old.items():
@@ -148,7 +168,7 @@ def execute(path: Path, mode: str, out_dir: Path, parameters: dict | None = None
     stderr = [o.get("text", "") for c in executed.cells if c.cell_type == "code"
               for o in c.get("outputs", []) if o.get("name") == "stderr"]
     return Run(path.stem, mode, round(wall, 2), round(probe["peak_rss_kb"] / 1024, 1),
-               probe["executable"], output, metrics, stderr)
+               probe["executable"], output, metrics, stderr, retried)
 
 
 def _probe_result(nb) -> dict:

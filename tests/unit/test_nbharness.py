@@ -151,3 +151,29 @@ def test_merging_a_second_machine_widens_bands_and_refuses_what_disagrees():
     _, issues = E.merge_bands(first["metrics"], far["metrics"], TOL["smoke"])
     assert any(i.startswith("acc:") and "both machines" in i for i in issues)
     assert any(i.startswith("n:") for i in issues)  # an exact count that differs is not widened
+
+
+def test_a_cell_that_hangs_once_is_run_again_in_a_new_kernel_and_twice_fails(tmp_path):
+    """The notebook client can miss a kernel's reply (jupyter/nbclient#312): a timed-out
+    execution gets one more kernel, says so in its row, and a real hang still fails."""
+    import nbformat
+    import pytest
+
+    marker = tmp_path / "first-attempt-done"
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                           "language": "python"},
+                                            "language_info": {"name": "python"}})
+    nb.cells = [nbformat.v4.new_code_cell("SMOKE = True", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell(
+                    "import pathlib, time\n"
+                    f"marker = pathlib.Path({str(marker)!r})\n"
+                    "if not marker.exists() or HANG_ALWAYS:\n"
+                    "    marker.touch()\n"
+                    "    time.sleep(60)\n")]
+    nb.cells[0].source += "\nHANG_ALWAYS = False"
+    path = tmp_path / "hang.ipynb"
+    nbformat.write(nb, path)
+    run = H.execute(path, "smoke", tmp_path / "once", timeout=5)
+    assert run.retried.startswith("cell timed out after 5 s")
+    with pytest.raises(TimeoutError):
+        H.execute(path, "smoke", tmp_path / "always", timeout=5, parameters={"HANG_ALWAYS": True})
