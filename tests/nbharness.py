@@ -80,6 +80,18 @@ def with_probe(nb):
     return nb
 
 
+def _kernel_config():
+    """Kernels talk to their client over Unix sockets named after their connection file.
+    Over TCP (the default) each client picks five free ports and the kernel binds them a
+    moment later, so kernels started at the same time can pick the same port and one dies
+    with "Address already in use" (seen here with four kernels starting together)."""
+    from traitlets.config import Config
+
+    return Config({"KernelManager": {"transport": "ipc"}})
+
+
+_KERNEL_CONFIG = _kernel_config()
+
 # Seconds one cell may run. Smoke cells take under a minute even four kernels to two cores;
 # full-mode cells train for minutes on a CPU.
 CELL_TIMEOUT = {"smoke": 300, "full": 1200}
@@ -142,7 +154,7 @@ def execute(path: Path, mode: str, out_dir: Path, parameters: dict | None = None
                 papermill.execute_notebook(
                     str(probe_in), str(output), parameters=params, cwd=str(path.parent),
                     kernel_name="python3", progress_bar=False, log_output=False,
-                    execution_timeout=timeout, report_mode=False,
+                    execution_timeout=timeout, report_mode=False, config=_KERNEL_CONFIG,
                 )
                 break
             except TimeoutError as exc:  # nbclient's CellTimeoutError
