@@ -121,11 +121,16 @@ import html
 import importlib
 import inspect
 import io
+import itertools
 import keyword
+import os
 import pkgutil
 import re
+import signal
 import sys
 import textwrap
+import threading
+import time
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -136,6 +141,7 @@ __all__ = ["___", "Placeholder", "PlaceholderError", "Exercise", "exercise", "Wr
            "Note", "Incorrect", "NotAttempted", "Undefined", "expect", "expect_type", "call", "describe",
            "contains_placeholder", "normalise_code", "modules", "exercises", "catalog", "run_code",
            "tiny_data", "tiny_model", "dense_forward", "expect_probability_loss", "guarded",
+           "CheckTimedOut", "check_timeout", "plain_text", "shorten_text",
            "CORRECT", "INCORRECT", "NOT_ATTEMPTED", "UNDEFINED", "OUTCOMES"]
 
 CORRECT = "correct"
@@ -218,17 +224,34 @@ ___ = Placeholder()
 
 
 def contains_placeholder(value, _depth: int = 3) -> bool:
-    """True if *value* is ``___`` or a list/tuple/set/dict (a few levels deep) holding it."""
+    """True if *value* is ``___`` or a list/tuple/set/dict (a few levels deep) holding it.
+
+    Never raises: a learner's container whose ``items()``, ``__iter__`` or ``__len__``
+    misbehaves counts as "no placeholder" (the check then reports what it does wrong).
+    """
+    try:
+        return _contains_placeholder(value, _depth)
+    except BaseException as exc:
+        _reraise_stops(exc)
+        return False
+
+
+def _reraise_stops(exc: BaseException) -> None:
+    """Re-raise what must stop a check (Ctrl-C, exit(), the time limit); swallow the rest."""
+    if isinstance(exc, (KeyboardInterrupt, SystemExit, CheckTimedOut)):
+        raise exc
+
+
+def _contains_placeholder(value, depth: int) -> bool:
     if isinstance(value, Placeholder):
         return True
-    if _depth <= 0:
+    if depth <= 0:
         return False
     if isinstance(value, (list, tuple, set, frozenset)):
-        return any(contains_placeholder(v, _depth - 1) for v in list(value)[:1000])
+        return any(_contains_placeholder(v, depth - 1) for v in itertools.islice(iter(value), 1000))
     if isinstance(value, dict):
-        items = list(value.items())[:1000]
-        return any(contains_placeholder(k, _depth - 1) or contains_placeholder(v, _depth - 1)
-                   for k, v in items)
+        return any(_contains_placeholder(k, depth - 1) or _contains_placeholder(v, depth - 1)
+                   for k, v in itertools.islice(iter(value.items()), 1000))
     return False
 
 
@@ -300,12 +323,19 @@ def _undefined_message(name: str) -> str:
 
 
 def describe(value) -> str:
-    """A short description of a value for messages: ``a str ('0.95')``, ``a list of 3 items``."""
-    t = type(value)
-    name = t.__name__ if t.__module__ in ("builtins", "numpy") else f"{t.__module__.split('.')[0]}.{t.__qualname__}"
-    article = "an" if name[:1].lower() in "aeiou" else "a"
+    """A short description of a value for messages: ``a str ('0.95')``, ``a list of 3 items``.
+
+    Never raises, whatever the value's ``__repr__``, ``__len__`` or ``__getattr__`` do."""
     if value is None:
         return "None"
+    t = type(value)
+    try:
+        module = t.__module__ if isinstance(t.__module__, str) else "builtins"
+        name = t.__name__ if module in ("builtins", "numpy") else f"{module.split('.')[0]}.{t.__qualname__}"
+    except BaseException as exc:  # pragma: no cover - a class whose metaclass misbehaves
+        _reraise_stops(exc)
+        name = "object"
+    article = "an" if name[:1].lower() in "aeiou" else "a"
     try:
         if isinstance(value, (bool, int, float, complex)):
             return f"{article} {name} ({value!r})"
@@ -319,8 +349,8 @@ def describe(value) -> str:
             return f"{article} {name} of {len(value)} item{'s' * (len(value) != 1)}"
         if isinstance(value, types.FunctionType):
             return f"a function ({value.__name__})"
-    except Exception:  # pragma: no cover - a value whose attributes misbehave
-        pass
+    except BaseException as exc:  # a value whose attributes misbehave
+        _reraise_stops(exc)
     return f"{article} {name}"
 
 
@@ -345,11 +375,52 @@ def expect_type(value, types_, name: str, wanted: str) -> None:
         raise Incorrect(f"`{name}` should be {wanted}, but it is {describe(value)}.")
 
 
-def _error_text(exc: BaseException) -> str:
-    msg = str(exc).strip()
-    if len(msg) > _MAX_ERROR_CHARS:
-        msg = msg[:_MAX_ERROR_CHARS - 3] + "..."
-    return f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
+# ANSI escape sequences (colours, bold: Keras formats its errors with them) and other
+# control characters a terminal would act on; newlines and tabs stay.
+_ANSI_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?")
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def plain_text(text: str) -> str:
+    """*text* without ANSI escape codes or other control characters, lines right-stripped,
+    runs of blank lines squeezed to one."""
+    text = _ANSI_RE.sub("", str(text).replace("\r\n", "\n"))
+    text = _CONTROL_RE.sub("", text.replace("\r", "\n"))
+    text = "\n".join(line.rstrip() for line in text.split("\n"))
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+_BOUNDARY_RE = re.compile(r"(?<=[.!?])\s|\n")
+
+
+def shorten_text(text: str, limit: int = _MAX_ERROR_CHARS) -> str:
+    """*text* (made plain) cut to at most *limit* characters (plus " …" to show the cut) at
+    the last line or sentence end past a third of *limit*; where there is none (a first
+    sentence longer than that), at the last space."""
+    text = plain_text(text)
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    ends = [m.start() for m in _BOUNDARY_RE.finditer(text[:limit + 1]) if m.start() > limit // 3]
+    if ends:
+        head = text[:ends[-1]]
+    else:  # the first sentence alone is longer than the limit: cut between words
+        cut = head.rstrip()
+        space = max(cut.rfind(" "), cut.rfind("\n"))
+        head = cut[:space] if space > limit // 2 else cut
+    return head.rstrip(" \n,;:-(") + " …"
+
+
+def _error_text(exc: BaseException, limit: int = _MAX_ERROR_CHARS) -> str:
+    """``Type: message`` for a learner, plain and short (see :func:`shorten_text`). Never
+    raises, even for an exception whose ``__str__`` does."""
+    try:
+        msg = shorten_text(str(exc), limit)
+    except BaseException as stop:
+        _reraise_stops(stop)
+        msg = ""
+    name = getattr(type(exc), "__name__", "Exception")
+    return f"{name}: {msg}" if msg else name
 
 
 def guarded(action: Callable[[], Any], name: str, *, known: tuple = (), doing: str | None = None):
@@ -468,6 +539,246 @@ class Note:
         return f"**{self.title}**\n\n{self.body}"
 
 
+# --------------------------------------------------------------------------- a check leaves no trace
+
+
+def _keras_settings() -> list[tuple[str, Callable[[], Any], Callable[[Any], Any]]]:
+    """(name, read, write) for each global Keras setting a check could change."""
+    import keras
+    from keras.src.backend import config as kconfig
+    from keras.src.backend.common import global_state as gs
+    from keras.src.utils import io_utils, traceback_utils
+
+    def attribute(name):
+        return (f"keras global {name}", lambda: gs.get_global_attribute(name),
+                lambda value: gs.set_global_attribute(name, value))
+
+    def module_global(name):
+        return (f"keras {name}", lambda: getattr(kconfig, name), lambda value: setattr(kconfig, name, value))
+
+    def switch(name, read, on, off):
+        return (name, read, lambda value: on() if value else off())
+
+    settings = [module_global(n) for n in ("_FLOATX", "_EPSILON", "_IMAGE_DATA_FORMAT", "_MAX_EPOCHS",
+                                           "_MAX_STEPS_PER_EPOCH") if hasattr(kconfig, n)]
+    # dtype policy (mixed precision included), the seed of keras.utils.set_random_seed and the
+    # generator behind unseeded keras.random calls and initializers
+    settings += [attribute(n) for n in ("dtype_policy", "global_random_seed", "global_seed_generator")]
+    settings.append(switch("keras traceback filtering", traceback_utils.is_traceback_filtering_enabled,
+                           traceback_utils.enable_traceback_filtering,
+                           traceback_utils.disable_traceback_filtering))
+    settings.append(switch("keras interactive logging", io_utils.is_interactive_logging_enabled,
+                           io_utils.enable_interactive_logging, io_utils.disable_interactive_logging))
+    del keras
+    return settings
+
+
+def _variable_value(variable):
+    import numpy as np
+    return None if variable is None else np.array(variable.numpy(), copy=True)
+
+
+class _LearnerState:
+    """What a check could change behind the learner's back, captured before it runs and put
+    back after: Python's and NumPy's global random streams, the warning filters, Keras'
+    global settings (floatx, epsilon, image data format, dtype policy / mixed precision, the
+    global seed and seed generator, logging) and TensorFlow's (global seed and its operation
+    seed stream, the global generator, op determinism, run_functions_eagerly).
+
+    Libraries the notebook has not imported are not imported here. Keras' layer-name
+    counters are left alone (a later layer may be called ``dense_12`` instead of
+    ``dense_10``): they change no number.
+    """
+
+    def __init__(self):
+        import random
+        import warnings
+        self._random = random.getstate()
+        np = sys.modules.get("numpy")
+        self._np = np.random.get_state() if np is not None else None
+        self._warnings = warnings.catch_warnings()
+        self._warnings.__enter__()
+        self._keras = self._tf = None
+        self._keras_imported = "keras.src.backend.common.global_state" in sys.modules
+        self._tf_imported = "tensorflow" in sys.modules
+        if self._keras_imported:
+            try:
+                self._keras = [(name, read, write, read()) for name, read, write in _keras_settings()]
+                generator = dict((n, v) for n, _, _, v in self._keras).get("keras global global_seed_generator")
+                self._keras_generator = (generator, _variable_value(getattr(generator, "state", None)))
+            except Exception:  # pragma: no cover - a Keras whose internals moved: leave it alone
+                self._keras = None
+        if self._tf_imported:
+            try:
+                self._tf = self._tf_state()
+            except Exception:  # pragma: no cover - a TensorFlow whose internals moved
+                self._tf = None
+
+    @staticmethod
+    def _tf_state():
+        import tensorflow as tf
+        from tensorflow.python.eager import context
+        from tensorflow.python.framework import config as tf_config
+        from tensorflow.python.ops import stateful_random_ops
+        ctx = context.context()
+        rng = getattr(ctx, "_rng", None)
+        generator = stateful_random_ops.global_generator
+        return {"seed": ctx._seed, "rng": rng, "rng_state": rng.getstate() if rng is not None else None,
+                "determinism": tf_config.is_op_determinism_enabled(),
+                "eagerly": tf.config.functions_run_eagerly(),
+                "generator": generator,
+                "generator_state": _variable_value(getattr(generator, "state", None))}
+
+    def restore(self) -> None:
+        """Put everything back; each part on its own, so one failure spoils no other."""
+        import random
+        for step in (lambda: random.setstate(self._random), self._restore_numpy,
+                     lambda: self._warnings.__exit__(None, None, None), self._restore_keras, self._restore_tf):
+            try:
+                step()
+            except Exception:  # pragma: no cover - a library changed its internals
+                pass
+
+    def _restore_numpy(self):
+        if self._np is not None:
+            sys.modules["numpy"].random.set_state(self._np)
+
+    def _restore_keras(self):
+        if self._keras is None:
+            if not self._keras_imported and "keras.src.backend.common.global_state" in sys.modules:
+                # imported by the check: drop the seed state it made
+                from keras.src.backend.common import global_state as gs
+                for name in ("global_random_seed", "global_seed_generator"):
+                    gs.set_global_attribute(name, None)
+            return
+        import numpy as np
+        for _, read, write, value in self._keras:
+            if read() is not value:
+                write(value)
+        generator, state = self._keras_generator
+        if generator is not None and state is not None and not np.array_equal(_variable_value(generator.state),
+                                                                               state):
+            generator.state.assign(state)
+
+    def _restore_tf(self):
+        if "tensorflow" not in sys.modules:
+            return
+        import numpy as np
+        import tensorflow as tf
+        from tensorflow.python.eager import context
+        from tensorflow.python.framework import config as tf_config
+        from tensorflow.python.ops import stateful_random_ops
+        before = self._tf
+        if before is None and self._tf_imported:  # pragma: no cover - could not be read
+            return
+        if before is None:  # TensorFlow imported by the check: its defaults were in force
+            before = {"seed": None, "rng": None, "rng_state": None, "determinism": False, "eagerly": False,
+                      "generator": None, "generator_state": None}
+        ctx = context.context()
+        if ctx._seed != before["seed"]:
+            ctx._set_global_seed(before["seed"])
+        if before["rng"] is not None:
+            ctx._rng = before["rng"]
+            before["rng"].setstate(before["rng_state"])
+        if tf_config.is_op_determinism_enabled() != before["determinism"]:
+            if before["determinism"]:
+                tf_config.enable_op_determinism()
+            else:
+                tf_config.disable_op_determinism()
+        if tf.config.functions_run_eagerly() != before["eagerly"]:
+            tf.config.run_functions_eagerly(before["eagerly"])
+        generator = before["generator"]
+        if stateful_random_ops.global_generator is not generator:
+            stateful_random_ops.global_generator = generator
+        if generator is not None and not np.array_equal(_variable_value(generator.state),
+                                                        before["generator_state"]):
+            generator.state.assign(before["generator_state"])
+
+
+@contextlib.contextmanager
+def _preserved_state():
+    state = _LearnerState()
+    try:
+        yield
+    finally:
+        state.restore()
+
+
+# --------------------------------------------------------------------------- a check that never ends
+
+
+TIMEOUT_ENV = "KITLIB_CHECK_TIMEOUT"
+DEFAULT_TIMEOUT_S = 120.0
+
+
+class CheckTimedOut(BaseException):
+    """Raised inside a check that ran past its time limit. A BaseException, so that a learner's
+    ``except Exception:`` inside the loop does not swallow it."""
+
+
+def check_timeout() -> float | None:
+    """The time limit of one ``check()`` in seconds: ``$KITLIB_CHECK_TIMEOUT`` (a number of
+    seconds; ``0``, ``none`` or ``off``: no limit), else :data:`DEFAULT_TIMEOUT_S`. A value
+    that is not a number gives the default. Read at every check, so it can be changed
+    while a notebook runs (``os.environ["KITLIB_CHECK_TIMEOUT"] = "300"``)."""
+    raw = os.environ.get(TIMEOUT_ENV, "").strip().lower()
+    if raw in ("0", "none", "off", "no", "false"):
+        return None
+    try:
+        value = float(raw) if raw else DEFAULT_TIMEOUT_S
+    except ValueError:
+        return DEFAULT_TIMEOUT_S
+    if value != value or value <= 0:  # NaN or negative: no sensible limit
+        return DEFAULT_TIMEOUT_S if value != value else None
+    return value
+
+
+def _timeout_message(seconds: float) -> str:
+    return (f"Your answer ran for more than {seconds:g} s without finishing: look for a loop that never "
+            f"ends (a `while` whose condition never becomes False, a counter that is never increased, "
+            f"a method that calls itself) and for code that waits for something that never comes. "
+            f"If your answer is just slow, set a longer limit: "
+            f"`os.environ[\"{TIMEOUT_ENV}\"] = \"600\"` (seconds), then check again.")
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float | None):
+    """Raise :class:`CheckTimedOut` in the block once *seconds* have passed, again every
+    second after that (should the learner's code catch it), using ``SIGALRM``.
+
+    Only where that works: on a system with ``signal.setitimer`` (Linux, macOS), in the main
+    thread (where a Jupyter kernel runs cells). Elsewhere (Windows, a check run from another
+    thread) there is no limit. The signal interrupts Python code only: a loop inside one
+    TensorFlow operation or in a thread of tf.data finishes its operation first. An alarm set
+    before (e.g. by a test runner) is put back, with the time it had left."""
+    if (not seconds or not hasattr(signal, "setitimer")
+            or threading.current_thread() is not threading.main_thread()):
+        yield
+        return
+    armed = [True]
+
+    def on_alarm(signum, frame):
+        if armed[0]:
+            raise CheckTimedOut(seconds)
+
+    try:
+        previous_handler = signal.signal(signal.SIGALRM, on_alarm)
+    except (ValueError, OSError):  # not the main interpreter's main thread
+        yield
+        return
+    started = time.monotonic()
+    previous_delay, previous_interval = signal.setitimer(signal.ITIMER_REAL, seconds, 1.0)
+    try:
+        yield
+    finally:
+        armed[0] = False
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous_handler)
+        if previous_delay:
+            left = previous_delay - (time.monotonic() - started)
+            signal.setitimer(signal.ITIMER_REAL, max(left, 1e-3), previous_interval)
+
+
 # --------------------------------------------------------------------------- exercises
 
 
@@ -583,9 +894,27 @@ class Exercise:
 
     # ---- the checking machinery
     def _result(self, outcome: str, message: str, output: str = "") -> Result:
-        return Result(self.id, self.title, outcome, message.strip(), output)
+        return Result(self.id, self.title, outcome, plain_text(message), output)
 
     def _run(self, ns: Mapping) -> Result:
+        """Judge the answer under a time limit, and put back every global setting the
+        check (or the learner's code it runs) changed. Never raises, except for
+        KeyboardInterrupt and SystemExit (the learner's own stop)."""
+        out = io.StringIO()
+        limit = check_timeout()
+        try:
+            with _preserved_state(), _time_limit(limit):
+                return self._judge(ns, out)
+        except CheckTimedOut:
+            return self._result(INCORRECT, _timeout_message(limit or 0), out.getvalue())
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # a learner's object that misbehaves even where checks do not look
+            return self._result(INCORRECT, f"Checking your answer raised {_error_text(exc)}\n"
+                                           f"One of your names holds an object that raises an error "
+                                           f"when it is inspected or used.", out.getvalue())
+
+    def _judge(self, ns: Mapping, out: io.StringIO) -> Result:
         missing_uses = [n for n in self.uses if n not in ns]
         missing_answers = [n for n in self.answers if n not in ns]
         if missing_uses or missing_answers:
@@ -602,7 +931,6 @@ class Exercise:
             return self._result(NOT_ATTEMPTED, f"Replace the ___ in {_names(unfinished)} with your answer, "
                                                f"run that cell, then check again.")
         kwargs = {n: ns[n] for n in (*self.answers, *self.uses)}
-        out = io.StringIO()
         try:
             with contextlib.redirect_stdout(out):
                 message = self._check(**kwargs)
