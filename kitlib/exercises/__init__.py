@@ -141,6 +141,7 @@ __all__ = ["___", "Placeholder", "PlaceholderError", "Exercise", "exercise", "Wr
            "Note", "Incorrect", "NotAttempted", "Undefined", "expect", "expect_type", "call", "describe",
            "contains_placeholder", "normalise_code", "modules", "exercises", "catalog", "run_code",
            "tiny_data", "tiny_model", "dense_forward", "expect_probability_loss", "guarded",
+           "expect_class",
            "CheckTimedOut", "check_timeout", "plain_text", "shorten_text",
            "CORRECT", "INCORRECT", "NOT_ATTEMPTED", "UNDEFINED", "OUTCOMES"]
 
@@ -409,6 +410,25 @@ def shorten_text(text: str, limit: int = _MAX_ERROR_CHARS) -> str:
         space = max(cut.rfind(" "), cut.rfind("\n"))
         head = cut[:space] if space > limit // 2 else cut
     return head.rstrip(" \n,;:-(") + " …"
+
+
+def expect_class(value, cls: type, name: str, shown: str | None = None, why: str = "") -> None:
+    """Raise :class:`Incorrect` unless *value* is an instance of exactly *cls* (shown in
+    messages as *shown*, e.g. ``"keras.optimizers.Adam"``). A subclass is refused by name
+    (``AdamW`` for ``Adam``: ``isinstance`` would accept it); *why* says what the subclass
+    changes, when that is known."""
+    shown = shown or cls.__name__
+    if type(value) is cls:
+        return
+    if isinstance(value, type):
+        raise Incorrect(f"`{name}` is a class, {value.__name__}; the task needs an object: call it, "
+                        f"`{shown}(...)`.")
+    if isinstance(value, cls):
+        sub = type(value).__name__
+        raise Incorrect(f"`{name}` is {'an' if sub[:1].lower() in 'aeiou' else 'a'} {sub}, a subclass of "
+                        f"{cls.__name__} that works "
+                        f"differently{f' ({why})' if why else ''}; the task asks for `{shown}` itself.")
+    raise Incorrect(f"`{name}` should be a `{shown}`, but it is {describe(value)}.")
 
 
 def _error_text(exc: BaseException, limit: int = _MAX_ERROR_CHARS) -> str:
@@ -1026,23 +1046,65 @@ def run_code(q: Exercise, code: str, ns: dict | None = None) -> Result:
 # --------------------------------------------------------------------------- helpers for checks
 
 
-def expect_probability_loss(loss_config, loss_on_logits, y, probabilities, cross_entropy: float) -> None:
-    """Refuse a loss compiled with ``from_logits=True`` for a model that ends in a softmax.
+def expect_probability_loss(loss, loss_on_logits, y, probabilities, cross_entropy: float) -> None:
+    """Refuse a loss that reads a softmax model's probabilities as logits (``from_logits=True``).
 
-    ``loss_config``: the ``loss`` entry of ``model.get_compile_config()``; ``loss_on_logits``: the
-    same loss class built with ``from_logits=True``, applied to ``(y, probabilities)`` to show
-    the learner the number their setting gives outside ``evaluate()``; ``cross_entropy``: the
-    right value, computed independently.
+    ``loss``: the model's loss as the learner gave it to ``compile()`` (``model.loss``): a Loss
+    object, a function such as ``keras.losses.categorical_crossentropy``, a string id, a
+    function of their own; or the ``loss`` entry of ``model.get_compile_config()``.
+    ``loss_on_logits``: the same loss class built with ``from_logits=True``; ``cross_entropy``:
+    the right value, computed independently. Judged by behaviour: the loss is applied to
+    ``(y, probabilities)`` outside ``evaluate()`` (where Keras' TensorFlow backend hides the
+    mistake by using the softmax's input), and it fails if it gives what ``loss_on_logits``
+    gives rather than the cross-entropy. A loss that cannot be applied like that is left to
+    the caller's ``evaluate()`` comparison.
     """
-    if not (isinstance(loss_config, dict) and (loss_config.get("config") or {}).get("from_logits")):
+    import numpy as np
+    y = np.asarray(y)
+    probabilities = np.asarray(probabilities, dtype="float32")
+    wrong = float(np.mean(np.asarray(loss_on_logits(y, probabilities))))
+    setting = _from_logits_setting(loss)
+    if setting is None:
+        value = _loss_value(loss, y, probabilities)
+        setting = (value is not None and abs(value - wrong) <= 1e-3 * max(1.0, abs(wrong))
+                   and abs(value - cross_entropy) > 1e-3 * max(1.0, abs(cross_entropy)))
+    if not setting:
         return
-    wrong = float(loss_on_logits(y, probabilities))
     raise Incorrect(
         f"`from_logits=True` says the model outputs raw scores (logits), but this model ends in a "
         f"softmax and outputs probabilities. evaluate() still shows the right loss only because "
         f"Keras' TensorFlow backend spots the softmax and uses its input (warning \"Was this "
         f"intended?\"); the same loss on predict()'s probabilities gives {wrong:.4f} instead of "
         f"{cross_entropy:.4f}. Keep the default `from_logits=False`.")
+
+
+def _from_logits_setting(loss) -> bool | None:
+    """``from_logits`` as written in a serialized loss config, or None where there is none."""
+    if isinstance(loss, Mapping):
+        config = loss.get("config")
+        if isinstance(config, Mapping) and "from_logits" in config:
+            return bool(config["from_logits"])
+    return None
+
+
+def _loss_value(loss, y, probabilities) -> float | None:
+    """The mean of *loss* (an object, function, string id or config) on a batch, or None if
+    it cannot be applied to one (a dict of per-output losses, an unknown id)."""
+    import keras
+    import numpy as np
+    try:
+        if isinstance(loss, (str, Mapping)):
+            loss = keras.losses.get(loss)
+    except Exception:
+        return None
+    if not callable(loss):
+        return None
+    value = guarded(lambda: loss(y, probabilities), "loss", doing="Applying your loss to the model's "
+                                                                  "probabilities")
+    try:
+        return float(np.mean(np.asarray(value, dtype="float64")))
+    except Exception:
+        return None
 
 
 def dense_forward(model, x):

@@ -12,8 +12,8 @@ from __future__ import annotations
 import copy
 import math
 
-from kitlib.exercises import (Incorrect, Undefined, Wrong, call, describe, exercise, expect, expect_type, tiny_data,
-                              tiny_model)
+from kitlib.exercises import (Incorrect, Undefined, Wrong, call, describe, exercise, expect, expect_class, expect_type,
+                              tiny_data, tiny_model)
 
 #: What the notebook's model (compiled with SparseCategoricalAccuracy()) logs after an epoch.
 VAL_ACC = "val_sparse_categorical_accuracy"
@@ -96,6 +96,11 @@ accuracy_stopper = keras.callbacks.EarlyStopping(monitor="val_sparse_categorical
               '                                                 patience=2, restore_best_weights=True)',
               "patience"),
         Wrong("accuracy_stopper = keras.callbacks.EarlyStopping", "instance"),
+        Wrong("class Patient(keras.callbacks.EarlyStopping):\n"
+              "    def on_epoch_end(self, epoch, logs=None):\n"
+              "        pass  # never stops\n"
+              'accuracy_stopper = Patient(monitor="val_sparse_categorical_accuracy", mode="max",\n'
+              "                           patience=3, restore_best_weights=True)", "subclass of EarlyStopping"),
     ),
     alternatives=(
         ('accuracy_stopper = keras.callbacks.EarlyStopping("val_sparse_categorical_accuracy", mode="max",\n'
@@ -108,8 +113,8 @@ def q1(accuracy_stopper):
     if isinstance(stopper, type) and issubclass(stopper, keras.callbacks.Callback):
         raise Incorrect("`accuracy_stopper` is the class `EarlyStopping` itself; fit() needs an instance: "
                         "call it, `keras.callbacks.EarlyStopping(monitor=..., ...)`.")
-    expect(isinstance(stopper, keras.callbacks.EarlyStopping),
-           f"`accuracy_stopper` should be a `keras.callbacks.EarlyStopping`, but it is {describe(stopper)}.")
+    expect_class(stopper, keras.callbacks.EarlyStopping, "accuracy_stopper", "keras.callbacks.EarlyStopping",
+                 why="its own rules for when to stop")
     monitor = stopper.monitor
     if monitor != VAL_ACC:
         if monitor in ("val_accuracy", "val_acc"):
@@ -232,6 +237,9 @@ def q2(batch_checkpoint):
                                 f"to `.keras`, weights alone (`save_weights_only=True`) to `.weights.h5`; "
                                 f"Keras 2's folder names such as `ckpt_{{epoch}}` are refused.") from None
             raise
+        if isinstance(checkpoint, keras.callbacks.ModelCheckpoint):
+            expect_class(checkpoint, keras.callbacks.ModelCheckpoint, "batch_checkpoint(folder)",
+                         "keras.callbacks.ModelCheckpoint", why="its own rules for what and when to save")
         expect(isinstance(checkpoint, keras.callbacks.ModelCheckpoint),
                f"`batch_checkpoint(folder)` should return a `keras.callbacks.ModelCheckpoint`, but it returned "
                f"{describe(checkpoint)}.")

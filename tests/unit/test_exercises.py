@@ -543,6 +543,44 @@ def test_expect_probability_loss_refuses_from_logits_on_probabilities_only():
                                   logits_loss, y, p, right)
 
 
+@pytest.mark.parametrize("form", ["function", "string", "object", "lambda", "function config", "string config"])
+def test_expect_probability_loss_judges_function_forms_by_what_they_compute(form):
+    import keras
+    import numpy as np
+    y = np.array([0, 1])
+    p = np.array([[0.9, 0.1], [0.2, 0.8]])
+    right = float(np.mean(-np.log([0.9, 0.8])))
+    logits_loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    fn = keras.losses.sparse_categorical_crossentropy
+    good, bad = {
+        "function": (fn, None),
+        "string": ("sparse_categorical_crossentropy", None),
+        "object": (keras.losses.SparseCategoricalCrossentropy(), logits_loss),
+        "lambda": (lambda t, q: fn(t, q), lambda t, q: fn(t, q, from_logits=True)),
+        "function config": ({"module": "builtins", "class_name": "function",
+                             "config": "sparse_categorical_crossentropy", "registered_name": "function"}, None),
+        "string config": ("sparse_categorical_crossentropy", None),
+    }[form]
+    E.expect_probability_loss(good, logits_loss, y, p, right)  # accepted, no crash
+    if bad is not None:
+        with pytest.raises(E.Incorrect, match="from_logits=True"):
+            E.expect_probability_loss(bad, logits_loss, y, p, right)
+    E.expect_probability_loss({"score": "mse"}, logits_loss, y, p, right)  # per-output dicts: left to evaluate()
+    with pytest.raises(E.Incorrect, match="Applying your loss.*ZeroDivisionError"):
+        E.expect_probability_loss(lambda t, q: 1 / 0, logits_loss, y, p, right)
+
+
+def test_expect_class_refuses_subclasses_by_name():
+    import keras
+    E.expect_class(keras.optimizers.Adam(), keras.optimizers.Adam, "opt", "keras.optimizers.Adam")
+    with pytest.raises(E.Incorrect, match=r"`opt` is an AdamW, a subclass of Adam.*`keras.optimizers.Adam` itself"):
+        E.expect_class(keras.optimizers.AdamW(), keras.optimizers.Adam, "opt", "keras.optimizers.Adam")
+    with pytest.raises(E.Incorrect, match="is a class, Adam; the task needs an object"):
+        E.expect_class(keras.optimizers.Adam, keras.optimizers.Adam, "opt", "keras.optimizers.Adam")
+    with pytest.raises(E.Incorrect, match="should be a `keras.optimizers.Adam`, but it is a str"):
+        E.expect_class("adam", keras.optimizers.Adam, "opt", "keras.optimizers.Adam")
+
+
 def test_guarded_turns_errors_into_outcomes_with_known_advice_first():
     def uses_placeholder():
         return ___ + 1
