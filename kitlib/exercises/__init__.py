@@ -141,7 +141,7 @@ __all__ = ["___", "Placeholder", "PlaceholderError", "Exercise", "exercise", "Wr
            "Note", "Incorrect", "NotAttempted", "Undefined", "expect", "expect_type", "call", "describe",
            "contains_placeholder", "normalise_code", "modules", "exercises", "catalog", "run_code",
            "tiny_data", "tiny_model", "dense_forward", "expect_probability_loss", "guarded",
-           "expect_class",
+           "expect_class", "attach_callback",
            "CheckTimedOut", "check_timeout", "plain_text", "shorten_text",
            "CORRECT", "INCORRECT", "NOT_ATTEMPTED", "UNDEFINED", "OUTCOMES"]
 
@@ -289,7 +289,13 @@ def _placeholder_in_traceback(exc: BaseException) -> bool:
 
 
 class Incorrect(Exception):
-    """Raise from a check (or use :func:`expect`) to report a wrong answer with a message."""
+    """Raise from a check (or use :func:`expect`) to report a wrong answer with a message.
+
+    Raised by :func:`guarded`/:func:`call` for an error in the learner's code, it carries
+    that error as ``learner_error`` (a check that wants a given exception type tests it with
+    ``isinstance``, so a learner's own subclass counts)."""
+
+    learner_error: BaseException | None = None
 
 
 class NotAttempted(Exception):
@@ -464,12 +470,31 @@ def guarded(action: Callable[[], Any], name: str, *, known: tuple = (), doing: s
         missing = _missing_name(exc)
         if missing is not None:
             raise Undefined(_undefined_message(missing)) from None
-        text = str(exc)
+        try:
+            text = str(exc)
+        except Exception:
+            text = ""
         for test, advice in known:
             if test(text):
-                raise Incorrect(advice) from None
-        raise Incorrect(f"{doing or f'Using `{name}`'} raised {_error_text(exc)}\n"
-                        f"Read the error's last line: it usually names the problem.") from None
+                raise _incorrect(advice, exc) from None
+        raise _incorrect(f"{doing or f'Using `{name}`'} raised {_error_text(exc)}\n"
+                         f"Read the error's last line: it usually names the problem.", exc) from None
+
+
+def _incorrect(message: str, error: BaseException) -> Incorrect:
+    out = Incorrect(message)
+    out.learner_error = error
+    return out
+
+
+def attach_callback(callback, model, *, epochs: int, steps: int, verbose: int = 0, name: str = "your callback"):
+    """Give a learner's callback what ``fit()`` gives it before training: ``set_model(model)``
+    and ``set_params({"verbose": ..., "epochs": ..., "steps": ...})``, so an answer that
+    reads ``self.params["steps"]`` works when a check drives the hooks by hand."""
+    guarded(lambda: callback.set_params({"verbose": verbose, "epochs": epochs, "steps": steps}), name,
+            doing=f"`{name}.set_params(...)`")
+    guarded(lambda: callback.set_model(model), name, doing=f"`{name}.set_model(model)`")
+    return callback
 
 
 def call(fn, *args, name: str | None = None, **kwargs):

@@ -937,3 +937,27 @@ def test_a_learners_error_reaches_the_message_plain_and_shortened():
     assert r.outcome == E.INCORRECT and "\x1b" not in r.message and "[1m" not in r.message
     assert "Calling `double` raised ValueError: Exception encountered when calling Dense.call()." in r.message
     assert " …\n" in r.message and len(r.message) < 700
+
+
+def test_guarded_keeps_the_learners_error_and_attach_callback_gives_fit_s_params():
+    import keras
+
+    class Mine(TypeError):
+        pass
+
+    def raises():
+        raise Mine("needs a float rate")
+
+    with pytest.raises(E.Incorrect) as info:
+        E.guarded(raises, "cb")
+    assert isinstance(info.value.learner_error, TypeError) and "raised Mine: needs a float rate" in str(info.value)
+    assert E.Incorrect("plain").learner_error is None
+
+    class PerStep(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            self.seen = (self.params["steps"], self.params["epochs"], self.model)
+
+    model = E.tiny_model()
+    cb = E.attach_callback(PerStep(), model, epochs=3, steps=7)
+    cb.on_train_batch_begin(0)
+    assert cb.seen == (7, 3, model) and cb.params["verbose"] == 0
