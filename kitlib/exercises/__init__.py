@@ -11,7 +11,17 @@ one of
 - ``"undefined"``: "define X first", a name the check needs does not exist yet.
 
 ``check()`` never raises for anything a learner can write: a wrong type, an exception in
-the learner's function, ``___`` used inside a function all become a Result. Checks look
+the learner's function, ``___`` used inside a function, an object whose ``__iter__``,
+``__eq__``, ``__repr__`` or ``__getattr__`` raise all become a Result (only Ctrl-C and
+``exit()`` stop it). A check leaves no trace: Python's and NumPy's random streams, the
+warning filters, Keras' settings (floatx, epsilon, image data format, dtype policy, global
+seed and seed generator) and TensorFlow's (global seed, global generator, op determinism,
+run_functions_eagerly) are put back as they were. A check stops after
+``$KITLIB_CHECK_TIMEOUT`` seconds (default 120; ``0`` turns the limit off) with a message
+about loops that never end: in the main thread on Linux/macOS (a Jupyter kernel's cells
+run there), and only in Python code (not inside one TensorFlow operation, nor in tf.data's
+threads); elsewhere there is no limit. Errors are shown without ANSI colour codes, cut
+at a line or sentence end with " …". Checks look
 at the learner's *objects* (values, a function's output on a known input, a compiled
 model's behaviour on a known batch), never at source text, and never ``eval`` strings.
 ``hint()`` gives the next hint (``hint(2)`` a given level); ``solution()`` shows the
