@@ -11,7 +11,17 @@ one of
 - ``"undefined"``: "define X first", a name the check needs does not exist yet.
 
 ``check()`` never raises for anything a learner can write: a wrong type, an exception in
-the learner's function, ``___`` used inside a function all become a Result. Checks look
+the learner's function, ``___`` used inside a function, an object whose ``__iter__``,
+``__eq__``, ``__repr__`` or ``__getattr__`` raise all become a Result (only Ctrl-C and
+``exit()`` stop it). A check leaves no trace: Python's and NumPy's random streams, the
+warning filters, Keras' settings (floatx, epsilon, image data format, dtype policy, global
+seed and seed generator) and TensorFlow's (global seed, global generator, op determinism,
+run_functions_eagerly) are put back as they were. A check stops after
+``$KITLIB_CHECK_TIMEOUT`` seconds (default 120; ``0`` turns the limit off) with a message
+about loops that never end: in the main thread on Linux/macOS (a Jupyter kernel's cells
+run there), and only in Python code (not inside one TensorFlow operation, nor in tf.data's
+threads); elsewhere there is no limit. Errors are shown without ANSI colour codes, cut
+at a line or sentence end with " …". Checks look
 at the learner's *objects* (values, a function's output on a known input, a compiled
 model's behaviour on a known batch), never at source text, and never ``eval`` strings.
 ``hint()`` gives the next hint (``hint(2)`` a given level); ``solution()`` shows the
@@ -121,11 +131,16 @@ import html
 import importlib
 import inspect
 import io
+import itertools
 import keyword
+import os
 import pkgutil
 import re
+import signal
 import sys
 import textwrap
+import threading
+import time
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -136,6 +151,8 @@ __all__ = ["___", "Placeholder", "PlaceholderError", "Exercise", "exercise", "Wr
            "Note", "Incorrect", "NotAttempted", "Undefined", "expect", "expect_type", "call", "describe",
            "contains_placeholder", "normalise_code", "modules", "exercises", "catalog", "run_code",
            "tiny_data", "tiny_model", "dense_forward", "expect_probability_loss", "guarded",
+           "expect_class", "attach_callback",
+           "CheckTimedOut", "check_timeout", "plain_text", "shorten_text",
            "CORRECT", "INCORRECT", "NOT_ATTEMPTED", "UNDEFINED", "OUTCOMES"]
 
 CORRECT = "correct"
@@ -218,17 +235,34 @@ ___ = Placeholder()
 
 
 def contains_placeholder(value, _depth: int = 3) -> bool:
-    """True if *value* is ``___`` or a list/tuple/set/dict (a few levels deep) holding it."""
+    """True if *value* is ``___`` or a list/tuple/set/dict (a few levels deep) holding it.
+
+    Never raises: a learner's container whose ``items()``, ``__iter__`` or ``__len__``
+    misbehaves counts as "no placeholder" (the check then reports what it does wrong).
+    """
+    try:
+        return _contains_placeholder(value, _depth)
+    except BaseException as exc:
+        _reraise_stops(exc)
+        return False
+
+
+def _reraise_stops(exc: BaseException) -> None:
+    """Re-raise what must stop a check (Ctrl-C, exit(), the time limit); swallow the rest."""
+    if isinstance(exc, (KeyboardInterrupt, SystemExit, CheckTimedOut)):
+        raise exc
+
+
+def _contains_placeholder(value, depth: int) -> bool:
     if isinstance(value, Placeholder):
         return True
-    if _depth <= 0:
+    if depth <= 0:
         return False
     if isinstance(value, (list, tuple, set, frozenset)):
-        return any(contains_placeholder(v, _depth - 1) for v in list(value)[:1000])
+        return any(_contains_placeholder(v, depth - 1) for v in itertools.islice(iter(value), 1000))
     if isinstance(value, dict):
-        items = list(value.items())[:1000]
-        return any(contains_placeholder(k, _depth - 1) or contains_placeholder(v, _depth - 1)
-                   for k, v in items)
+        return any(_contains_placeholder(k, depth - 1) or _contains_placeholder(v, depth - 1)
+                   for k, v in itertools.islice(iter(value.items()), 1000))
     return False
 
 
@@ -265,7 +299,13 @@ def _placeholder_in_traceback(exc: BaseException) -> bool:
 
 
 class Incorrect(Exception):
-    """Raise from a check (or use :func:`expect`) to report a wrong answer with a message."""
+    """Raise from a check (or use :func:`expect`) to report a wrong answer with a message.
+
+    Raised by :func:`guarded`/:func:`call` for an error in the learner's code, it carries
+    that error as ``learner_error`` (a check that wants a given exception type tests it with
+    ``isinstance``, so a learner's own subclass counts)."""
+
+    learner_error: BaseException | None = None
 
 
 class NotAttempted(Exception):
@@ -300,12 +340,19 @@ def _undefined_message(name: str) -> str:
 
 
 def describe(value) -> str:
-    """A short description of a value for messages: ``a str ('0.95')``, ``a list of 3 items``."""
-    t = type(value)
-    name = t.__name__ if t.__module__ in ("builtins", "numpy") else f"{t.__module__.split('.')[0]}.{t.__qualname__}"
-    article = "an" if name[:1].lower() in "aeiou" else "a"
+    """A short description of a value for messages: ``a str ('0.95')``, ``a list of 3 items``.
+
+    Never raises, whatever the value's ``__repr__``, ``__len__`` or ``__getattr__`` do."""
     if value is None:
         return "None"
+    t = type(value)
+    try:
+        module = t.__module__ if isinstance(t.__module__, str) else "builtins"
+        name = t.__name__ if module in ("builtins", "numpy") else f"{module.split('.')[0]}.{t.__qualname__}"
+    except BaseException as exc:  # pragma: no cover - a class whose metaclass misbehaves
+        _reraise_stops(exc)
+        name = "object"
+    article = "an" if name[:1].lower() in "aeiou" else "a"
     try:
         if isinstance(value, (bool, int, float, complex)):
             return f"{article} {name} ({value!r})"
@@ -319,8 +366,8 @@ def describe(value) -> str:
             return f"{article} {name} of {len(value)} item{'s' * (len(value) != 1)}"
         if isinstance(value, types.FunctionType):
             return f"a function ({value.__name__})"
-    except Exception:  # pragma: no cover - a value whose attributes misbehave
-        pass
+    except BaseException as exc:  # a value whose attributes misbehave
+        _reraise_stops(exc)
     return f"{article} {name}"
 
 
@@ -345,11 +392,71 @@ def expect_type(value, types_, name: str, wanted: str) -> None:
         raise Incorrect(f"`{name}` should be {wanted}, but it is {describe(value)}.")
 
 
-def _error_text(exc: BaseException) -> str:
-    msg = str(exc).strip()
-    if len(msg) > _MAX_ERROR_CHARS:
-        msg = msg[:_MAX_ERROR_CHARS - 3] + "..."
-    return f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
+# ANSI escape sequences (colours, bold: Keras formats its errors with them) and other
+# control characters a terminal would act on; newlines and tabs stay.
+_ANSI_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?")
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def plain_text(text: str) -> str:
+    """*text* without ANSI escape codes or other control characters, lines right-stripped,
+    runs of blank lines squeezed to one."""
+    text = _ANSI_RE.sub("", str(text).replace("\r\n", "\n"))
+    text = _CONTROL_RE.sub("", text.replace("\r", "\n"))
+    text = "\n".join(line.rstrip() for line in text.split("\n"))
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+_BOUNDARY_RE = re.compile(r"(?<=[.!?])\s|\n")
+
+
+def shorten_text(text: str, limit: int = _MAX_ERROR_CHARS) -> str:
+    """*text* (made plain) cut to at most *limit* characters (plus " …" to show the cut) at
+    the last line or sentence end past a third of *limit*; where there is none (a first
+    sentence longer than that), at the last space."""
+    text = plain_text(text)
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    ends = [m.start() for m in _BOUNDARY_RE.finditer(text[:limit + 1]) if m.start() > limit // 3]
+    if ends:
+        head = text[:ends[-1]]
+    else:  # the first sentence alone is longer than the limit: cut between words
+        cut = head.rstrip()
+        space = max(cut.rfind(" "), cut.rfind("\n"))
+        head = cut[:space] if space > limit // 2 else cut
+    return head.rstrip(" \n,;:-(") + " …"
+
+
+def expect_class(value, cls: type, name: str, shown: str | None = None, why: str = "") -> None:
+    """Raise :class:`Incorrect` unless *value* is an instance of exactly *cls* (shown in
+    messages as *shown*, e.g. ``"keras.optimizers.Adam"``). A subclass is refused by name
+    (``AdamW`` for ``Adam``: ``isinstance`` would accept it); *why* says what the subclass
+    changes, when that is known."""
+    shown = shown or cls.__name__
+    if type(value) is cls:
+        return
+    if isinstance(value, type):
+        raise Incorrect(f"`{name}` is a class, {value.__name__}; the task needs an object: call it, "
+                        f"`{shown}(...)`.")
+    if isinstance(value, cls):
+        sub = type(value).__name__
+        raise Incorrect(f"`{name}` is {'an' if sub[:1].lower() in 'aeiou' else 'a'} {sub}, a subclass of "
+                        f"{cls.__name__} that works "
+                        f"differently{f' ({why})' if why else ''}; the task asks for `{shown}` itself.")
+    raise Incorrect(f"`{name}` should be a `{shown}`, but it is {describe(value)}.")
+
+
+def _error_text(exc: BaseException, limit: int = _MAX_ERROR_CHARS) -> str:
+    """``Type: message`` for a learner, plain and short (see :func:`shorten_text`). Never
+    raises, even for an exception whose ``__str__`` does."""
+    try:
+        msg = shorten_text(str(exc), limit)
+    except BaseException as stop:
+        _reraise_stops(stop)
+        msg = ""
+    name = getattr(type(exc), "__name__", "Exception")
+    return f"{name}: {msg}" if msg else name
 
 
 def guarded(action: Callable[[], Any], name: str, *, known: tuple = (), doing: str | None = None):
@@ -373,12 +480,31 @@ def guarded(action: Callable[[], Any], name: str, *, known: tuple = (), doing: s
         missing = _missing_name(exc)
         if missing is not None:
             raise Undefined(_undefined_message(missing)) from None
-        text = str(exc)
+        try:
+            text = str(exc)
+        except Exception:
+            text = ""
         for test, advice in known:
             if test(text):
-                raise Incorrect(advice) from None
-        raise Incorrect(f"{doing or f'Using `{name}`'} raised {_error_text(exc)}\n"
-                        f"Read the error's last line: it usually names the problem.") from None
+                raise _incorrect(advice, exc) from None
+        raise _incorrect(f"{doing or f'Using `{name}`'} raised {_error_text(exc)}\n"
+                         f"Read the error's last line: it usually names the problem.", exc) from None
+
+
+def _incorrect(message: str, error: BaseException) -> Incorrect:
+    out = Incorrect(message)
+    out.learner_error = error
+    return out
+
+
+def attach_callback(callback, model, *, epochs: int, steps: int, verbose: int = 0, name: str = "your callback"):
+    """Give a learner's callback what ``fit()`` gives it before training: ``set_model(model)``
+    and ``set_params({"verbose": ..., "epochs": ..., "steps": ...})``, so an answer that
+    reads ``self.params["steps"]`` works when a check drives the hooks by hand."""
+    guarded(lambda: callback.set_params({"verbose": verbose, "epochs": epochs, "steps": steps}), name,
+            doing=f"`{name}.set_params(...)`")
+    guarded(lambda: callback.set_model(model), name, doing=f"`{name}.set_model(model)`")
+    return callback
 
 
 def call(fn, *args, name: str | None = None, **kwargs):
@@ -466,6 +592,246 @@ class Note:
 
     def _repr_markdown_(self) -> str:
         return f"**{self.title}**\n\n{self.body}"
+
+
+# --------------------------------------------------------------------------- a check leaves no trace
+
+
+def _keras_settings() -> list[tuple[str, Callable[[], Any], Callable[[Any], Any]]]:
+    """(name, read, write) for each global Keras setting a check could change."""
+    import keras
+    from keras.src.backend import config as kconfig
+    from keras.src.backend.common import global_state as gs
+    from keras.src.utils import io_utils, traceback_utils
+
+    def attribute(name):
+        return (f"keras global {name}", lambda: gs.get_global_attribute(name),
+                lambda value: gs.set_global_attribute(name, value))
+
+    def module_global(name):
+        return (f"keras {name}", lambda: getattr(kconfig, name), lambda value: setattr(kconfig, name, value))
+
+    def switch(name, read, on, off):
+        return (name, read, lambda value: on() if value else off())
+
+    settings = [module_global(n) for n in ("_FLOATX", "_EPSILON", "_IMAGE_DATA_FORMAT", "_MAX_EPOCHS",
+                                           "_MAX_STEPS_PER_EPOCH") if hasattr(kconfig, n)]
+    # dtype policy (mixed precision included), the seed of keras.utils.set_random_seed and the
+    # generator behind unseeded keras.random calls and initializers
+    settings += [attribute(n) for n in ("dtype_policy", "global_random_seed", "global_seed_generator")]
+    settings.append(switch("keras traceback filtering", traceback_utils.is_traceback_filtering_enabled,
+                           traceback_utils.enable_traceback_filtering,
+                           traceback_utils.disable_traceback_filtering))
+    settings.append(switch("keras interactive logging", io_utils.is_interactive_logging_enabled,
+                           io_utils.enable_interactive_logging, io_utils.disable_interactive_logging))
+    del keras
+    return settings
+
+
+def _variable_value(variable):
+    import numpy as np
+    return None if variable is None else np.array(variable.numpy(), copy=True)
+
+
+class _LearnerState:
+    """What a check could change behind the learner's back, captured before it runs and put
+    back after: Python's and NumPy's global random streams, the warning filters, Keras'
+    global settings (floatx, epsilon, image data format, dtype policy / mixed precision, the
+    global seed and seed generator, logging) and TensorFlow's (global seed and its operation
+    seed stream, the global generator, op determinism, run_functions_eagerly).
+
+    Libraries the notebook has not imported are not imported here. Keras' layer-name
+    counters are left alone (a later layer may be called ``dense_12`` instead of
+    ``dense_10``): they change no number.
+    """
+
+    def __init__(self):
+        import random
+        import warnings
+        self._random = random.getstate()
+        np = sys.modules.get("numpy")
+        self._np = np.random.get_state() if np is not None else None
+        self._warnings = warnings.catch_warnings()
+        self._warnings.__enter__()
+        self._keras = self._tf = None
+        self._keras_imported = "keras.src.backend.common.global_state" in sys.modules
+        self._tf_imported = "tensorflow" in sys.modules
+        if self._keras_imported:
+            try:
+                self._keras = [(name, read, write, read()) for name, read, write in _keras_settings()]
+                generator = dict((n, v) for n, _, _, v in self._keras).get("keras global global_seed_generator")
+                self._keras_generator = (generator, _variable_value(getattr(generator, "state", None)))
+            except Exception:  # pragma: no cover - a Keras whose internals moved: leave it alone
+                self._keras = None
+        if self._tf_imported:
+            try:
+                self._tf = self._tf_state()
+            except Exception:  # pragma: no cover - a TensorFlow whose internals moved
+                self._tf = None
+
+    @staticmethod
+    def _tf_state():
+        import tensorflow as tf
+        from tensorflow.python.eager import context
+        from tensorflow.python.framework import config as tf_config
+        from tensorflow.python.ops import stateful_random_ops
+        ctx = context.context()
+        rng = getattr(ctx, "_rng", None)
+        generator = stateful_random_ops.global_generator
+        return {"seed": ctx._seed, "rng": rng, "rng_state": rng.getstate() if rng is not None else None,
+                "determinism": tf_config.is_op_determinism_enabled(),
+                "eagerly": tf.config.functions_run_eagerly(),
+                "generator": generator,
+                "generator_state": _variable_value(getattr(generator, "state", None))}
+
+    def restore(self) -> None:
+        """Put everything back; each part on its own, so one failure spoils no other."""
+        import random
+        for step in (lambda: random.setstate(self._random), self._restore_numpy,
+                     lambda: self._warnings.__exit__(None, None, None), self._restore_keras, self._restore_tf):
+            try:
+                step()
+            except Exception:  # pragma: no cover - a library changed its internals
+                pass
+
+    def _restore_numpy(self):
+        if self._np is not None:
+            sys.modules["numpy"].random.set_state(self._np)
+
+    def _restore_keras(self):
+        if self._keras is None:
+            if not self._keras_imported and "keras.src.backend.common.global_state" in sys.modules:
+                # imported by the check: drop the seed state it made
+                from keras.src.backend.common import global_state as gs
+                for name in ("global_random_seed", "global_seed_generator"):
+                    gs.set_global_attribute(name, None)
+            return
+        import numpy as np
+        for _, read, write, value in self._keras:
+            if read() is not value:
+                write(value)
+        generator, state = self._keras_generator
+        if generator is not None and state is not None and not np.array_equal(_variable_value(generator.state),
+                                                                               state):
+            generator.state.assign(state)
+
+    def _restore_tf(self):
+        if "tensorflow" not in sys.modules:
+            return
+        import numpy as np
+        import tensorflow as tf
+        from tensorflow.python.eager import context
+        from tensorflow.python.framework import config as tf_config
+        from tensorflow.python.ops import stateful_random_ops
+        before = self._tf
+        if before is None and self._tf_imported:  # pragma: no cover - could not be read
+            return
+        if before is None:  # TensorFlow imported by the check: its defaults were in force
+            before = {"seed": None, "rng": None, "rng_state": None, "determinism": False, "eagerly": False,
+                      "generator": None, "generator_state": None}
+        ctx = context.context()
+        if ctx._seed != before["seed"]:
+            ctx._set_global_seed(before["seed"])
+        if before["rng"] is not None:
+            ctx._rng = before["rng"]
+            before["rng"].setstate(before["rng_state"])
+        if tf_config.is_op_determinism_enabled() != before["determinism"]:
+            if before["determinism"]:
+                tf_config.enable_op_determinism()
+            else:
+                tf_config.disable_op_determinism()
+        if tf.config.functions_run_eagerly() != before["eagerly"]:
+            tf.config.run_functions_eagerly(before["eagerly"])
+        generator = before["generator"]
+        if stateful_random_ops.global_generator is not generator:
+            stateful_random_ops.global_generator = generator
+        if generator is not None and not np.array_equal(_variable_value(generator.state),
+                                                        before["generator_state"]):
+            generator.state.assign(before["generator_state"])
+
+
+@contextlib.contextmanager
+def _preserved_state():
+    state = _LearnerState()
+    try:
+        yield
+    finally:
+        state.restore()
+
+
+# --------------------------------------------------------------------------- a check that never ends
+
+
+TIMEOUT_ENV = "KITLIB_CHECK_TIMEOUT"
+DEFAULT_TIMEOUT_S = 120.0
+
+
+class CheckTimedOut(BaseException):
+    """Raised inside a check that ran past its time limit. A BaseException, so that a learner's
+    ``except Exception:`` inside the loop does not swallow it."""
+
+
+def check_timeout() -> float | None:
+    """The time limit of one ``check()`` in seconds: ``$KITLIB_CHECK_TIMEOUT`` (a number of
+    seconds; ``0``, ``none`` or ``off``: no limit), else :data:`DEFAULT_TIMEOUT_S`. A value
+    that is not a number gives the default. Read at every check, so it can be changed
+    while a notebook runs (``os.environ["KITLIB_CHECK_TIMEOUT"] = "300"``)."""
+    raw = os.environ.get(TIMEOUT_ENV, "").strip().lower()
+    if raw in ("0", "none", "off", "no", "false"):
+        return None
+    try:
+        value = float(raw) if raw else DEFAULT_TIMEOUT_S
+    except ValueError:
+        return DEFAULT_TIMEOUT_S
+    if value != value or value <= 0:  # NaN or negative: no sensible limit
+        return DEFAULT_TIMEOUT_S if value != value else None
+    return value
+
+
+def _timeout_message(seconds: float) -> str:
+    return (f"Your answer ran for more than {seconds:g} s without finishing: look for a loop that never "
+            f"ends (a `while` whose condition never becomes False, a counter that is never increased, "
+            f"a method that calls itself) and for code that waits for something that never comes. "
+            f"If your answer is just slow, set a longer limit: "
+            f"`os.environ[\"{TIMEOUT_ENV}\"] = \"600\"` (seconds), then check again.")
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float | None):
+    """Raise :class:`CheckTimedOut` in the block once *seconds* have passed, again every
+    second after that (should the learner's code catch it), using ``SIGALRM``.
+
+    Only where that works: on a system with ``signal.setitimer`` (Linux, macOS), in the main
+    thread (where a Jupyter kernel runs cells). Elsewhere (Windows, a check run from another
+    thread) there is no limit. The signal interrupts Python code only: a loop inside one
+    TensorFlow operation or in a thread of tf.data finishes its operation first. An alarm set
+    before (e.g. by a test runner) is put back, with the time it had left."""
+    if (not seconds or not hasattr(signal, "setitimer")
+            or threading.current_thread() is not threading.main_thread()):
+        yield
+        return
+    armed = [True]
+
+    def on_alarm(signum, frame):
+        if armed[0]:
+            raise CheckTimedOut(seconds)
+
+    try:
+        previous_handler = signal.signal(signal.SIGALRM, on_alarm)
+    except (ValueError, OSError):  # not the main interpreter's main thread
+        yield
+        return
+    started = time.monotonic()
+    previous_delay, previous_interval = signal.setitimer(signal.ITIMER_REAL, seconds, 1.0)
+    try:
+        yield
+    finally:
+        armed[0] = False
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous_handler)
+        if previous_delay:
+            left = previous_delay - (time.monotonic() - started)
+            signal.setitimer(signal.ITIMER_REAL, max(left, 1e-3), previous_interval)
 
 
 # --------------------------------------------------------------------------- exercises
@@ -583,9 +949,27 @@ class Exercise:
 
     # ---- the checking machinery
     def _result(self, outcome: str, message: str, output: str = "") -> Result:
-        return Result(self.id, self.title, outcome, message.strip(), output)
+        return Result(self.id, self.title, outcome, plain_text(message), output)
 
     def _run(self, ns: Mapping) -> Result:
+        """Judge the answer under a time limit, and put back every global setting the
+        check (or the learner's code it runs) changed. Never raises, except for
+        KeyboardInterrupt and SystemExit (the learner's own stop)."""
+        out = io.StringIO()
+        limit = check_timeout()
+        try:
+            with _preserved_state(), _time_limit(limit):
+                return self._judge(ns, out)
+        except CheckTimedOut:
+            return self._result(INCORRECT, _timeout_message(limit or 0), out.getvalue())
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # a learner's object that misbehaves even where checks do not look
+            return self._result(INCORRECT, f"Checking your answer raised {_error_text(exc)}\n"
+                                           f"One of your names holds an object that raises an error "
+                                           f"when it is inspected or used.", out.getvalue())
+
+    def _judge(self, ns: Mapping, out: io.StringIO) -> Result:
         missing_uses = [n for n in self.uses if n not in ns]
         missing_answers = [n for n in self.answers if n not in ns]
         if missing_uses or missing_answers:
@@ -602,7 +986,6 @@ class Exercise:
             return self._result(NOT_ATTEMPTED, f"Replace the ___ in {_names(unfinished)} with your answer, "
                                                f"run that cell, then check again.")
         kwargs = {n: ns[n] for n in (*self.answers, *self.uses)}
-        out = io.StringIO()
         try:
             with contextlib.redirect_stdout(out):
                 message = self._check(**kwargs)
@@ -698,23 +1081,65 @@ def run_code(q: Exercise, code: str, ns: dict | None = None) -> Result:
 # --------------------------------------------------------------------------- helpers for checks
 
 
-def expect_probability_loss(loss_config, loss_on_logits, y, probabilities, cross_entropy: float) -> None:
-    """Refuse a loss compiled with ``from_logits=True`` for a model that ends in a softmax.
+def expect_probability_loss(loss, loss_on_logits, y, probabilities, cross_entropy: float) -> None:
+    """Refuse a loss that reads a softmax model's probabilities as logits (``from_logits=True``).
 
-    ``loss_config``: the ``loss`` entry of ``model.get_compile_config()``; ``loss_on_logits``: the
-    same loss class built with ``from_logits=True``, applied to ``(y, probabilities)`` to show
-    the learner the number their setting gives outside ``evaluate()``; ``cross_entropy``: the
-    right value, computed independently.
+    ``loss``: the model's loss as the learner gave it to ``compile()`` (``model.loss``): a Loss
+    object, a function such as ``keras.losses.categorical_crossentropy``, a string id, a
+    function of their own; or the ``loss`` entry of ``model.get_compile_config()``.
+    ``loss_on_logits``: the same loss class built with ``from_logits=True``; ``cross_entropy``:
+    the right value, computed independently. Judged by behaviour: the loss is applied to
+    ``(y, probabilities)`` outside ``evaluate()`` (where Keras' TensorFlow backend hides the
+    mistake by using the softmax's input), and it fails if it gives what ``loss_on_logits``
+    gives rather than the cross-entropy. A loss that cannot be applied like that is left to
+    the caller's ``evaluate()`` comparison.
     """
-    if not (isinstance(loss_config, dict) and (loss_config.get("config") or {}).get("from_logits")):
+    import numpy as np
+    y = np.asarray(y)
+    probabilities = np.asarray(probabilities, dtype="float32")
+    wrong = float(np.mean(np.asarray(loss_on_logits(y, probabilities))))
+    setting = _from_logits_setting(loss)
+    if setting is None:
+        value = _loss_value(loss, y, probabilities)
+        setting = (value is not None and abs(value - wrong) <= 1e-3 * max(1.0, abs(wrong))
+                   and abs(value - cross_entropy) > 1e-3 * max(1.0, abs(cross_entropy)))
+    if not setting:
         return
-    wrong = float(loss_on_logits(y, probabilities))
     raise Incorrect(
         f"`from_logits=True` says the model outputs raw scores (logits), but this model ends in a "
         f"softmax and outputs probabilities. evaluate() still shows the right loss only because "
         f"Keras' TensorFlow backend spots the softmax and uses its input (warning \"Was this "
         f"intended?\"); the same loss on predict()'s probabilities gives {wrong:.4f} instead of "
         f"{cross_entropy:.4f}. Keep the default `from_logits=False`.")
+
+
+def _from_logits_setting(loss) -> bool | None:
+    """``from_logits`` as written in a serialized loss config, or None where there is none."""
+    if isinstance(loss, Mapping):
+        config = loss.get("config")
+        if isinstance(config, Mapping) and "from_logits" in config:
+            return bool(config["from_logits"])
+    return None
+
+
+def _loss_value(loss, y, probabilities) -> float | None:
+    """The mean of *loss* (an object, function, string id or config) on a batch, or None if
+    it cannot be applied to one (a dict of per-output losses, an unknown id)."""
+    import keras
+    import numpy as np
+    try:
+        if isinstance(loss, (str, Mapping)):
+            loss = keras.losses.get(loss)
+    except Exception:
+        return None
+    if not callable(loss):
+        return None
+    value = guarded(lambda: loss(y, probabilities), "loss", doing="Applying your loss to the model's "
+                                                                  "probabilities")
+    try:
+        return float(np.mean(np.asarray(value, dtype="float64")))
+    except Exception:
+        return None
 
 
 def dense_forward(model, x):

@@ -103,11 +103,26 @@ def compile_with_adam(model):
         Wrong('def compile_with_adam(model):\n'
               '    model.compile(optimizer=keras.optimizers.RMSprop(learning_rate=5e-4),\n'
               '                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])', "RMSprop"),
+        Wrong('def compile_with_adam(model):\n'
+              '    model.compile(optimizer=keras.optimizers.AdamW(learning_rate=5e-4),\n'
+              '                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])', "AdamW"),
+        Wrong('def compile_with_adam(model):\n'
+              '    schedule = keras.optimizers.schedules.ExponentialDecay(5e-4, decay_steps=100, decay_rate=0.5)\n'
+              '    model.compile(optimizer=keras.optimizers.Adam(learning_rate=schedule),\n'
+              '                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])', "constant"),
+        Wrong('def compile_with_adam(model):\n'
+              '    model.compile(optimizer=keras.optimizers.Adam(learning_rate=5e-4),\n'
+              '                  loss=lambda y, p: keras.losses.sparse_categorical_crossentropy(y, p, from_logits=True),\n'
+              '                  metrics=["accuracy"])', "from_logits"),
     ),
     alternatives=(
         ('def compile_with_adam(model):\n'
         '    model.compile(optimizer=keras.optimizers.Adam(5e-4), loss="sparse_categorical_crossentropy",\n'
         '                  metrics=["accuracy"])'),
+        ('def compile_with_adam(model):\n'
+        '    model.compile(optimizer=keras.optimizers.Adam(learning_rate=5e-4),\n'
+        '                  loss=keras.losses.sparse_categorical_crossentropy,\n'
+        '                  metrics=[keras.metrics.sparse_categorical_accuracy])'),
     ),
 )
 def q1(compile_with_adam):
@@ -116,8 +131,17 @@ def q1(compile_with_adam):
     model = tiny_model(num_classes=3)
     _compile_with(compile_with_adam, model, "compile_with_adam")
     optimizer = model.optimizer
+    if isinstance(optimizer, keras.optimizers.Adam) and type(optimizer) is not keras.optimizers.Adam:
+        raise Incorrect(f"The model's optimizer is {type(optimizer).__name__}, a subclass of Adam that updates "
+                        f"the weights differently (AdamW adds weight decay); the task asks for Adam itself: "
+                        f"`keras.optimizers.Adam(learning_rate=5e-4)`.")
     if not isinstance(optimizer, keras.optimizers.Adam):
         raise Incorrect(f"The model's optimizer is {type(optimizer).__name__}; the task asks for Adam.")
+    schedule = getattr(optimizer, "_learning_rate", None)
+    if isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
+        raise Incorrect(f"The learning rate is a schedule ({type(schedule).__name__}): it may start at 5e-4, but "
+                        f"it changes as training goes on. The task asks for a constant rate: "
+                        f"`keras.optimizers.Adam(learning_rate=5e-4)`.")
     lr = float(optimizer.learning_rate)
     if not _close(lr, 5e-4, rtol=1e-6):
         if _close(lr, 1e-3, rtol=1e-6):
@@ -137,7 +161,7 @@ def q1(compile_with_adam):
                         f"{str(exc).splitlines()[0][:200]}") from None
     probabilities = dense_forward(model, x)
     cross_entropy = float(np.mean(-np.log(np.clip(probabilities[np.arange(len(y)), y.astype(int)], 1e-7, 1))))
-    expect_probability_loss((model.get_compile_config() or {}).get("loss"),
+    expect_probability_loss(model.loss,
                             keras.losses.SparseCategoricalCrossentropy(from_logits=True), y, probabilities,
                             cross_entropy)
     loss = results.get("loss")

@@ -12,8 +12,8 @@ from __future__ import annotations
 import copy
 import math
 
-from kitlib.exercises import (Incorrect, Undefined, Wrong, call, describe, exercise, expect, expect_type, tiny_data,
-                              tiny_model)
+from kitlib.exercises import (Incorrect, Undefined, Wrong, attach_callback, call, describe, exercise, expect,
+                              expect_class, expect_type, tiny_data, tiny_model)
 
 #: What the notebook's model (compiled with SparseCategoricalAccuracy()) logs after an epoch.
 VAL_ACC = "val_sparse_categorical_accuracy"
@@ -43,7 +43,7 @@ def _drive(callback, model, logs_per_epoch, weights_per_epoch: bool = False):
     after the epoch whose hooks set ``model.stop_training``). With *weights_per_epoch* the
     model's weights are set to the epoch number first, so restored weights name an epoch."""
     import numpy as np
-    callback.set_model(model)
+    attach_callback(callback, model, epochs=len(logs_per_epoch), steps=10)
     model.stop_training = False
     callback.on_train_begin({})
     epochs = 0
@@ -96,6 +96,11 @@ accuracy_stopper = keras.callbacks.EarlyStopping(monitor="val_sparse_categorical
               '                                                 patience=2, restore_best_weights=True)',
               "patience"),
         Wrong("accuracy_stopper = keras.callbacks.EarlyStopping", "instance"),
+        Wrong("class Patient(keras.callbacks.EarlyStopping):\n"
+              "    def on_epoch_end(self, epoch, logs=None):\n"
+              "        pass  # never stops\n"
+              'accuracy_stopper = Patient(monitor="val_sparse_categorical_accuracy", mode="max",\n'
+              "                           patience=3, restore_best_weights=True)", "subclass of EarlyStopping"),
     ),
     alternatives=(
         ('accuracy_stopper = keras.callbacks.EarlyStopping("val_sparse_categorical_accuracy", mode="max",\n'
@@ -108,8 +113,8 @@ def q1(accuracy_stopper):
     if isinstance(stopper, type) and issubclass(stopper, keras.callbacks.Callback):
         raise Incorrect("`accuracy_stopper` is the class `EarlyStopping` itself; fit() needs an instance: "
                         "call it, `keras.callbacks.EarlyStopping(monitor=..., ...)`.")
-    expect(isinstance(stopper, keras.callbacks.EarlyStopping),
-           f"`accuracy_stopper` should be a `keras.callbacks.EarlyStopping`, but it is {describe(stopper)}.")
+    expect_class(stopper, keras.callbacks.EarlyStopping, "accuracy_stopper", "keras.callbacks.EarlyStopping",
+                 why="its own rules for when to stop")
     monitor = stopper.monitor
     if monitor != VAL_ACC:
         if monitor in ("val_accuracy", "val_acc"):
@@ -232,6 +237,9 @@ def q2(batch_checkpoint):
                                 f"to `.keras`, weights alone (`save_weights_only=True`) to `.weights.h5`; "
                                 f"Keras 2's folder names such as `ckpt_{{epoch}}` are refused.") from None
             raise
+        if isinstance(checkpoint, keras.callbacks.ModelCheckpoint):
+            expect_class(checkpoint, keras.callbacks.ModelCheckpoint, "batch_checkpoint(folder)",
+                         "keras.callbacks.ModelCheckpoint", why="its own rules for what and when to save")
         expect(isinstance(checkpoint, keras.callbacks.ModelCheckpoint),
                f"`batch_checkpoint(folder)` should return a `keras.callbacks.ModelCheckpoint`, but it returned "
                f"{describe(checkpoint)}.")
@@ -247,7 +255,7 @@ def q2(batch_checkpoint):
         # fit()'s hooks for 2 epochs of 10 batches (saves after batches 5 and 10 of each epoch); before
         # each batch end the weights are set to the step number, so a file tells when it was written.
         model = _compiled_tiny_model()
-        checkpoint.set_model(model)
+        attach_callback(checkpoint, model, epochs=2, steps=10, name="batch_checkpoint(folder)")
         logs = {"loss": 0.5, "sparse_categorical_accuracy": 0.8}
         call(checkpoint.on_train_begin, {}, name="on_train_begin")
         for epoch in range(2):
@@ -351,7 +359,7 @@ def q3(StopAtAccuracy):
     def run(logs, preset_stop_at=None):
         callback = call(cls, target, name="StopAtAccuracy")
         expect(isinstance(callback, keras.callbacks.Callback), "`StopAtAccuracy(0.9)` is not a Callback.")
-        callback.set_model(model)
+        attach_callback(callback, model, epochs=len(logs), steps=10, name="StopAtAccuracy")
         model.stop_training = False
         for epoch, epoch_logs in enumerate(logs):
             if epoch == preset_stop_at:
@@ -370,7 +378,7 @@ def q3(StopAtAccuracy):
     epochs = run(_epoch_logs(val, train))
     if epochs != 3:
         probe = call(cls, target, name="StopAtAccuracy")
-        probe.set_model(model)
+        attach_callback(probe, model, epochs=5, steps=10, name="StopAtAccuracy")
         model.stop_training = False
         call(probe.on_epoch_end, 4, dict(_epoch_logs(val, train)[4]), name="on_epoch_end")
         if not model.stop_training and getattr(probe, "stop_training", False):

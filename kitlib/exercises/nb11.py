@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import textwrap
 
-from kitlib.exercises import Incorrect, Wrong, call, describe, exercise, expect, tiny_model
+from kitlib.exercises import Incorrect, Wrong, attach_callback, call, describe, exercise, expect, tiny_model
 
 
 def _keras_context():
@@ -273,7 +273,7 @@ def q3(HalveOnRise):
     model = _float_optimizer_model(lr0)
     callback = call(cls, name="HalveOnRise")
     expect(isinstance(callback, keras.callbacks.Callback), "`HalveOnRise()` is not a Callback.")
-    callback.set_model(model)
+    attach_callback(callback, model, epochs=len(losses), steps=10, name="HalveOnRise")
     got = []
     for run in range(2):  # a second fit() with the same callback must start afresh
         model.optimizer.learning_rate = lr0
@@ -309,7 +309,7 @@ def _drive_batches(callback, model, epochs: int, per_epoch: int) -> list[float]:
     """Call the hooks fit() calls around each update (the optimizer's step counter advancing
     after each update, as in training) and return the learning rate each update would use."""
     rates = []
-    callback.set_model(model)
+    attach_callback(callback, model, epochs=epochs, steps=per_epoch, name="LinearWarmup")
     call(callback.on_train_begin, {}, name="on_train_begin")
     for epoch in range(epochs):
         call(callback.on_epoch_begin, epoch, {}, name="on_epoch_begin")
@@ -365,8 +365,25 @@ _WARMUP_RATE = "self.target * min(1.0, (k + 1) / self.warmup_steps)"
             "            self.model.optimizer.learning_rate = " + _WARMUP_RATE + "\n"
             "        except TypeError:\n"
             "            pass"), "silently"),
+        Wrong(_WARMUP_SOLUTION.replace(
+            "        self.model.optimizer.learning_rate = " + _WARMUP_RATE,
+            "        try:\n"
+            "            self.model.optimizer.learning_rate = " + _WARMUP_RATE + "\n"
+            "        except TypeError:\n"
+            "            raise ValueError('LinearWarmup needs a float learning rate') from None"),
+              "raised ValueError (Calling `on_train_batch_begin` raised ValueError: LinearWarmup needs a float "
+              "learning rate). Refusing is right, but with the error Keras raises for it, TypeError"),
     ),
     alternatives=(
+        "class NeedsFloatRate(TypeError):\n    pass\n\n" + _WARMUP_SOLUTION.replace(
+            "        self.model.optimizer.learning_rate = " + _WARMUP_RATE,
+            "        try:\n"
+            "            self.model.optimizer.learning_rate = " + _WARMUP_RATE + "\n"
+            "        except TypeError:\n"
+            "            raise NeedsFloatRate('LinearWarmup needs a float learning rate') from None"),
+        _WARMUP_SOLUTION.replace("    def on_train_batch_begin", "    def on_epoch_begin(self, epoch, logs=None):\n"
+                                 "        self.epoch = epoch\n\n    def on_train_batch_begin").replace(
+            _WARMUP_K, 'self.epoch * self.params["steps"] + batch'),
         _WARMUP_SOLUTION.replace(_WARMUP_K, "self.model.optimizer.iterations.numpy()").replace(
             "self.target * min(1.0, (k + 1) / self.warmup_steps)",
             "self.target * (k + 1) / self.warmup_steps if k < self.warmup_steps else self.target"),
@@ -407,8 +424,15 @@ def q4(LinearWarmup):
     try:
         _drive_batches(cls(target, warmup), scheduled, 1, 1)
     except Incorrect as exc:
-        if "TypeError" not in str(exc):
+        raised = exc.learner_error
+        if raised is None:  # the check's own message (e.g. a rate the callback set wrongly)
             raise
+        if not isinstance(raised, TypeError):
+            raise Incorrect(f"On an optimizer created with a learning-rate schedule your callback raised "
+                            f"{type(raised).__name__} ({str(exc).splitlines()[0]}). Refusing is right, but with "
+                            f"the error Keras raises for it, TypeError (the wrong type of learning rate): let "
+                            f"the assignment's TypeError through, or raise TypeError (or a subclass of it) "
+                            f"yourself.") from None
     else:
         raise Incorrect("On an optimizer created with a learning-rate schedule, your callback silently did "
                         "nothing: the warm-up the user asked for never happened. Let the TypeError of the "

@@ -543,6 +543,44 @@ def test_expect_probability_loss_refuses_from_logits_on_probabilities_only():
                                   logits_loss, y, p, right)
 
 
+@pytest.mark.parametrize("form", ["function", "string", "object", "lambda", "function config", "string config"])
+def test_expect_probability_loss_judges_function_forms_by_what_they_compute(form):
+    import keras
+    import numpy as np
+    y = np.array([0, 1])
+    p = np.array([[0.9, 0.1], [0.2, 0.8]])
+    right = float(np.mean(-np.log([0.9, 0.8])))
+    logits_loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    fn = keras.losses.sparse_categorical_crossentropy
+    good, bad = {
+        "function": (fn, None),
+        "string": ("sparse_categorical_crossentropy", None),
+        "object": (keras.losses.SparseCategoricalCrossentropy(), logits_loss),
+        "lambda": (lambda t, q: fn(t, q), lambda t, q: fn(t, q, from_logits=True)),
+        "function config": ({"module": "builtins", "class_name": "function",
+                             "config": "sparse_categorical_crossentropy", "registered_name": "function"}, None),
+        "string config": ("sparse_categorical_crossentropy", None),
+    }[form]
+    E.expect_probability_loss(good, logits_loss, y, p, right)  # accepted, no crash
+    if bad is not None:
+        with pytest.raises(E.Incorrect, match="from_logits=True"):
+            E.expect_probability_loss(bad, logits_loss, y, p, right)
+    E.expect_probability_loss({"score": "mse"}, logits_loss, y, p, right)  # per-output dicts: left to evaluate()
+    with pytest.raises(E.Incorrect, match="Applying your loss.*ZeroDivisionError"):
+        E.expect_probability_loss(lambda t, q: 1 / 0, logits_loss, y, p, right)
+
+
+def test_expect_class_refuses_subclasses_by_name():
+    import keras
+    E.expect_class(keras.optimizers.Adam(), keras.optimizers.Adam, "opt", "keras.optimizers.Adam")
+    with pytest.raises(E.Incorrect, match=r"`opt` is an AdamW, a subclass of Adam.*`keras.optimizers.Adam` itself"):
+        E.expect_class(keras.optimizers.AdamW(), keras.optimizers.Adam, "opt", "keras.optimizers.Adam")
+    with pytest.raises(E.Incorrect, match="is a class, Adam; the task needs an object"):
+        E.expect_class(keras.optimizers.Adam, keras.optimizers.Adam, "opt", "keras.optimizers.Adam")
+    with pytest.raises(E.Incorrect, match="should be a `keras.optimizers.Adam`, but it is a str"):
+        E.expect_class("adam", keras.optimizers.Adam, "opt", "keras.optimizers.Adam")
+
+
 def test_guarded_turns_errors_into_outcomes_with_known_advice_first():
     def uses_placeholder():
         return ___ + 1
@@ -598,3 +636,328 @@ def test_a_name_error_for_epoch_in_an_f_string_still_teaches_the_f_string_lesson
             '    return keras.callbacks.ModelCheckpoint(f"{folder}/w-{epoch}.weights.h5", save_weights_only=True)')
     result = E.run_code(q, code)
     assert result.outcome == E.INCORRECT and "f-string" in result.message, result
+
+
+# --------------------------------------------------------------------------- a check leaves no trace
+
+
+def _learner_state():
+    """Everything a check must leave as it found it, in comparable form."""
+    import random
+    import warnings
+
+    import keras
+    import numpy as np
+    import tensorflow as tf
+    from keras.src.backend.common import global_state
+    from tensorflow.python.eager import context
+    from tensorflow.python.framework import config as tf_config
+
+    np_state = np.random.get_state()
+    generator = global_state.get_global_attribute("global_seed_generator")
+    ctx = context.context()
+    rng = getattr(ctx, "_rng", None)
+    tf_generator = tf.random.get_global_generator()
+    return {
+        "random": random.getstate(),
+        "numpy": (np_state[0], np_state[1].tolist(), *np_state[2:]),
+        "keras config": (keras.config.floatx(), keras.config.epsilon(), keras.config.image_data_format(),
+                         global_state.get_global_attribute("dtype_policy"),
+                         keras.config.is_traceback_filtering_enabled()),
+        "keras seed": (global_state.get_global_attribute("global_random_seed"), generator,
+                       None if generator is None else generator.state.numpy().tolist()),
+        "tf seed": (ctx._seed, rng.getstate() if rng is not None else None),
+        "tf settings": (tf_config.is_op_determinism_enabled(), tf.config.functions_run_eagerly()),
+        "tf generator": (tf_generator, tf_generator.state.numpy().tolist()),
+        "warnings": list(warnings.filters),
+    }
+
+
+def _meddler(ending):
+    """An exercise whose check changes every global it can, then ends as *ending* says."""
+    def check(value):
+        import random
+        import warnings
+
+        import keras
+        import numpy as np
+        import tensorflow as tf
+        random.random()
+        np.random.rand()
+        keras.random.normal((2,))                        # the global Keras seed generator
+        tf.random.get_global_generator().normal((2,))
+        tf.random.uniform((1,))                          # an operation seed from TF's global seed
+        keras.utils.set_random_seed(7)                   # Python, NumPy, TF and Keras seeds at once
+        keras.config.set_floatx("float64")
+        keras.config.set_epsilon(1e-3)
+        keras.config.set_image_data_format("channels_first")
+        keras.config.set_dtype_policy("mixed_float16")
+        keras.config.disable_traceback_filtering()
+        tf.config.run_functions_eagerly(True)
+        tf.config.experimental.enable_op_determinism()
+        warnings.simplefilter("error")
+        if ending == "incorrect":
+            raise E.Incorrect("no")
+        if ending == "error":
+            raise ValueError("a bug")
+        if ending == "timeout":
+            while True:
+                pass
+        return "fine"
+
+    return E.Exercise("99.4", "Meddle", check, answers=("value",), starter="value = ___", solution="value = 1",
+                      hints=("h1", "h2"))
+
+
+@pytest.mark.parametrize("ending", ["correct", "incorrect", "error", "timeout"])
+def test_a_check_leaves_random_streams_and_settings_as_it_found_them(ending, monkeypatch):
+    import keras
+    import tensorflow as tf
+    monkeypatch.setenv("KITLIB_CHECK_TIMEOUT", "0.5")
+    keras.utils.set_random_seed(1234)
+    keras.random.normal((1,))  # the learner has used the global seed generator
+    tf.random.uniform((1,))
+    before = _learner_state()
+    r = _meddler(ending).check(ns={"value": 1})
+    assert r.outcome == (E.CORRECT if ending == "correct" else E.INCORRECT), r
+    after = _learner_state()
+    changed = [k for k in before if before[k] != after[k]]
+    assert changed == []
+
+
+def test_a_check_that_seeds_draws_nothing_from_the_learners_streams():
+    import random
+
+    import numpy as np
+    random.seed(5)
+    np.random.seed(5)
+    expected = (random.random(), np.random.rand())
+    random.seed(5)
+    np.random.seed(5)
+    _meddler("correct").check(ns={"value": 1})
+    assert (random.random(), np.random.rand()) == expected
+
+
+# --------------------------------------------------------------------------- a time limit
+
+
+def _looping_exercise():
+    def check(f):
+        return f"returned {E.call(f, 1, name='f')}"
+
+    return E.Exercise("99.5", "Loop", check, answers=("f",), starter="def f(x):\n    return ___",
+                      solution="def f(x):\n    return x", hints=("h1", "h2"))
+
+
+def _forever(x):
+    while True:
+        pass
+
+
+def _forever_catching(x):
+    while True:
+        try:
+            sum(range(1000))
+        except Exception:  # a learner's broad except must not swallow the time limit
+            pass
+
+
+@pytest.mark.parametrize("answer", [_forever, _forever_catching])
+def test_an_answer_that_never_ends_is_stopped_with_a_clear_message(answer, monkeypatch):
+    import time
+    monkeypatch.setenv("KITLIB_CHECK_TIMEOUT", "0.3")
+    t0 = time.monotonic()
+    r = _looping_exercise().check(ns={"f": answer})
+    assert time.monotonic() - t0 < 5
+    assert r.outcome == E.INCORRECT
+    assert "ran for more than 0.3 s without finishing" in r.message and "loop" in r.message
+    assert "KITLIB_CHECK_TIMEOUT" in r.message
+
+
+def test_the_time_limit_leaves_no_alarm_behind_and_keeps_one_set_before(monkeypatch):
+    import signal
+    import time
+    monkeypatch.setenv("KITLIB_CHECK_TIMEOUT", "0.2")
+    fired = []
+    previous = signal.signal(signal.SIGALRM, lambda *a: fired.append(1))
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 30.0)
+        assert _looping_exercise().check(ns={"f": _forever}).outcome == E.INCORRECT
+        assert _looping_exercise().check(ns={"f": lambda x: x}).correct
+        left, _ = signal.getitimer(signal.ITIMER_REAL)
+        assert 25 < left <= 30 and signal.getsignal(signal.SIGALRM) is not previous and not fired
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        assert _looping_exercise().check(ns={"f": lambda x: x}).correct
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+        time.sleep(0.3)
+        assert not fired
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_a_slow_answer_within_the_limit_and_a_check_outside_the_main_thread_are_not_stopped(monkeypatch):
+    import threading
+    import time
+    monkeypatch.setenv("KITLIB_CHECK_TIMEOUT", "1")
+
+    def slow(x):
+        time.sleep(0.3)
+        return x
+
+    assert _looping_exercise().check(ns={"f": slow}).correct
+    monkeypatch.setenv("KITLIB_CHECK_TIMEOUT", "0.1")
+    results = []
+    thread = threading.Thread(target=lambda: results.append(_looping_exercise().check(ns={"f": slow})))
+    thread.start()
+    thread.join(10)
+    assert results and results[0].correct  # no SIGALRM outside the main thread: no limit there
+
+
+@pytest.mark.parametrize("raw, seconds", [(None, 120.0), ("", 120.0), ("30", 30.0), ("2.5", 2.5),
+                                          ("0", None), ("off", None), ("None", None), ("-1", None),
+                                          ("soon", 120.0), ("nan", 120.0)])
+def test_the_time_limit_comes_from_the_environment(raw, seconds, monkeypatch):
+    if raw is None:
+        monkeypatch.delenv("KITLIB_CHECK_TIMEOUT", raising=False)
+    else:
+        monkeypatch.setenv("KITLIB_CHECK_TIMEOUT", raw)
+    assert E.check_timeout() == seconds
+
+
+# --------------------------------------------------------------------------- never raises
+
+
+class _Boom(Exception):
+    pass
+
+
+class _BigBoom(BaseException):
+    pass
+
+
+def _boom(*args, **kwargs):
+    raise _Boom("boom")
+
+
+def _big_boom(*args, **kwargs):
+    raise _BigBoom("big boom")
+
+
+class _HostileDict(dict):
+    items = keys = values = __iter__ = __len__ = __getitem__ = __eq__ = __repr__ = __str__ = _boom
+
+
+class _HostileList(list):
+    __iter__ = __len__ = __getitem__ = __eq__ = __repr__ = __str__ = __bool__ = _boom
+
+
+class _HostileObject:
+    __getattr__ = __eq__ = __repr__ = __str__ = __len__ = __iter__ = __bool__ = __call__ = __float__ = _boom
+
+
+class _HostileEverything:
+    def __getattribute__(self, name):  # even __class__
+        raise _Boom(name)
+
+
+class _BaseExceptionObject:
+    __getattr__ = __eq__ = __repr__ = __str__ = __len__ = __iter__ = __bool__ = __call__ = __float__ = _big_boom
+
+
+class _UnprintableError(Exception):
+    def __str__(self):
+        raise _Boom("no text")
+
+
+def _raises_unprintable(*args, **kwargs):
+    raise _UnprintableError()
+
+
+# factories: pytest must not look at the objects themselves when it collects the tests
+HOSTILE = {"dict_items_raise": lambda: _HostileDict({"a": 1}), "list_iter_raises": lambda: _HostileList([1, 2]),
+           "object_dunders_raise": _HostileObject, "getattribute_raises": _HostileEverything,
+           "base_exception_dunders": _BaseExceptionObject, "raises_unprintable_error": lambda: _raises_unprintable,
+           "raises_base_exception": lambda: _big_boom}
+
+
+@pytest.mark.parametrize("make", HOSTILE.values(), ids=HOSTILE.keys())
+def test_hostile_objects_never_make_check_or_describe_raise(make):
+    hostile = make()
+    assert isinstance(E.describe(hostile), str)
+    assert E.contains_placeholder(hostile) is False
+    for q, name, ns in ((_toy(), "total", {"numbers": [1, 2, 3]}), (_fn_exercise(), "double", {})):
+        r = q.check(ns={**ns, name: hostile})
+        assert isinstance(r, E.Result) and r.outcome == E.INCORRECT and r.message, r
+
+
+def test_contains_placeholder_stops_in_an_endless_container():
+    import itertools
+
+    class Endless(list):
+        def __iter__(self):
+            return itertools.count()
+
+    assert E.contains_placeholder(Endless()) is False
+    assert E.contains_placeholder(_HostileDict({"a": ___})) is False  # cannot look: the check will tell
+
+
+# --------------------------------------------------------------------------- error text
+
+
+_KERAS_LIKE = ("\x1b[1mException encountered when calling Dense.call().\x1b[0m\n\n"
+               "\x1b[1mInput 0 of layer \"dense\" is incompatible with the layer: expected axis -1 of input "
+               "shape to have value 8, but received input with shape (None, 4)\x1b[0m\n\n"
+               "Arguments received by Dense.call():\n" + "  • inputs=tf.Tensor(shape=(None, 4), dtype=float32)\n" * 20)
+
+
+def test_error_text_is_plain_and_cut_at_a_line_or_sentence_end():
+    text = E.shorten_text(_KERAS_LIKE, 400)
+    assert "\x1b" not in text and "[1m" not in text and "[0m" not in text
+    assert text.startswith("Exception encountered when calling Dense.call().\n\nInput 0 of layer")
+    assert text.endswith(" …") and len(text) <= 402
+    assert text[:-2].endswith(("(None, 4)", "dtype=float32)", "Dense.call():"))  # a whole line kept
+    assert E.plain_text("\x1b[31mred\x1b[0m\r\nnext  \n\n\n\nend\x07") == "red\nnext\n\nend"
+    short = "Short and sweet."
+    assert E.shorten_text(short) == short
+
+
+def test_a_first_sentence_longer_than_the_limit_is_cut_between_words():
+    words = " ".join(f"word{i}" for i in range(200))
+    text = E.shorten_text(words, 100)
+    assert text.endswith(" …") and len(text) <= 102
+    assert text[:-2].split()[-1] in words.split()  # a whole word, not part of one
+
+
+def test_a_learners_error_reaches_the_message_plain_and_shortened():
+    def broken(x):
+        raise ValueError(_KERAS_LIKE)
+
+    r = _fn_exercise().check(ns={"double": broken})
+    assert r.outcome == E.INCORRECT and "\x1b" not in r.message and "[1m" not in r.message
+    assert "Calling `double` raised ValueError: Exception encountered when calling Dense.call()." in r.message
+    assert " …\n" in r.message and len(r.message) < 700
+
+
+def test_guarded_keeps_the_learners_error_and_attach_callback_gives_fit_s_params():
+    import keras
+
+    class Mine(TypeError):
+        pass
+
+    def raises():
+        raise Mine("needs a float rate")
+
+    with pytest.raises(E.Incorrect) as info:
+        E.guarded(raises, "cb")
+    assert isinstance(info.value.learner_error, TypeError) and "raised Mine: needs a float rate" in str(info.value)
+    assert E.Incorrect("plain").learner_error is None
+
+    class PerStep(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            self.seen = (self.params["steps"], self.params["epochs"], self.model)
+
+    model = E.tiny_model()
+    cb = E.attach_callback(PerStep(), model, epochs=3, steps=7)
+    cb.on_train_batch_begin(0)
+    assert cb.seen == (7, 3, model) and cb.params["verbose"] == 0
