@@ -80,17 +80,16 @@ def with_probe(nb):
     return nb
 
 
-def _kernel_config():
-    """Kernels talk to their client over Unix sockets named after their connection file.
-    Over TCP (the default) each client picks five free ports and the kernel binds them a
-    moment later, so kernels started at the same time can pick the same port and one dies
-    with "Address already in use" (seen here with four kernels starting together)."""
+def _kernel_config(socket_dir: str):
+    """Kernels talk to their client over Unix sockets in a folder of their own. Over TCP
+    (the default) each client picks five free ports and the kernel binds them a moment
+    later, so kernels started at the same time can pick the same port and one dies with
+    "Address already in use" (seen here with four kernels starting together). The socket
+    prefix must be absolute and unique: jupyter_client's default for IPC is the relative
+    "kernel-ipc", which two kernels started in one folder would share."""
     from traitlets.config import Config
 
-    return Config({"KernelManager": {"transport": "ipc"}})
-
-
-_KERNEL_CONFIG = _kernel_config()
+    return Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(socket_dir, "k")}})
 
 # Seconds one cell may run. Smoke cells take under a minute even four kernels to two cores;
 # full-mode cells train for minutes on a CPU.
@@ -147,6 +146,10 @@ def execute(path: Path, mode: str, out_dir: Path, parameters: dict | None = None
     params = {"SMOKE": mode == "smoke", **(parameters or {})}
     timeout = timeout or CELL_TIMEOUT[mode]
     retried = ""
+    import shutil
+    import tempfile
+
+    socket_dir = tempfile.mkdtemp(prefix="kit-")  # short: a socket path has at most 107 bytes
     t0 = time.perf_counter()
     try:
         for attempt in (1, 2):
@@ -154,7 +157,7 @@ def execute(path: Path, mode: str, out_dir: Path, parameters: dict | None = None
                 papermill.execute_notebook(
                     str(probe_in), str(output), parameters=params, cwd=str(path.parent),
                     kernel_name="python3", progress_bar=False, log_output=False,
-                    execution_timeout=timeout, report_mode=False, config=_KERNEL_CONFIG,
+                    execution_timeout=timeout, report_mode=False, config=_kernel_config(socket_dir),
                 )
                 break
             except TimeoutError as exc:  # nbclient's CellTimeoutError
@@ -168,6 +171,7 @@ def execute(path: Path, mode: str, out_dir: Path, parameters: dict | None = None
                 print(f"nbharness: {path.stem} ({mode}): {retried}", file=sys.stderr, flush=True)
     finally:
         wall = time.perf_counter() - t0
+        shutil.rmtree(socket_dir, ignore_errors=True)
         for k, v in old.items():
             if v is None:
                 os.environ.pop(k, None)
