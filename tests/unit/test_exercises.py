@@ -657,7 +657,9 @@ def _learner_state():
     generator = global_state.get_global_attribute("global_seed_generator")
     ctx = context.context()
     rng = getattr(ctx, "_rng", None)
-    tf_generator = tf.random.get_global_generator()
+    from tensorflow.python.ops import stateful_random_ops
+
+    tf_generator = stateful_random_ops.global_generator  # get_global_generator() refuses under op determinism
     return {
         "random": random.getstate(),
         "numpy": (np_state[0], np_state[1].tolist(), *np_state[2:]),
@@ -668,7 +670,7 @@ def _learner_state():
                        None if generator is None else generator.state.numpy().tolist()),
         "tf seed": (ctx._seed, rng.getstate() if rng is not None else None),
         "tf settings": (tf_config.is_op_determinism_enabled(), tf.config.functions_run_eagerly()),
-        "tf generator": (tf_generator, tf_generator.state.numpy().tolist()),
+        "tf generator": (tf_generator, None if tf_generator is None else tf_generator.state.numpy().tolist()),
         "warnings": list(warnings.filters),
     }
 
@@ -717,6 +719,7 @@ def test_a_check_leaves_random_streams_and_settings_as_it_found_them(ending, mon
     keras.utils.set_random_seed(1234)
     keras.random.normal((1,))  # the learner has used the global seed generator
     tf.random.uniform((1,))
+    tf.random.set_global_generator(tf.random.Generator.from_seed(77))  # and has a TF generator
     before = _learner_state()
     r = _meddler(ending).check(ns={"value": 1})
     assert r.outcome == (E.CORRECT if ending == "correct" else E.INCORRECT), r
