@@ -68,8 +68,11 @@ def wait_kernel_idle(page, timeout: float = 120, settle: float = 2.0) -> None:
 def restart_and_run_all(page, timeout: float = 600) -> None:
     """Kernel ▸ Restart Kernel and Run All Cells…, confirm, and wait for a complete fresh run.
 
-    Done means: every code cell shows an execution count, none shows [*], and the counts are
-    exactly 1..N for the N code cells (so committed outputs cannot pass for a new run).
+    Done means: every code cell whose input is shown has an execution count, none shows [*],
+    the counts differ, and the highest is N for the N code cells: the last cell ran after
+    all the others (the served copies carry no counts, so old ones cannot pass for a new
+    run). A collapsed cell (a reference solution) shows no prompt at all, so the counts
+    seen are 1..N with its numbers missing.
     """
     page.click(".lm-MenuBar-itemLabel:text-is('Kernel')")
     page.click(".lm-Menu-itemLabel:text-is('Restart Kernel and Run All Cells…')")
@@ -81,12 +84,14 @@ def restart_and_run_all(page, timeout: float = 600) -> None:
                 panel + " .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")]
                 .map(e => e.textContent).find(t => /Traceback/.test(t));
             if (failed) return 'error: ' + failed.slice(-800);  // Run All stops at an error
+            const cells = document.querySelectorAll(panel + ' .jp-CodeCell').length;
             const prompts = [...document.querySelectorAll(panel + ' .jp-CodeCell .jp-InputArea-prompt')];
             if (!prompts.length) return false;
             const counts = prompts.map(p => (p.textContent.match(/\[(\d+)\]/) || [])[1]);
             if (counts.some(c => c === undefined)) return false;
             const sorted = counts.map(Number).sort((a, b) => a - b);
-            return sorted.every((c, i) => c === i + 1) ? 'done' : false;
+            const distinct = sorted.every((c, i) => i === 0 || c > sorted[i - 1]);
+            return distinct && sorted[0] >= 1 && sorted[sorted.length - 1] === cells ? 'done' : false;
         }""", timeout=timeout * 1000, polling=500)
     outcome = handle.json_value()
     if outcome != "done":
