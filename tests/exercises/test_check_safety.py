@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 import warnings
 
+import hostile_objects as X
 import numpy as np
 import pytest
 
@@ -73,58 +74,9 @@ def test_a_check_leaves_random_streams_and_settings_as_it_found_them(q, which, l
 # --------------------------------------------------------------------------- never raises
 
 
-class _Boom(Exception):
-    pass
-
-
-class _BigBoom(BaseException):
-    pass
-
-
-def _boom(*args, **kwargs):
-    raise _Boom("boom")
-
-
-def _big_boom(*args, **kwargs):
-    raise _BigBoom("big boom")
-
-
-class _HostileDict(dict):
-    items = keys = values = __iter__ = __len__ = __getitem__ = __eq__ = __repr__ = __str__ = get = _boom
-
-
-class _HostileList(list):
-    __iter__ = __len__ = __getitem__ = __eq__ = __repr__ = __str__ = __bool__ = _boom
-
-
-class _HostileObject:
-    __getattr__ = __eq__ = __repr__ = __str__ = __len__ = __iter__ = __bool__ = __call__ = __float__ = _boom
-
-
-class _HostileEverything:
-    def __getattribute__(self, name):
-        raise _Boom(name)
-
-
-class _BaseExceptionObject:
-    __getattr__ = __eq__ = __repr__ = __str__ = __len__ = __iter__ = __bool__ = __call__ = __float__ = _big_boom
-
-
-class _HostileMeta(type):
-    def __getattr__(cls, name):
-        raise _Boom(name)
-
-    def __call__(cls, *args, **kwargs):
-        raise _Boom("cannot make one")
-
-
-class _HostileClass(metaclass=_HostileMeta):  # for answers that are classes
-    pass
-
-
 def _hostiles():
-    return [_HostileDict({"a": 1}), _HostileList([1, 2]), _HostileObject(), _HostileEverything(),
-            _BaseExceptionObject(), _HostileClass, _big_boom]
+    return [X.HostileDict({"a": 1}), X.HostileList([1, 2]), X.HostileObject(), X.HostileEverything(),
+            X.BaseExceptionObject(), X.HostileClass, X.big_boom]
 
 
 @pytest.mark.parametrize("q", ALL, ids=[q.id for q in ALL])

@@ -13,6 +13,7 @@ import sys
 import nbformat
 import pytest
 
+import hostile_objects as X
 import kitlib.exercises as E
 from kitlib.exercises import ___, build as B
 
@@ -831,57 +832,11 @@ def test_the_time_limit_comes_from_the_environment(raw, seconds, monkeypatch):
 # --------------------------------------------------------------------------- never raises
 
 
-class _Boom(Exception):
-    pass
-
-
-class _BigBoom(BaseException):
-    pass
-
-
-def _boom(*args, **kwargs):
-    raise _Boom("boom")
-
-
-def _big_boom(*args, **kwargs):
-    raise _BigBoom("big boom")
-
-
-class _HostileDict(dict):
-    items = keys = values = __iter__ = __len__ = __getitem__ = __eq__ = __repr__ = __str__ = _boom
-
-
-class _HostileList(list):
-    __iter__ = __len__ = __getitem__ = __eq__ = __repr__ = __str__ = __bool__ = _boom
-
-
-class _HostileObject:
-    __getattr__ = __eq__ = __repr__ = __str__ = __len__ = __iter__ = __bool__ = __call__ = __float__ = _boom
-
-
-class _HostileEverything:
-    def __getattribute__(self, name):  # even __class__
-        raise _Boom(name)
-
-
-class _BaseExceptionObject:
-    __getattr__ = __eq__ = __repr__ = __str__ = __len__ = __iter__ = __bool__ = __call__ = __float__ = _big_boom
-
-
-class _UnprintableError(Exception):
-    def __str__(self):
-        raise _Boom("no text")
-
-
-def _raises_unprintable(*args, **kwargs):
-    raise _UnprintableError()
-
-
 # factories: pytest must not look at the objects themselves when it collects the tests
-HOSTILE = {"dict_items_raise": lambda: _HostileDict({"a": 1}), "list_iter_raises": lambda: _HostileList([1, 2]),
-           "object_dunders_raise": _HostileObject, "getattribute_raises": _HostileEverything,
-           "base_exception_dunders": _BaseExceptionObject, "raises_unprintable_error": lambda: _raises_unprintable,
-           "raises_base_exception": lambda: _big_boom}
+HOSTILE = {"dict_items_raise": lambda: X.HostileDict({"a": 1}), "list_iter_raises": lambda: X.HostileList([1, 2]),
+           "object_dunders_raise": X.HostileObject, "getattribute_raises": X.HostileEverything,
+           "base_exception_dunders": X.BaseExceptionObject, "raises_unprintable_error": lambda: X.raises_unprintable,
+           "raises_base_exception": lambda: X.big_boom}
 
 
 @pytest.mark.parametrize("make", HOSTILE.values(), ids=HOSTILE.keys())
@@ -902,7 +857,7 @@ def test_contains_placeholder_stops_in_an_endless_container():
             return itertools.count()
 
     assert E.contains_placeholder(Endless()) is False
-    assert E.contains_placeholder(_HostileDict({"a": ___})) is False  # cannot look: the check will tell
+    assert E.contains_placeholder(X.HostileDict({"a": ___})) is False  # cannot look: the check will tell
 
 
 # --------------------------------------------------------------------------- error text
