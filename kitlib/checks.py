@@ -10,19 +10,32 @@ type and message (shortened), or the warnings the call emitted, and returns them
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from kitlib import _validate as V
 
-__all__ = ["Attempt", "attempt", "shorten"]
+__all__ = ["Attempt", "attempt", "plain_text", "shorten"]
+
+_ANSI_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?")
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def plain_text(text: str) -> str:
+    """*text* without ANSI escape codes or other control characters, lines right-stripped,
+    runs of blank lines squeezed to one."""
+    text = _ANSI_RE.sub("", str(text).replace("\r\n", "\n"))
+    text = _CONTROL_RE.sub("", text.replace("\r", "\n"))
+    text = "\n".join(line.rstrip() for line in text.split("\n"))
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
 def shorten(text: str, limit: int = 300) -> str:
-    """*text* on one line, cut at *limit* characters with an ellipsis."""
+    """*text* on one line (plain: see :func:`plain_text`), cut at *limit* characters with an ellipsis."""
     V.integer(limit, "limit", low=10)
-    one = " ".join(str(text).split())
+    one = " ".join(plain_text(text).split())
     return one if len(one) <= limit else one[: limit - 1] + "…"
 
 

@@ -147,6 +147,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from kitlib.checks import plain_text
+
 __all__ = ["___", "Placeholder", "PlaceholderError", "Exercise", "exercise", "Wrong", "Result",
            "Note", "Incorrect", "NotAttempted", "Undefined", "expect", "expect_type", "call", "describe",
            "contains_placeholder", "normalise_code", "modules", "exercises", "catalog", "run_code",
@@ -394,19 +396,6 @@ def expect_type(value, types_, name: str, wanted: str) -> None:
 
 # ANSI escape sequences (colours, bold: Keras formats its errors with them) and other
 # control characters a terminal would act on; newlines and tabs stay.
-_ANSI_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?")
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-
-
-def plain_text(text: str) -> str:
-    """*text* without ANSI escape codes or other control characters, lines right-stripped,
-    runs of blank lines squeezed to one."""
-    text = _ANSI_RE.sub("", str(text).replace("\r\n", "\n"))
-    text = _CONTROL_RE.sub("", text.replace("\r", "\n"))
-    text = "\n".join(line.rstrip() for line in text.split("\n"))
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
-
-
 _BOUNDARY_RE = re.compile(r"(?<=[.!?])\s|\n")
 
 

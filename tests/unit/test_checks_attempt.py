@@ -42,6 +42,7 @@ def test_quiet_mode_and_long_messages(capsys):
 def test_shorten_and_bad_input():
     assert checks.shorten("a\n  b   c") == "a b c"
     assert checks.shorten("abcdefghijklmnop", limit=10) == "abcdefghi…"
+    assert checks.shorten("\x1b[1mValueError\x1b[0m: bad\r\n") == "ValueError: bad"  # Keras' colours
     with pytest.raises(ValueError, match="limit"):
         checks.shorten("x", limit=3)
     with pytest.raises(TypeError, match="lambda"):
