@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import sys
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -91,6 +93,7 @@ def _kernel_config(socket_dir: str):
 
     return Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(socket_dir, "k")}})
 
+
 # Seconds one cell may run. Smoke cells take under a minute even four kernels to two cores;
 # full-mode cells train for minutes on a CPU.
 CELL_TIMEOUT = {"smoke": 300, "full": 1200}
@@ -107,7 +110,6 @@ def each_cell_twice(nb):
         if cell.cell_type == "code" and "parameters" not in cell.metadata.get("tags", []):
             again = nbformat.from_dict(json.loads(json.dumps(cell)))
             again.id = f"{cell.get('id', 'cell')}-again"[:64]
-            again.metadata = {**again.metadata, "kitlib-rerun": True}
             cells.append(again)
     nb.cells = cells
     return nb
@@ -141,15 +143,12 @@ def execute(path: Path, mode: str, out_dir: Path, parameters: dict | None = None
         "KITLIB_HEADLESS": "1",  # live plots record and leave one static figure
         **(extra_env or {}),
     }
+    socket_dir = tempfile.mkdtemp(prefix="kit-")  # short: a socket path has at most 107 bytes
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     params = {"SMOKE": mode == "smoke", **(parameters or {})}
     timeout = timeout or CELL_TIMEOUT[mode]
     retried = ""
-    import shutil
-    import tempfile
-
-    socket_dir = tempfile.mkdtemp(prefix="kit-")  # short: a socket path has at most 107 bytes
     t0 = time.perf_counter()
     try:
         for attempt in (1, 2):
