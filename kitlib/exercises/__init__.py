@@ -741,32 +741,11 @@ class _LearnerState:
 
 @contextlib.contextmanager
 def _preserved_state():
-    """Save the learner's state, run the check from fixed seeds, put the state back: a verdict
-    that involves randomness (an unseeded shuffle in the answer, a layer's initial weights)
-    is the same whatever ran before the check, and the learner's streams are untouched."""
     state = _LearnerState()
     try:
-        _seed_for_check()
         yield
     finally:
         state.restore()
-
-
-CHECK_SEED = 1234
-
-
-def _seed_for_check() -> None:
-    """Seed Python's, NumPy's and (when the notebook has imported them) TensorFlow's and
-    Keras' random streams with :data:`CHECK_SEED`."""
-    import random
-
-    random.seed(CHECK_SEED)
-    if "numpy" in sys.modules:
-        sys.modules["numpy"].random.seed(CHECK_SEED)
-    if "keras" in sys.modules:
-        sys.modules["keras"].utils.set_random_seed(CHECK_SEED)  # Python, NumPy, TF and Keras
-    elif "tensorflow" in sys.modules:
-        sys.modules["tensorflow"].random.set_seed(CHECK_SEED)
 
 
 # --------------------------------------------------------------------------- a check that never ends
