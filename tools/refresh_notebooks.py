@@ -2,8 +2,11 @@
 
     python tools/refresh_notebooks.py                # every notebook
     python tools/refresh_notebooks.py 01 03          # by number prefix
-    python tools/refresh_notebooks.py --clean-only   # only normalize metadata
+    python tools/refresh_notebooks.py --clean-only   # only normalize metadata (and sync exercises)
     python tools/refresh_notebooks.py --from build/ensemble/default/full   # adopt executions made there
+
+Each exercise's answer and solution cells are first written from its module
+(kitlib/exercises/nbNN.py is the one source of an exercise's code).
 
 The committed outputs are what a learner sees before running anything, and what nbval
 compares against in `make test`, so refresh after changing a notebook or kitlib.
@@ -19,7 +22,7 @@ from pathlib import Path
 
 import nbformat
 
-from kitlib.exercises.build import hide_solutions, without_solution_header
+from kitlib.exercises.build import hide_solutions, module_for, sync_exercise_cells, without_solution_header
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -92,6 +95,10 @@ def main() -> int:
     os.environ.setdefault("KITLIB_HEADLESS", "1")  # committed outputs: one static figure per live plot
     for path in select(args.prefixes):
         nb = nbformat.read(path, as_version=4)
+        module = module_for(path)
+        synced = sync_exercise_cells(nb, module) if module else []
+        if synced:
+            print(f"{path.name}: exercise cells written from kitlib/exercises/{module}.py: {', '.join(synced)}")
         if args.source:
             adopt(nbformat.read(args.source / path.name, as_version=4), nb)
             print(f"{path.name}: outputs adopted from {args.source}")

@@ -133,6 +133,7 @@ import inspect
 import io
 import itertools
 import keyword
+import linecache
 import os
 import pkgutil
 import re
@@ -153,7 +154,7 @@ __all__ = ["___", "Placeholder", "PlaceholderError", "Exercise", "exercise", "Wr
            "Note", "Incorrect", "NotAttempted", "Undefined", "expect", "expect_type", "call", "describe",
            "contains_placeholder", "normalise_code", "modules", "exercises", "catalog", "run_code",
            "tiny_data", "tiny_model", "dense_forward", "expect_probability_loss", "guarded",
-           "expect_class", "attach_callback",
+           "expect_class", "attach_callback", "variant", "Kept", "WRONG_KINDS", "in_graph",
            "CheckTimedOut", "check_timeout", "plain_text", "shorten_text",
            "CORRECT", "INCORRECT", "NOT_ATTEMPTED", "UNDEFINED", "OUTCOMES"]
 
@@ -480,6 +481,37 @@ def guarded(action: Callable[[], Any], name: str, *, known: tuple = (), doing: s
                          f"Read the error's last line: it usually names the problem.", exc) from None
 
 
+_GRAPH_ERRORS = ("symbolic", "numpy", "__float__", "not allowed in a graph", "graph execution",
+                 "is not allowed", "autograph", "iterating over `tf.tensor`", "cannot convert",
+                 "to a numpy array", "'tensor' object has no attribute", "only integer scalar")
+
+
+def in_graph(fn: Callable, *args, name: str, doing: str | None = None):
+    """Call the learner's *fn* (a loss, a metric's ``update_state``, a layer, ...) inside a
+    ``tf.function``, the way ``fit()`` runs it when the model is not compiled with
+    ``run_eagerly=True``; return the result as NumPy. An answer that works only eagerly
+    (``.numpy()``, ``float()`` or NumPy functions on tensors, Python ``if`` on a tensor)
+    gets a message that says so and names the fix (``keras.ops``)."""
+    import numpy as np
+    import tensorflow as tf
+
+    tensors = [tf.convert_to_tensor(a) if isinstance(a, np.ndarray) else a for a in args]
+    graph_fn = tf.function(lambda *a: fn(*a), autograph=True, reduce_retracing=True)
+    advice = (f"{doing or f'`{name}`'} works when called directly but fails inside `fit()`, which "
+              f"runs it as a TensorFlow graph: there a tensor has no value yet, so `.numpy()`, "
+              f"`float(...)`, NumPy functions and Python `if` on a tensor cannot work. Use "
+              f"`keras.ops` (ops.mean, ops.where, ops.cast, ...) on tensors instead.")
+
+    def graph_error(text: str) -> bool:
+        low = text.lower()
+        return any(k in low for k in _GRAPH_ERRORS)
+
+    out = guarded(lambda: graph_fn(*tensors), name, known=((graph_error, advice),),
+                  doing=f"{doing or f'Using `{name}`'} inside a graph (as fit() does)")
+    return tf.nest.map_structure(lambda t: np.asarray(t) if hasattr(t, "numpy") or
+                                 isinstance(t, (int, float)) else t, out)
+
+
 def _incorrect(message: str, error: BaseException) -> Incorrect:
     out = Incorrect(message)
     out.learner_error = error
@@ -494,6 +526,76 @@ def attach_callback(callback, model, *, epochs: int, steps: int, verbose: int = 
             doing=f"`{name}.set_params(...)`")
     guarded(lambda: callback.set_model(model), name, doing=f"`{name}.set_model(model)`")
     return callback
+
+
+def _frozen(value, depth: int = 0):
+    """A comparable copy of *value*: arrays, tensors, variables, containers, a History, a
+    Keras model's weights and optimizer step (the things checks hand to learners' code)."""
+    import numpy as np
+    if depth > 6:
+        return ("<deep>", id(value))
+    if isinstance(value, np.ndarray):
+        return ("array", value.copy())
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, [_frozen(v, depth + 1) for v in value])
+    if isinstance(value, dict):
+        return ("dict", [(k, _frozen(v, depth + 1)) for k, v in value.items()])
+    if type(value).__name__ == "History" and isinstance(getattr(value, "history", None), dict):
+        return ("History", _frozen(value.history, depth + 1), _frozen(getattr(value, "epoch", None), depth + 1))
+    if hasattr(value, "get_weights") and hasattr(value, "layers"):   # a Keras model
+        optimizer = getattr(value, "optimizer", None)
+        step = getattr(optimizer, "iterations", None)
+        return ("model", [w.copy() for w in value.get_weights()],
+                None if step is None else int(np.asarray(step)), id(getattr(value, "loss", None)))
+    if hasattr(value, "numpy") and hasattr(value, "assign"):   # a variable
+        return ("variable", np.array(value.numpy()))
+    return ("object", id(value))
+
+
+def _same(a, b) -> bool:
+    import numpy as np
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, np.ndarray):
+        return a.shape == b.shape and a.dtype == b.dtype and bool(
+            np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return bool(a == b)
+
+
+class Kept:
+    """What a check hands to the learner's code, kept as it was before the call: compute
+    expectations from ``kept.original`` (a copy the learner's code never sees) and call
+    :meth:`expect_unchanged` after the learner's code ran, to name an answer that changed
+    its inputs in place (sorted a list, shuffled an array, trained or recompiled a model)."""
+
+    def __init__(self, value, name: str):
+        import copy
+        self.value = value
+        self.name = name
+        self._frozen = _frozen(value)
+        try:
+            self.original = copy.deepcopy(value)
+        except Exception:
+            self.original = value
+
+    def changed(self) -> bool:
+        """Whether the object was changed in place since it was kept."""
+        return not _same(self._frozen, _frozen(self.value))
+
+    def expect_unchanged(self, by: str = "your function", fix: str = "") -> None:
+        """Raise :class:`Incorrect` if the object changed in place; *fix* says what to do."""
+        if not self.changed():
+            return
+        what = self._frozen[0]
+        how = {"model": "changed the model it was given (its weights, its optimizer step or its "
+                        "compiled loss)",
+               "History": "changed `history.history` in place (sorted or edited a list of it?)"}.get(
+            what, f"changed `{self.name}` in place")
+        raise Incorrect(f"{by} {how}. The caller still needs it as it was: "
+                        + (fix or "work on a copy (`list(values)`, `sorted(values)`, `array.copy()`) "
+                                  "instead of changing what you were given."))
 
 
 def call(fn, *args, name: str | None = None, **kwargs):
@@ -833,14 +935,41 @@ def normalise_code(code: str) -> str:
     return "\n".join(l.rstrip() for l in lines if l.strip())
 
 
+#: What a declared wrong answer tests (``Wrong(..., kind=...)``):
+#: ``mistake``: a realistic misunderstanding; ``hardcoded``: right only for one input (a
+#: constant where a parameter belongs, one shape, one class, a size that divides evenly),
+#: which a check trying a single input would accept; ``mutates``: changes the caller's
+#: objects in place; ``graph``: works eagerly but fails inside the graph-mode ``fit()`` the
+#: notebook runs (NumPy calls, ``float()`` or ``.numpy()`` on tensors).
+WRONG_KINDS = ("mistake", "hardcoded", "mutates", "graph")
+
+
 @dataclass(frozen=True)
 class Wrong:
-    """A realistic wrong answer (code run in the exercise's context by the tests) and a
-    substring the check's message must contain."""
+    """A realistic wrong answer (code run in the exercise's context by the tests), a
+    substring the check's message must contain, and what kind of wrong answer it is
+    (one of :data:`WRONG_KINDS`)."""
 
     code: str
     expect: str
     outcome: str = INCORRECT
+    kind: str = "mistake"
+
+    def __post_init__(self):
+        if self.kind not in WRONG_KINDS:
+            raise ValueError(f"Wrong(kind={self.kind!r}): use one of {WRONG_KINDS}")
+
+
+def variant(code: str, *replacements: tuple[str, str]) -> str:
+    """*code* (usually an exercise's solution) with each ``(old, new)`` replaced: declares a
+    wrong answer by what it changes, without writing the answer out again. Each *old* must
+    occur in the code, so a changed solution cannot silently turn a variant into a copy."""
+    out = textwrap.dedent(code).strip("\n")
+    for old, new in replacements:
+        if old not in out:
+            raise ValueError(f"variant(): {old!r} does not occur in the code it should change:\n{out}")
+        out = out.replace(old, new)
+    return out
 
 
 _ID_RE = re.compile(r"^\d\d\.\d+\Z")
@@ -851,7 +980,7 @@ class Exercise:
 
     def __init__(self, id: str, title: str, check: Callable[..., Any], *, answers, starter: str,
                  solution: str, hints, context: Callable[[], dict] | None = None, wrong=(),
-                 alternatives=()):
+                 alternatives=(), varies: str = "", exempt: Mapping[str, str] | None = None):
         if not isinstance(id, str) or not _ID_RE.match(id):
             raise ValueError(f"exercise id {id!r} must look like '01.2' (notebook number, dot, question)")
         if isinstance(answers, str):
@@ -881,6 +1010,11 @@ class Exercise:
             raise TypeError(f"{id}: alternatives= takes other correct answers as code strings")
         if context is not None and not callable(context):
             raise TypeError(f"{id}: context must be a function returning a dict of notebook names")
+        exempt = dict(exempt or {})
+        for kind, why in exempt.items():
+            if kind not in WRONG_KINDS or not (isinstance(why, str) and why.strip()):
+                raise ValueError(f"{id}: exempt= maps a kind of wrong answer {WRONG_KINDS} to the reason "
+                                 f"it cannot occur in this exercise, got {kind!r}: {why!r}")
         self.id = id
         self.title = title
         self.answers = answers
@@ -891,6 +1025,8 @@ class Exercise:
         self.context = context
         self.wrong = wrong
         self.alternatives = alternatives
+        self.varies = textwrap.dedent(varies).strip() if isinstance(varies, str) else ""
+        self.exempt = exempt
         self._check = check
         self._hints_seen = 0
         self.name = getattr(check, "__name__", "")
@@ -993,12 +1129,29 @@ class Exercise:
             missing = _missing_name(exc)
             if missing is not None:
                 return self._result(UNDEFINED, _undefined_message(missing), out.getvalue())
+            reused = self._reused_name(exc, kwargs)
+            if reused is not None:
+                return self._result(UNDEFINED, reused, out.getvalue())
             return self._result(INCORRECT, f"Checking your answer raised {_error_text(exc)}\n"
                                            f"Read the error's last line: it usually names the problem "
                                            f"(a type, a shape, a name).", out.getvalue())
         if message is not None and not isinstance(message, str):  # pragma: no cover - author error
             raise TypeError(f"{self.id}: a check returns its success message (str) or None")
         return self._result(CORRECT, message or "Well done.", out.getvalue())
+
+    def _reused_name(self, exc: BaseException, kwargs: Mapping) -> str | None:
+        """The message for a check that failed because a notebook name it reads (say `data`,
+        a module) now holds something else: the learner reused the name for their own object."""
+        obj = getattr(exc, "obj", None) if isinstance(exc, AttributeError) else None
+        if obj is None:
+            return None
+        for name in self.uses:
+            if kwargs.get(name) is obj:
+                return (f"`{name}` is now {describe(obj)}, which has no `{getattr(exc, 'name', '?')}`: the "
+                        f"check needs the `{name}` that the notebook's cells above define. Did a cell of "
+                        f"yours reuse the name `{name}`? Give your own variable another name, then run "
+                        f"the cells above again.")
+        return None
 
     def __repr__(self) -> str:
         return (f"Exercise {self.id}: {self.title} (your answer: {', '.join(self.answers)}; "
@@ -1015,15 +1168,20 @@ def _names(names) -> str:
 
 
 def exercise(id: str, title: str, *, answers, starter: str, solution: str, hints,
-             context: Callable[[], dict] | None = None, wrong=(), alternatives=()) -> Callable[[Callable], Exercise]:
+             context: Callable[[], dict] | None = None, wrong=(), alternatives=(), varies: str = "",
+             exempt: Mapping[str, str] | None = None) -> Callable[[Callable], Exercise]:
     """Decorator: turn a check function into an :class:`Exercise` (see the module docstring).
 
-    ``wrong``: realistic mistakes, ``Wrong(code, expected message substring)``;
-    ``alternatives``: other correct answers (code), which must check correct too.
+    ``wrong``: realistic mistakes, ``Wrong(code, expected message substring, kind=...)``;
+    ``alternatives``: other correct answers (code), which must check correct too;
+    ``varies``: what the check varies so that only the general answer passes (one line per
+    input: parameters, shapes, sizes, classes); ``exempt``: ``{kind: reason}`` for each
+    kind of wrong answer in :data:`WRONG_KINDS` that cannot occur in this exercise.
     """
     def wrap(check: Callable) -> Exercise:
         return Exercise(id, title, check, answers=answers, starter=starter, solution=solution,
-                        hints=hints, context=context, wrong=wrong, alternatives=alternatives)
+                        hints=hints, context=context, wrong=wrong, alternatives=alternatives,
+                        varies=varies, exempt=exempt)
     return wrap
 
 
@@ -1057,13 +1215,20 @@ def catalog() -> dict[str, list[Exercise]]:
     return {m: exercises(m) for m in modules()}
 
 
+_ANSWER_NUMBERS = itertools.count(1)
+
+
 def run_code(q: Exercise, code: str, ns: dict | None = None) -> Result:
     """For tests and authors: run *code* (an answer cell) in a fresh copy of the exercise's
     context and check it. (Checks themselves never run code from strings.)"""
     if ns is None:
         ns = dict(q.context() if q.context else {})
     ns.setdefault("___", ___)
-    exec(compile(code, f"<answer to {q.id}>", "exec"), ns)  # noqa: S102 - test helper
+    filename = f"<answer to {q.id} #{next(_ANSWER_NUMBERS)}>"
+    # Known to linecache, as a notebook cell's code is to IPython: tracebacks show its lines and
+    # AutoGraph (tf.function, as fit() uses) can read the source of the functions it defines.
+    linecache.cache[filename] = (len(code), None, code.splitlines(keepends=True), filename)
+    exec(compile(code, filename, "exec"), ns)  # noqa: S102 - test helper
     return q.check(ns=ns)
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from kitlib.exercises import exercises, modules, normalise_code
 
 __all__ = ["BuildError", "build", "student_copy", "instructor_copy", "solution_leaks",
-           "layout_problems", "module_for", "source_notebooks", "MARKER", "SOLUTION_TAG", "KINDS"]
+           "layout_problems", "sync_exercise_cells", "module_for", "source_notebooks", "MARKER", "SOLUTION_TAG", "KINDS"]
 
 MARKER = ".kitlib-build.json"
 SOLUTION_TAG = "solution"
@@ -146,6 +146,40 @@ def hide_solutions(nb) -> None:
             cell.setdefault("metadata", {})["jupyter"] = dict(HIDDEN_SOURCE)
             code = without_solution_header("".join(cell.get("source", "")))
             cell["source"] = f"{SOLUTION_HEADER}\n{code}"
+
+
+def sync_exercise_cells(nb, module: str) -> list[str]:
+    """Write each exercise's answer cell (``starter``) and ``solution`` cell from its module,
+    the one source of an exercise's code; return what changed ("01.1 answer", ...).
+
+    An exercise's cells are found by position: the last ``solution`` cell before the cell
+    calling ``ex.<name>.check()``, and the last other code cell before that one. A notebook
+    that does not have that pattern is left alone (``layout_problems`` says what is wrong).
+    """
+    changed = []
+    code = [(i, c) for i, c in enumerate(nb.cells) if c.get("cell_type") == "code"]
+    for q in exercises(module):
+        call = f"ex.{q.name}.check()"
+        checks = [i for i, c in code if call in "".join(c.get("source", ""))]
+        if not checks:
+            continue
+        sols = [i for i, c in code if i < checks[0] and SOLUTION_TAG in _tags(c)]
+        if not sols:
+            continue
+        answers = [i for i, c in code if i < sols[-1] and SOLUTION_TAG not in _tags(c)]
+        if not answers:
+            continue
+        for i, code_text, what in ((answers[-1], q.starter, "answer"), (sols[-1], q.solution_code, "solution")):
+            cell = nb.cells[i]
+            current = "".join(cell.get("source", ""))
+            if what == "solution":
+                current = without_solution_header(current)
+            if normalise_code(current) != code_text:
+                cell["source"] = f"{SOLUTION_HEADER}\n{code_text}" if what == "solution" else code_text
+                cell["outputs"] = []
+                cell["execution_count"] = None
+                changed.append(f"{q.id} {what}")
+    return changed
 
 
 def layout_problems(nb, module: str) -> list[str]:

@@ -134,3 +134,78 @@ ALTERNATIVES = [(q, a) for q in ALL for a in q.alternatives]
 def test_other_correct_answers_are_accepted(q, code):
     r = E.run_code(q, code)
     assert r.outcome == E.CORRECT, str(r)
+
+
+# --------------------------------------------------------------------------- issue 14: checks that cannot be fooled
+
+
+@pytest.mark.parametrize("q", ALL, ids=_ids(ALL))
+def test_each_kind_of_wrong_answer_is_tried_or_cannot_occur(q):
+    """Every exercise's tests include a wrong answer of each kind (hard-coded for one input,
+    mutating its inputs, failing only in graph mode), or the exercise says why that kind
+    cannot occur in it; and at least one other correct form."""
+    tried = {w.kind for w in q.wrong}
+    for kind in E.WRONG_KINDS:
+        assert kind in tried or kind in q.exempt, (
+            f"{q.id}: declare a Wrong(..., kind={kind!r}) or exempt={{{kind!r}: 'why it cannot occur'}}")
+        assert not (kind in tried and kind in q.exempt), f"{q.id}: {kind!r} is both tried and exempt"
+    assert q.alternatives, f"{q.id}: declare at least one other correct form in alternatives="
+
+
+@pytest.mark.parametrize("q", ALL, ids=_ids(ALL))
+def test_each_check_says_what_it_verifies_and_what_it_varies(q):
+    doc = (q._check.__doc__ or "").strip()
+    assert len(doc) >= 40, f"{q.id}: the check function needs a docstring saying what it verifies"
+    assert q.varies, f"{q.id}: varies= must list what the check varies (or why one input is enough)"
+
+
+def _looping_variants(q):
+    """The reference solution with an endless loop put first in one function's body, for
+    each function it defines."""
+    import ast
+    lines = q.solution_code.splitlines()
+    out = []
+    for node in ast.walk(ast.parse(q.solution_code)):
+        if not isinstance(node, ast.FunctionDef):
+            continue
+        body = node.body
+        first = body[1] if (len(body) > 1 and isinstance(body[0], ast.Expr)
+                            and isinstance(getattr(body[0], "value", None), ast.Constant)
+                            and isinstance(body[0].value.value, str)) else body[0]
+        indent = " " * first.col_offset
+        code = lines[:first.lineno - 1] + [f"{indent}while True:", f"{indent}    pass"] + lines[first.lineno - 1:]
+        out.append((node.name, "\n".join(code)))
+    return out
+
+
+LOOPING = [(q, name, code) for q in ALL for name, code in _looping_variants(q)]
+
+
+@pytest.mark.parametrize("q, name, code", LOOPING, ids=[f"{q.id}-{name}" for q, name, _ in LOOPING])
+def test_an_answer_that_loops_forever_is_stopped_and_judged_incorrect(q, name, code, monkeypatch):
+    """Every function of every reference solution, made to loop forever: the check ends
+    within its time limit and does not call the answer correct."""
+    monkeypatch.setenv("KITLIB_CHECK_TIMEOUT", "1")
+    t0 = time.perf_counter()
+    r = E.run_code(q, code)
+    assert time.perf_counter() - t0 < 30
+    assert r.outcome == E.INCORRECT, f"{name} looping forever:\n{r}"
+
+
+def test_exercise_cells_are_written_from_the_module(tmp_path):
+    """The module is the one source of an exercise's code: a notebook whose answer or
+    solution cell drifted gets both rewritten (outputs cleared); a notebook in sync is left
+    as it is."""
+    module = "nb01"
+    nb = nbformat.read(_notebook(module), as_version=4)
+    assert B.sync_exercise_cells(nb, module) == []
+    q = CATALOG[module][0]
+    for cell in nb.cells:
+        src = B.without_solution_header(cell.source)
+        if E.normalise_code(src) in (q.starter, q.solution_code):
+            cell.source = cell.source + "\nprint('drifted')"
+            cell.outputs = [nbformat.v4.new_output("stream", text="old\n")]
+    assert B.sync_exercise_cells(nb, module) == [f"{q.id} answer", f"{q.id} solution"]
+    assert B.layout_problems(nb, module) == []
+    assert not any("drifted" in c.source or c.get("outputs") for c in nb.cells
+                   if E.normalise_code(B.without_solution_header(c.source)) in (q.starter, q.solution_code))

@@ -919,3 +919,64 @@ def test_guarded_keeps_the_learners_error_and_attach_callback_gives_fit_s_params
     cb = E.attach_callback(PerStep(), model, epochs=3, steps=7)
     cb.on_train_batch_begin(0)
     assert cb.seen == (7, 3, model) and cb.params["verbose"] == 0
+
+
+def test_a_notebook_name_the_learner_reused_reads_run_the_cells_above():
+    """`data` was the notebook's object; the learner's own `data = {...}` replaced it. The
+    check's attribute access fails: the verdict says which name was reused, not a raw error."""
+    import types
+
+    def check(answer, data):
+        return f"{len(data.x_train)} and {answer}"
+
+    q = E.Exercise("99.1", "Reuse", check, answers=("answer",), starter="answer = ___",
+                   solution="answer = 1", hints=("a", "b"))
+    good = q.check(ns={"answer": 1, "data": types.SimpleNamespace(x_train=[1, 2])})
+    assert good.outcome == E.CORRECT
+    r = q.check(ns={"answer": 1, "data": {"x_train": [1, 2]}})
+    assert r.outcome == E.UNDEFINED and "reuse the name `data`" in r.message and "x_train" in r.message, str(r)
+
+
+def test_variant_declares_a_wrong_answer_by_what_it_changes():
+    code = "def f(self):\n    return self.power\n"
+    assert E.variant(code, ("self.power", "3")) == "def f(self):\n    return 3"
+    with pytest.raises(ValueError, match="does not occur"):
+        E.variant(code, ("self.exponent", "3"))
+
+
+def test_kept_names_an_answer_that_changes_its_inputs_in_place():
+    import numpy as np
+    import keras
+    values = [0.5, 0.2, 0.3]
+    kept = E.Kept(values, "values")
+    kept.expect_unchanged()
+    values.sort()
+    assert kept.original == [0.5, 0.2, 0.3]
+    with pytest.raises(E.Incorrect, match="changed `values` in place"):
+        kept.expect_unchanged()
+    history = keras.callbacks.History()
+    history.history = {"val_loss": [0.3, 0.1, 0.2]}
+    kept = E.Kept(history, "history")
+    history.history["val_loss"].sort()
+    with pytest.raises(E.Incorrect, match="history.history"):
+        kept.expect_unchanged()
+    x = np.arange(6.0)
+    kept = E.Kept(x, "x")
+    x[::-1].sort()
+    assert kept.changed() and kept.original.tolist() == [0, 1, 2, 3, 4, 5]
+
+
+def test_in_graph_names_code_that_only_works_eagerly():
+    import numpy as np
+    import keras
+
+    def graph_safe(y, p):
+        return keras.ops.mean(keras.ops.abs(y - p), axis=-1)
+
+    def eager_only(y, p):
+        return np.mean(np.abs(y.numpy() - p.numpy()), axis=-1)
+
+    y, p = np.ones((4, 3), "float32"), np.zeros((4, 3), "float32")
+    assert E.in_graph(graph_safe, y, p, name="loss").tolist() == [1.0] * 4
+    with pytest.raises(E.Incorrect, match="fails inside `fit\\(\\)`.*keras.ops"):
+        E.in_graph(eager_only, y, p, name="loss")
