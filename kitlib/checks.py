@@ -60,6 +60,11 @@ class Attempt:
         """Whether any warning contains *text* (case-insensitive)."""
         return any(text.lower() in w.lower() for w in self.warnings)
 
+    def count(self, text: str) -> int:
+        """How many of the warnings contain *text* (case-insensitive): evidence a claim can
+        print ("warnings about X: 0") where ``warned`` would print a bare False."""
+        return sum(text.lower() in w.lower() for w in self.warnings)
+
 
 def attempt(fn: Callable[[], Any], *, show: bool = True, limit: int = 300) -> Attempt:
     """Call ``fn()`` (a lambda around the code to try), catching any error and recording

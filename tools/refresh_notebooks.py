@@ -30,9 +30,40 @@ KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "langua
 KEEP_CELL_METADATA = {"tags"}
 
 
+def _machine_paths() -> list[tuple[str, str]]:
+    """Folders of the machine that executed a notebook, longest first, and what a committed
+    output shows instead (the learner's own run shows their real paths)."""
+    import site
+    import sysconfig
+    pairs = [(sysconfig.get_paths()["purelib"], "…/site-packages"), *[(p, "…/site-packages")
+             for p in site.getsitepackages()], (str(ROOT / "notebooks"), "…/notebooks"),
+             (str(ROOT), "<kit>"), (sys.prefix, "<venv>"), (str(Path.home()), "~")]
+    data = os.environ.get("KITLIB_DATA_DIR")
+    if data:
+        pairs.append((str(Path(data).resolve()), "$KITLIB_DATA_DIR"))
+        pairs.append((data.rstrip("/"), "$KITLIB_DATA_DIR"))
+    import tempfile
+    pairs.append((tempfile.gettempdir(), "<tmp>"))
+    return sorted({(a, b) for a, b in pairs if a and len(a) > 1}, key=lambda ab: -len(ab[0]))
+
+
+def scrub_paths(value):
+    """*value* (an output's text, a list of lines, a dict of MIME data) with this machine's
+    folders replaced (see _machine_paths)."""
+    if isinstance(value, str):
+        for path, shown in _machine_paths():
+            value = value.replace(path, shown)
+        return value
+    if isinstance(value, list):
+        return [scrub_paths(v) for v in value]
+    if isinstance(value, dict):
+        return {k: scrub_paths(v) for k, v in value.items()}
+    return value
+
+
 def clean(nb) -> None:
-    """Kernel name python3, no execution timings or widget state; tags are kept, and the
-    input of each solution cell is collapsed."""
+    """Kernel name python3, no execution timings or widget state, no path of this machine
+    in the outputs; tags are kept, and the input of each solution cell is collapsed."""
     nb.metadata = nbformat.from_dict({
         "kernelspec": KERNELSPEC,
         "language_info": {"name": "python", "pygments_lexer": "ipython3"},
@@ -40,6 +71,10 @@ def clean(nb) -> None:
     for cell in nb.cells:
         cell.metadata = nbformat.from_dict({k: v for k, v in cell.metadata.items() if k in KEEP_CELL_METADATA})
         cell.pop("id", None)
+        for out in cell.get("outputs", []):   # no path of this machine in what is committed
+            for key in ("text", "data"):
+                if key in out:
+                    out[key] = nbformat.from_dict(scrub_paths(out[key]))
     hide_solutions(nb)  # solution cells collapsed until clicked
     nb.nbformat, nb.nbformat_minor = 4, 5
     for i, cell in enumerate(nb.cells):

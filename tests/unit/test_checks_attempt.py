@@ -26,6 +26,7 @@ def test_value_and_warnings_are_recorded_once_each(capsys):
     assert out.value == 42 and out.raised is None and out.message == ""
     assert out.warnings == ["UserWarning: Gradients do not exist for x", "DeprecationWarning: other"]
     assert out.warned("gradients do NOT exist") and not out.warned("shuffle")
+    assert (out.count("GRADIENTS"), out.count("shuffle"), out.count("")) == (1, 0, 2)
     text = capsys.readouterr().out.splitlines()
     assert text[0] == "runs" and len(text) == 3
 
