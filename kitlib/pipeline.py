@@ -24,7 +24,7 @@ import keras
 
 from kitlib import _validate as V
 
-__all__ = ["BatchSpy", "EpochTimer", "write_samples", "read_png"]
+__all__ = ["BatchSpy", "EpochTimer", "write_samples", "read_png", "process_workers"]
 
 
 class _SpyLayer(keras.layers.Layer):
@@ -247,3 +247,28 @@ def read_png(path: str | os.PathLike) -> np.ndarray:
     from PIL import Image
     with Image.open(path) as img:
         return np.asarray(img)
+
+
+def process_workers(cls: type | None = None) -> tuple[bool, str]:
+    """Whether ``use_multiprocessing=True`` can run a PyDataset of class *cls* here, and why not.
+
+    Keras starts worker processes with Python's default start method. With ``fork`` (Linux
+    up to Python 3.13) a child inherits the notebook's classes. With ``spawn`` (Windows,
+    macOS) or ``forkserver`` (Linux from Python 3.14) a child re-imports each class by module
+    and name, and a class defined in a notebook (module ``__main__``) cannot be imported
+    there: the workers fail instead of loading batches. Returns ``(True, "")`` or
+    ``(False, explanation with the fix)``.
+    """
+    import multiprocessing
+
+    method = multiprocessing.get_start_method(allow_none=True) or multiprocessing.get_context().get_start_method()
+    if method == "fork":
+        return True, ""
+    module = getattr(cls, "__module__", "__main__") if cls is not None else "__main__"
+    if module != "__main__":
+        return True, ""
+    name = getattr(cls, "__name__", "your PyDataset")
+    return False, (f"worker processes start with {method!r} here, which re-imports `{name}` by name, and a "
+                   f"class defined in a notebook cannot be imported in another process. Put the class "
+                   f"in a .py file next to the notebook and import it from there, or use threads "
+                   f"(workers=N without use_multiprocessing).")
