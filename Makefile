@@ -14,7 +14,7 @@ export KITLIB_DATA_DIR
 STAMP := $(VENV)/.kitlib-installed
 NBVAL_ENV := KITLIB_OFFLINE=1 KITLIB_HEADLESS=1 KITLIB_WORK_DIR=$(CURDIR)/build/nbval/work KITLIB_METRICS_DIR=$(CURDIR)/build/nbval/metrics
 
-.PHONY: setup data lab lint test test-unit-and-notebooks test-browser test-binder test-nbval test-full baselines notebooks student instructor bench clean help
+.PHONY: setup data lab lint translations translations-status test test-unit-and-notebooks test-browser test-binder test-nbval test-full baselines notebooks student instructor bench clean help
 
 help:
 	@echo "make lab    set up (venv, kit, data) and open JupyterLab on notebooks/"
@@ -26,6 +26,8 @@ help:
 	@echo "make student     notebooks without solution cells, outputs cleared, in build/student/"
 	@echo "make instructor  the same with solutions, in build/instructor/"
 	@echo "make bench       run the benchmarks in bench/"
+	@echo "make translations         re-extract translations/<lang>/*.po and kitlib's catalogs, build (and run) notebooks/ko, notebooks/th"
+	@echo "make translations-status  per notebook and language: translated / fuzzy / untranslated messages"
 
 $(STAMP): pyproject.toml binder/overrides.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -86,6 +88,14 @@ instructor: $(STAMP)
 bench: setup
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
+
+# Editions: English notebooks → translations/<lang>/*.po → notebooks/<lang>/ (tools/translations.py).
+translations: $(STAMP)
+	$(BIN)/python tools/translations.py extract
+	KITLIB_OFFLINE=1 KITLIB_HEADLESS=1 $(BIN)/python tools/translations.py build --execute
+
+translations-status: $(STAMP)
+	@$(BIN)/python tools/translations.py status
 
 clean:
 	rm -rf build work

@@ -41,6 +41,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from kitlib import _validate as V
+from kitlib.i18n import N_, _, language, pgettext
 
 import keras
 
@@ -140,6 +141,20 @@ def _split(key: str) -> tuple[str, str]:
 # --------------------------------------------------------------------------- rendering
 
 
+# Metric names whose panel title is translated ("손실 (loss)"); any other name is shown as
+# Keras logs it. The English title is the name itself.
+_TITLED = (N_("metric", "loss"), N_("metric", "accuracy"), N_("metric", "sparse_categorical_accuracy"),
+           N_("metric", "categorical_accuracy"), N_("metric", "binary_accuracy"),
+           N_("metric", "learning_rate"), N_("metric", "mean_squared_error"),
+           N_("metric", "mean_absolute_error"), N_("metric", "auc"), N_("metric", "precision"),
+           N_("metric", "recall"))
+
+
+def metric_title(name: str) -> str:
+    """A panel's title: the metric's name, in the learner's language where the kit knows it."""
+    return pgettext("metric", name) if name in _TITLED else name
+
+
 class _Frame:
     """One Agg figure: a panel per metric, curves drawn as animated artists for blitting."""
 
@@ -149,6 +164,9 @@ class _Frame:
         from matplotlib.figure import Figure
         from matplotlib.ticker import MaxNLocator
 
+        if language() != "en":  # Hangul and Thai need a font of their own (kitlib.i18n.fonts)
+            from kitlib.i18n import fonts
+            fonts.use_fonts(language())
         self.names = list(names)
         n = len(self.names)
         ncols = min(max_cols, n)
@@ -167,9 +185,9 @@ class _Frame:
         self.axes = dict(zip(self.names, axes))
         self.lines: dict[str, dict[str, Any]] = {}
         for i, (name, ax) in enumerate(self.axes.items()):
-            ax.set_title(name, fontsize=10)
+            ax.set_title(metric_title(name), fontsize=10)
             if i + ncols >= n:  # bottom panel of its column
-                ax.set_xlabel("epoch", fontsize=8, labelpad=2)
+                ax.set_xlabel(_("epoch"), fontsize=8, labelpad=2)
             # few ticks: text is most of the cost of a full redraw
             ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
             ax.yaxis.set_major_locator(MaxNLocator(nbins=5))
@@ -189,10 +207,10 @@ class _Frame:
 
     def _legend(self):
         first = self.lines[self.names[0]]
-        handles, labels = [first["batch"], first["train"]], [self.batch_label, "train (epoch)"]
+        handles, labels = [first["batch"], first["train"]], [self.batch_label, _("train (epoch)")]
         if self.has_val:
             handles.append(first["val"])
-            labels.append("validation")
+            labels.append(_("validation"))
         # an opaque frame: the wider legend with "validation" covers the old one, so adding
         # it later needs no full redraw
         return self.fig.legend(handles, labels, loc="upper center", ncol=len(handles), frameon=True,
@@ -547,7 +565,7 @@ class LivePlot(keras.callbacks.Callback):
         t = time.perf_counter()
         has_val = any("val_" + p in self.history for p in self._panels)
         if self._frame is None or self._frame.names != self._panels:
-            label = "train (running mean in epoch)" if self.per_batch else "train (batch)"
+            label = _("train (running mean in epoch)") if self.per_batch else _("train (batch)")
             self._frame = _Frame(self._panels, has_val, self.max_cols, self.cell_size, self.dpi, label)
         png, full = self._frame.render(self._data(), self._xmax())
         self.png = png

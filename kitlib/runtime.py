@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 
 from kitlib import _validate as V
+from kitlib import i18n as _i18n
+from kitlib.i18n import N_, _, pgettext
 
 from kitlib import data as _data
 
@@ -163,8 +165,8 @@ def _work_root_and_note() -> tuple[Path, str | None]:
     if _writable(default):
         return default, None
     fallback = _user_work_root()
-    return fallback, (f"{default} is read-only, so this notebook's files go to {fallback} "
-                      f"(set KITLIB_WORK_DIR to choose another folder)")
+    return fallback, _("{default} is read-only, so this notebook's files go to {fallback} "
+                       "(set KITLIB_WORK_DIR to choose another folder)").format(default=default, fallback=fallback)
 
 
 def work_root() -> Path:
@@ -187,8 +189,8 @@ def _lock_owner(folder: Path) -> str:
     try:
         text = (folder / _LOCK_FILE).read_text().strip()
     except OSError:
-        return "another process"
-    return f"another kernel (pid {text})" if text.isdigit() else "another process"
+        return _("another process")
+    return _("another kernel (pid {pid})").format(pid=text) if text.isdigit() else _("another process")
 
 
 def _try_lock(folder: Path) -> bool:
@@ -238,10 +240,14 @@ def _claim_workdir(root: Path, notebook: str) -> tuple[Path, str | None]:
         _CLAIMED[root, notebook] = folder
         if i == 1:
             return folder, None
-        return folder, (f"{_lock_owner(first)} is running {notebook} with {first}; this copy works "
-                        f"in {folder} so that neither removes the other's files")
+        return folder, _("{owner} is running {notebook} with {first}; this copy works "
+                         "in {folder} so that neither removes the other's files").format(
+            owner=_lock_owner(first), notebook=notebook, first=first, folder=folder)
     raise WorkDirError(f"{_MAX_COPIES} copies of {notebook} are running under {root}: stop some "
                        f"kernels, or set KITLIB_WORK_DIR to another folder for this one")
+
+
+_MODE_NAMES = (N_("mode", "smoke"), N_("mode", "full"))  # translated where setup() prints them
 
 
 @dataclass
@@ -254,6 +260,7 @@ class Kit:
     deterministic: bool
     workdir: Path
     metrics: dict[str, Any] = field(default_factory=dict)
+    edition: str = "en"  # the notebook's language (setup's lang=)
 
     # ---- mode helpers
     @property
@@ -313,7 +320,7 @@ class Kit:
     def metrics_file(self) -> Path:
         env = os.environ.get("KITLIB_METRICS_DIR")
         if env:
-            return Path(env) / f"{self.name}.json"
+            return Path(env) / (f"{self.name}.json" if self.edition == "en" else f"{self.name}.{self.edition}.json")
         return self.workdir / "metrics.json"
 
     def record(self, **values) -> None:
@@ -363,8 +370,9 @@ class Kit:
         return rep
 
     def summary(self) -> str:
-        return (f"kitlib: {self.name} in {self.mode} mode, seed {self.seed}, "
-                f"op determinism {'on' if self.deterministic else 'off'}")
+        return _("kitlib: {notebook} in {mode} mode, seed {seed}, op determinism {determinism}").format(
+            notebook=self.name, mode=pgettext("mode", self.mode), seed=self.seed,
+            determinism=pgettext("switch", "on") if self.deterministic else pgettext("switch", "off"))
 
     def __repr__(self) -> str:
         return self.summary()
@@ -411,7 +419,7 @@ def _jsonable(v, key: str):
 
 
 def setup(notebook: str, *, smoke: bool = False, seed: int = 42, deterministic: bool = True,
-          show: bool = True) -> Kit:
+          show: bool = True, lang: str = "en") -> Kit:
     """Prepare a notebook: quiet logs, seed + op determinism, mode, work dir.
 
     ``notebook`` names the work directory (``work/<notebook>/``; see :func:`work_root` for
@@ -419,6 +427,12 @@ def setup(notebook: str, *, smoke: bool = False, seed: int = 42, deterministic: 
     ``work/<notebook>+2/`` (and says so). Call it once, in the cell after the ``parameters`` cell::
 
         kit = kitlib.setup("01_end_to_end", smoke=SMOKE, seed=SEED)
+
+    ``lang`` is the notebook's edition (``"en"``, ``"ko"``, ``"th"``; ``make translations``
+    writes it into the Korean and Thai notebooks): kitlib's messages and plot labels follow
+    it unless ``$KITLIB_LANG`` says otherwise (see :mod:`kitlib.i18n`), and an edition other
+    than English works in ``work/<notebook>.<lang>/`` with its own metrics file, so the
+    editions of one notebook can run side by side.
     """
     if not isinstance(notebook, str):
         raise TypeError(f"notebook must be a str such as '01_end_to_end', got {notebook!r} "
@@ -428,15 +442,17 @@ def setup(notebook: str, *, smoke: bool = False, seed: int = 42, deterministic: 
         raise ValueError(f"notebook={notebook!r}: must be a simple name such as '01_end_to_end' "
                          f"(1 to 100 letters, digits, '_', '-', '.'; no '/', spaces, newlines or "
                          f"control characters)")
+    edition = _i18n.check_language(lang)
     quiet_logs()
+    _i18n.set_language(edition)
     seed_everything(seed, deterministic)
     # Importing TensorFlow (inside seed_everything) resets its Python logger to INFO,
     # which lets "WARNING:tensorflow: ... retracing" lines into notebooks: set it again.
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     root, note = _work_root_and_note()
-    workdir, copy_note = _claim_workdir(root, notebook)
+    workdir, copy_note = _claim_workdir(root, notebook if edition == "en" else f"{notebook}.{edition}")
     (workdir / _MARKER).touch()
-    kit = Kit(notebook, smoke, int(seed), deterministic, workdir)
+    kit = Kit(notebook, smoke, int(seed), deterministic, workdir, edition=edition)
     if show:
         print(kit.summary())
         for line in (note, copy_note):

@@ -55,6 +55,19 @@ def notebooks() -> list[Path]:
     return sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
 
 
+EDITIONS = ("ko", "th")
+
+
+def editions() -> list[Path]:
+    """The Korean and Thai editions (notebooks/<lang>/NN_*.ipynb, built by `make translations`)."""
+    return sorted(p for lang in EDITIONS for p in (NOTEBOOK_DIR / lang).glob("[0-9][0-9]_*.ipynb"))
+
+
+def run_name(path: Path) -> str:
+    """'00_start_here' for an English notebook, 'ko-00_start_here' for an edition."""
+    return f"{path.parent.name}-{path.stem}" if path.parent.name in EDITIONS else path.stem
+
+
 @dataclass
 class Run:
     notebook: str
@@ -178,11 +191,13 @@ def execute(path: Path, mode: str, out_dir: Path, parameters: dict | None = None
                 os.environ[k] = v
     executed = nbformat.read(output, as_version=4)
     probe = _probe_result(executed)
-    metrics_file = metrics_dir / f"{path.stem}.json"
+    # an edition records under <notebook>.<lang>.json (kitlib.setup(lang=...)), English under <notebook>.json
+    lang = path.parent.name if path.parent.name in EDITIONS else None
+    metrics_file = metrics_dir / (f"{path.stem}.{lang}.json" if lang else f"{path.stem}.json")
     metrics = json.loads(metrics_file.read_text())["metrics"] if metrics_file.exists() else {}
     stderr = [o.get("text", "") for c in executed.cells if c.cell_type == "code"
               for o in c.get("outputs", []) if o.get("name") == "stderr"]
-    return Run(path.stem, mode, round(wall, 2), round(probe["peak_rss_kb"] / 1024, 1),
+    return Run(run_name(path), mode, round(wall, 2), round(probe["peak_rss_kb"] / 1024, 1),
                probe["executable"], output, metrics, stderr, retried)
 
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
+import secrets
 import sys
 import time
 from pathlib import Path
@@ -63,22 +65,47 @@ def scrub_paths(value):
 
 def clean(nb) -> None:
     """Kernel name python3, no execution timings or widget state, no path of this machine
-    in the outputs; tags are kept, and the input of each solution cell is collapsed."""
+    in the outputs; tags and cell ids are kept (see stable_ids), and the input of each
+    solution cell is collapsed."""
     nb.metadata = nbformat.from_dict({
         "kernelspec": KERNELSPEC,
         "language_info": {"name": "python", "pygments_lexer": "ipython3"},
     })
     for cell in nb.cells:
         cell.metadata = nbformat.from_dict({k: v for k, v in cell.metadata.items() if k in KEEP_CELL_METADATA})
-        cell.pop("id", None)
         for out in cell.get("outputs", []):   # no path of this machine in what is committed
             for key in ("text", "data"):
                 if key in out:
                     out[key] = nbformat.from_dict(scrub_paths(out[key]))
     hide_solutions(nb)  # solution cells collapsed until clicked
     nb.nbformat, nb.nbformat_minor = 4, 5
-    for i, cell in enumerate(nb.cells):
-        cell["id"] = f"c{i:03d}"
+    stable_ids(nb)
+
+
+# nbformat 4.5: 1 to 64 letters, digits, '-' and '_'.
+_CELL_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def stable_ids(nb) -> None:
+    """Every cell keeps the id it has; a cell without one (or with an invalid id, or the
+    second of two cells with the same id, as a copied cell can be) gets a fresh one that no
+    other cell of the notebook uses. The ids key the translation catalogs (translations/),
+    so inserting, moving or removing a cell must not change any other cell's id."""
+    taken: set[str] = set()
+    fresh: list = []
+    for cell in nb.cells:
+        cid = cell.get("id")
+        if isinstance(cid, str) and _CELL_ID.match(cid) and cid not in taken:
+            taken.add(cid)
+        else:
+            fresh.append(cell)
+    for cell in fresh:
+        while True:
+            cid = "c" + secrets.token_hex(4)
+            if cid not in taken:
+                break
+        taken.add(cid)
+        cell["id"] = cid
 
 
 def adopt(executed, source) -> None:
