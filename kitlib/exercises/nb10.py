@@ -10,10 +10,9 @@
 from __future__ import annotations
 
 import copy
-import math
 
-from kitlib.exercises import (Incorrect, Undefined, Wrong, attach_callback, call, describe, exercise, expect,
-                              expect_class, expect_type, tiny_data, tiny_model)
+from kitlib.exercises import (Incorrect, Kept, Undefined, Wrong, attach_callback, call, describe, exercise, expect,
+                              expect_class, expect_type, tiny_data, tiny_model, variant)
 
 #: What the notebook's model (compiled with SparseCategoricalAccuracy()) logs after an epoch.
 VAL_ACC = "val_sparse_categorical_accuracy"
@@ -61,16 +60,25 @@ def _drive(callback, model, logs_per_epoch, weights_per_epoch: bool = False):
 # --------------------------------------------------------------------------- 1. stop on accuracy
 
 
+_VAL_MONITOR = 'monitor="val_sparse_categorical_accuracy"'
+_STOPPER_SOLUTION = f"""
+accuracy_stopper = keras.callbacks.EarlyStopping({_VAL_MONITOR},  # as fit() logs it
+                                                 patience=3, restore_best_weights=True)
+"""
+#: (validation accuracies, epochs EarlyStopping(patience=3) runs, epoch it restores, from 0)
+RUNS_10_1 = (([0.80, 0.85, 0.84, 0.86, 0.855, 0.85, 0.845, 0.84], 7, 3),
+             ([0.70, 0.69, 0.68, 0.71, 0.70, 0.69, 0.68], 7, 3),
+             ([0.90, 0.89, 0.88, 0.87, 0.86], 4, 0),
+             ([0.50, 0.60, 0.65, 0.70, 0.72], 5, 4))
+
+
 @exercise(
     "10.1", "Stop on accuracy",
     answers=("accuracy_stopper",),
     starter="""
 accuracy_stopper = ___  # EarlyStopping on the validation accuracy: patience 3, best weights put back
 """,
-    solution="""
-accuracy_stopper = keras.callbacks.EarlyStopping(monitor="val_sparse_categorical_accuracy",  # as fit() logs it
-                                                 patience=3, restore_best_weights=True)
-""",
+    solution=_STOPPER_SOLUTION,
     hints=(
         ("`monitor` takes a key of the logs, exactly as it appears in `history.history`. Print "
         "`history.history.keys()` from section 2."),
@@ -81,20 +89,11 @@ accuracy_stopper = keras.callbacks.EarlyStopping(monitor="val_sparse_categorical
     ),
     context=_keras_context,
     wrong=(
-        Wrong('accuracy_stopper = keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=3,\n'
-              '                                                 restore_best_weights=True)',
-              "val_sparse_categorical_accuracy"),
-        Wrong('accuracy_stopper = keras.callbacks.EarlyStopping(monitor="sparse_categorical_accuracy",\n'
-              '                                                 patience=3, restore_best_weights=True)',
-              "training data"),
-        Wrong('accuracy_stopper = keras.callbacks.EarlyStopping(monitor="val_sparse_categorical_accuracy",\n'
-              '                                                 patience=3, mode="min", restore_best_weights=True)',
-              "mode"),
-        Wrong('accuracy_stopper = keras.callbacks.EarlyStopping(monitor="val_sparse_categorical_accuracy",\n'
-              '                                                 patience=3)', "restore_best_weights"),
-        Wrong('accuracy_stopper = keras.callbacks.EarlyStopping(monitor="val_sparse_categorical_accuracy",\n'
-              '                                                 patience=2, restore_best_weights=True)',
-              "patience"),
+        Wrong(variant(_STOPPER_SOLUTION, (_VAL_MONITOR, 'monitor="val_accuracy"')), "val_sparse_categorical_accuracy"),
+        Wrong(variant(_STOPPER_SOLUTION, (_VAL_MONITOR, 'monitor="sparse_categorical_accuracy"')), "training data"),
+        Wrong(variant(_STOPPER_SOLUTION, ("patience=3,", 'patience=3, mode="min",')), "mode"),
+        Wrong(variant(_STOPPER_SOLUTION, (", restore_best_weights=True", "")), "restore_best_weights"),
+        Wrong(variant(_STOPPER_SOLUTION, ("patience=3", "patience=2")), "patience"),
         Wrong("accuracy_stopper = keras.callbacks.EarlyStopping", "instance"),
         Wrong("class Patient(keras.callbacks.EarlyStopping):\n"
               "    def on_epoch_end(self, epoch, logs=None):\n"
@@ -106,8 +105,15 @@ accuracy_stopper = keras.callbacks.EarlyStopping(monitor="val_sparse_categorical
         ('accuracy_stopper = keras.callbacks.EarlyStopping("val_sparse_categorical_accuracy", mode="max",\n'
         '                                                 patience=3, restore_best_weights=True, verbose=1)'),
     ),
+    varies="four validation-accuracy runs: peaking in epoch 4 or 1, dipping first, still rising at the end",
+    exempt={"hardcoded": "the answer is one EarlyStopping whose settings the task fixes; no parameter to hard-code",
+            "mutates": "the answer is Keras' own EarlyStopping (subclasses are refused): no learner code runs",
+            "graph": "a callback runs in Python between fit()'s steps, never inside its tf.function"},
 )
 def q1(accuracy_stopper):
+    """Checks that the answer is an EarlyStopping instance (not the class, not a subclass) that
+    monitors `val_sparse_categorical_accuracy` with patience 3 and restore_best_weights, then
+    drives a copy through four runs and compares the epochs run and the epoch kept."""
     import keras
     stopper = accuracy_stopper
     if isinstance(stopper, type) and issubclass(stopper, keras.callbacks.Callback):
@@ -134,26 +140,27 @@ def q1(accuracy_stopper):
     expect(stopper.restore_best_weights is True,
            "`restore_best_weights` is off, so the model keeps the weights of the *last* epoch, up to "
            "3 epochs worse than the best. Pass `restore_best_weights=True`.")
-    # Behaviour: drive a copy through the epoch ends of a run whose accuracy peaks at epoch 3.
-    accuracies = [0.80, 0.85, 0.84, 0.86, 0.855, 0.85, 0.845, 0.84]
-    logs = [{"loss": 0.5, "sparse_categorical_accuracy": 0.9, "val_loss": 0.4, VAL_ACC: a} for a in accuracies]
-    probe = copy.copy(stopper)
-    probe.monitor_op = None  # decide the direction afresh, as a new fit() would
-    probe.min_delta = abs(stopper.min_delta)
-    probe.verbose = 0
+    # Behaviour: drive a copy through the epoch ends of runs whose accuracy peaks early, late or never.
     model = _compiled_tiny_model()
     model.evaluate(*tiny_data(4), verbose=0)  # builds the compiled metrics, as the first epoch of fit() does
-    epochs = _drive(probe, model, logs)
-    if epochs != 7 or probe.best_epoch != 3:
+    for accuracies, want_epochs, want_best in RUNS_10_1:
+        logs = [{"loss": 0.5, "sparse_categorical_accuracy": 0.9, "val_loss": 0.4, VAL_ACC: a} for a in accuracies]
+        probe = copy.copy(stopper)
+        probe.monitor_op = None  # decide the direction afresh, as a new fit() would
+        probe.min_delta = abs(stopper.min_delta)
+        probe.verbose = 0
+        epochs = _drive(probe, model, logs)
+        if (epochs, probe.best_epoch) == (want_epochs, want_best):
+            continue
         if stopper.mode == "min":
             raise Incorrect(f"`mode='min'` treats a *falling* accuracy as progress: on a run whose validation "
-                            f"accuracy peaks in epoch 4 ({accuracies}), it stopped after epoch {epochs} and "
-                            f"kept epoch {probe.best_epoch + 1}. Leave `mode='auto'` (Keras 3 reads the "
-                            f"direction from the metric) or pass `mode='max'`.")
-        raise Incorrect(f"On a run whose validation accuracy peaks in epoch 4 ({accuracies}), your callback "
-                        f"stopped after epoch {epochs} and kept epoch {probe.best_epoch + 1}; expected: stop "
-                        f"after epoch 7, keep epoch 4. Leave the other arguments (min_delta, baseline, "
-                        f"start_from_epoch) at their defaults.")
+                            f"accuracy peaks in epoch {want_best + 1} ({accuracies}), it stopped after epoch "
+                            f"{epochs} and kept epoch {probe.best_epoch + 1}. Leave `mode='auto'` (Keras 3 reads "
+                            f"the direction from the metric) or pass `mode='max'`.")
+        raise Incorrect(f"On a run whose validation accuracy peaks in epoch {want_best + 1} ({accuracies}), your "
+                        f"callback stopped after epoch {epochs} and kept epoch {probe.best_epoch + 1}; expected: "
+                        f"stop after epoch {want_epochs}, keep epoch {want_best + 1}. Leave the other arguments "
+                        f"(min_delta, baseline, start_from_epoch) at their defaults.")
     return ("Stops 3 epochs after the best validation accuracy and restores that epoch's weights. "
             "With mode='auto', Keras 3 takes the direction from the compiled metric itself "
             "(accuracy: higher is better), which is why the name must match exactly.")
@@ -203,6 +210,10 @@ def batch_checkpoint(folder):
         Wrong('def batch_checkpoint(folder):\n'
               '    return keras.callbacks.ModelCheckpoint(f"{folder}/w-e{epoch}-b{batch}.weights.h5",\n'
               '                                           save_weights_only=True, save_freq=5)', "f-string"),
+        Wrong('def batch_checkpoint(folder):\n'
+              '    return keras.callbacks.ModelCheckpoint("checkpoints/w-e{epoch}-b{batch}.weights.h5",\n'
+              '                                           save_weights_only=True, save_freq=5)', "not into `folder`",
+              kind="hardcoded"),
     ),
     alternatives=(
         ('def batch_checkpoint(folder):\n'
@@ -212,8 +223,15 @@ def batch_checkpoint(folder):
         '    return keras.callbacks.ModelCheckpoint(f"{folder}/w-e{{epoch}}-b{{batch}}.weights.h5",\n'
         '                                           save_weights_only=True, save_freq=5)'),
     ),
+    varies="the folder: a fresh temporary one at every check (an answer that writes elsewhere fails)\n"
+           "the weights before each batch end (the step number), so each file shows when it was written",
+    exempt={"mutates": "the only input is a folder path (immutable); the files written in it are what is judged",
+            "graph": "ModelCheckpoint runs in Python between fit()'s steps, never inside its tf.function"},
 )
 def q2(batch_checkpoint):
+    """Calls `batch_checkpoint(folder)` with a fresh temporary folder, checks it is a ModelCheckpoint
+    saving only weights every 5 batches into that folder, drives it through 2 epochs of 10 batches
+    and checks that 4 distinct files hold the weights of steps 5, 10, 15 and 20."""
     import tempfile
     from pathlib import Path
 
@@ -291,6 +309,26 @@ def _epoch_logs(val_accuracies, train_accuracies):
             for v, t in zip(val_accuracies, train_accuracies)]
 
 
+def logs_left_alone(hook, epoch, logs, name: str):
+    """Call a callback's *hook*(epoch, logs) and refuse one that removed or changed a key of
+    the logs fit() passed (History and every later callback read the same dict; adding a
+    key of its own, as ReduceLROnPlateau does, is fine). Shared with nb11."""
+    before = dict(logs)
+    call(hook, epoch, logs, name=name)
+    changed = [k for k, v in before.items() if k not in logs or logs[k] is not v]
+    expect(not changed, f"Your `{name}` removed or changed {', '.join(repr(k) for k in changed)} in the `logs` "
+                        f"fit() passed it. History and every callback after yours read that same dict: read "
+                        f"with `logs[...]` or `logs.get(...)`, do not `pop` or overwrite its entries.")
+
+
+#: (target, validation accuracies, training accuracies, epochs fit() should run). The first is the
+#: one the success message describes; the training accuracy passes the target earlier in runs 1-2,
+#: later in run 3 (which reaches its target exactly); run 4 never reaches it.
+RUNS_10_3 = ((0.9, [0.80, 0.86, 0.90, 0.93, 0.95], [0.84, 0.91, 0.94, 0.96, 0.97], 3),
+             (0.75, [0.60, 0.70, 0.74, 0.78, 0.80], [0.70, 0.76, 0.80, 0.85, 0.90], 4),
+             (0.85, [0.80, 0.85, 0.90], [0.70, 0.80, 0.90], 2),
+             (0.97, [0.90, 0.93, 0.95, 0.96], [0.95, 0.98, 0.99, 0.99], 4))
+
 _STOP_SOLUTION = '''
 class StopAtAccuracy(keras.callbacks.Callback):
     """Stops training after the first epoch whose validation accuracy reaches `target`."""
@@ -306,17 +344,15 @@ class StopAtAccuracy(keras.callbacks.Callback):
 '''
 _STOP_BODY = '''        accuracy = logs["val_sparse_categorical_accuracy"]  # this epoch's validation accuracy, from logs
         if accuracy >= self.target:
-            self.model.stop_training = True
-'''
+            self.model.stop_training = True'''
 
 
 @exercise(
     "10.3", "Stop at a target accuracy",
     answers=("StopAtAccuracy",),
-    starter=_STOP_SOLUTION.replace(_STOP_BODY, '''        accuracy = ___  # this epoch's validation accuracy, from logs
+    starter=variant(_STOP_SOLUTION, (_STOP_BODY, '''        accuracy = ___  # this epoch's validation accuracy, from logs
         if ___:         # when it reaches the target...
-            ___         # ...ask fit() to stop
-'''),
+            ___         # ...ask fit() to stop''')),
     solution=_STOP_SOLUTION,
     hints=(
         "`logs` holds this epoch's numbers under the names of `history.history`.",
@@ -326,76 +362,105 @@ _STOP_BODY = '''        accuracy = logs["val_sparse_categorical_accuracy"]  # th
     ),
     context=_keras_context,
     wrong=(
-        Wrong(_STOP_SOLUTION.replace("self.model.stop_training = True", "self.stop_training = True"),
+        Wrong(variant(_STOP_SOLUTION, ("self.model.stop_training = True", "self.stop_training = True")),
               "self.model.stop_training"),
-        Wrong(_STOP_SOLUTION.replace('logs["val_sparse_categorical_accuracy"]', 'logs["val_accuracy"]'),
+        Wrong(variant(_STOP_SOLUTION, ('logs["val_sparse_categorical_accuracy"]', 'logs["val_accuracy"]')),
               "val_sparse_categorical_accuracy"),
-        Wrong(_STOP_SOLUTION.replace('logs["val_sparse_categorical_accuracy"]', 'logs["sparse_categorical_accuracy"]'),
+        Wrong(variant(_STOP_SOLUTION, ('logs["val_sparse_categorical_accuracy"]', 'logs["sparse_categorical_accuracy"]')),
               "training data"),
-        Wrong(_STOP_SOLUTION.replace("accuracy >= self.target", "accuracy > self.target"), "reaches"),
-        Wrong(_STOP_SOLUTION.replace(_STOP_BODY, '''        accuracy = logs["val_sparse_categorical_accuracy"]
-        self.model.stop_training = accuracy >= self.target
-'''), "another callback"),
+        Wrong(variant(_STOP_SOLUTION, ("accuracy >= self.target", "accuracy > self.target")), "reaches"),
+        Wrong(variant(_STOP_SOLUTION, ("accuracy >= self.target", "round(accuracy, 1) >= self.target")),
+              "below the target"),
+        Wrong(variant(_STOP_SOLUTION, (_STOP_BODY, '''        accuracy = logs["val_sparse_categorical_accuracy"]
+        self.model.stop_training = accuracy >= self.target''')), "another callback"),
+        Wrong(variant(_STOP_SOLUTION, ("accuracy >= self.target", "accuracy >= 0.9")), "self.target", kind="hardcoded"),
+        Wrong(variant(_STOP_SOLUTION, ('logs["val_sparse_categorical_accuracy"]',
+                                       'logs.pop("val_sparse_categorical_accuracy")')), "pop", kind="mutates"),
     ),
     alternatives=(
-        _STOP_SOLUTION.replace(_STOP_BODY, '''        logs = logs or {}
+        variant(_STOP_SOLUTION, (_STOP_BODY, '''        logs = logs or {}
         if logs.get("val_sparse_categorical_accuracy", 0.0) >= self.target:
-            print(f"epoch {epoch + 1}: target reached, stopping")
-            self.model.stop_training = True
-'''),
+            print(f"epoch {epoch + 1} of {self.params['epochs']}: target reached, stopping")
+            self.model.stop_training = True''')),
+        variant(_STOP_SOLUTION, ("        if accuracy >= self.target:\n            self.model.stop_training = True",
+                                 ("        if accuracy >= self.target:\n            self.model.stop_training = True\n"
+                                 '        logs["target_reached"] = float(accuracy >= self.target)  # a new key'))),
     ),
+    varies="the target (0.9, 0.75, 0.85, 0.97) with its own validation/training accuracy run each\n"
+           "a run that reaches its target exactly, one that never reaches it, training accuracy above and below\n"
+           "one-epoch probes at each target (validation at the target, training above it) to name the mistake",
+    exempt={"graph": "a callback's on_epoch_end runs in Python between fit()'s steps, never inside its tf.function"},
 )
 def q3(StopAtAccuracy):
+    """Drives the callback's on_epoch_end (as fit() does) through runs with different targets and
+    checks after which epoch it asks `self.model.stop_training`: the first whose validation
+    accuracy reaches (>=) the target, never when it is not reached, never un-asking another
+    callback's stop, and without removing or changing entries of `logs`."""
     import keras
     cls = StopAtAccuracy
     expect(isinstance(cls, type) and issubclass(cls, keras.callbacks.Callback),
            f"`StopAtAccuracy` should be a class derived from `keras.callbacks.Callback`, but it is "
            f"{describe(cls)}.")
-    target = 0.9
-    val = [0.80, 0.86, 0.90, 0.93, 0.95]
-    train = [0.84, 0.91, 0.94, 0.96, 0.97]  # the training accuracy passes 0.9 one epoch earlier
     model = _compiled_tiny_model()
 
-    def run(logs, preset_stop_at=None):
+    def on_epoch_end(callback, epoch, logs):
+        try:
+            logs_left_alone(callback.on_epoch_end, epoch, dict(logs), "on_epoch_end")
+        except Incorrect as exc:
+            if "KeyError" in str(exc):
+                raise Incorrect(f"{str(exc).splitlines()[0]}\nThe logs of this notebook's model hold "
+                                f"{list(LOG_KEYS)}: the validation accuracy is `{VAL_ACC}`.") from None
+            raise
+
+    def run(target, logs, preset_stop_at=None):
         callback = call(cls, target, name="StopAtAccuracy")
-        expect(isinstance(callback, keras.callbacks.Callback), "`StopAtAccuracy(0.9)` is not a Callback.")
+        expect(isinstance(callback, keras.callbacks.Callback), f"`StopAtAccuracy({target})` is not a Callback.")
         attach_callback(callback, model, epochs=len(logs), steps=10, name="StopAtAccuracy")
         model.stop_training = False
         for epoch, epoch_logs in enumerate(logs):
             if epoch == preset_stop_at:
                 model.stop_training = True  # another callback asked to stop in this epoch
-            try:
-                call(callback.on_epoch_end, epoch, dict(epoch_logs), name="on_epoch_end")
-            except Incorrect as exc:
-                if "KeyError" in str(exc):
-                    raise Incorrect(f"{str(exc).splitlines()[0]}\nThe logs of this notebook's model hold "
-                                    f"{list(LOG_KEYS)}: the validation accuracy is `{VAL_ACC}`.") from None
-                raise
+            on_epoch_end(callback, epoch, epoch_logs)
             if model.stop_training:
-                return epoch + 1
-        return len(logs)
+                return epoch + 1, callback
+        return len(logs), callback
 
-    epochs = run(_epoch_logs(val, train))
-    if epochs != 3:
-        probe = call(cls, target, name="StopAtAccuracy")
-        attach_callback(probe, model, epochs=5, steps=10, name="StopAtAccuracy")
-        model.stop_training = False
-        call(probe.on_epoch_end, 4, dict(_epoch_logs(val, train)[4]), name="on_epoch_end")
-        if not model.stop_training and getattr(probe, "stop_training", False):
+    def stops(target, val, train):
+        """Does a fresh callback ask to stop after one epoch with these accuracies?"""
+        return run(target, _epoch_logs([val], [train]))[0] == 1 and model.stop_training
+
+    for target, val, train, want in RUNS_10_3:
+        epochs, callback = run(target, _epoch_logs(val, train))
+        if epochs == want:
+            continue
+        case = f"With target {target} and validation accuracies {val}"
+        if not model.stop_training and getattr(callback, "stop_training", False):
             raise Incorrect("Your callback sets `self.stop_training`, an attribute of the callback that fit() "
                             "never reads. Ask the model to stop: `self.model.stop_training = True`.")
-        if epochs == 2:
-            raise Incorrect(f"With validation accuracies {val} and target {target}, training stopped after "
-                            f"epoch 2, when the accuracy on the training data reached {train[1]}. Watch the accuracy on "
-                            f"the validation data, `logs['{VAL_ACC}']`.")
-        if epochs == 4:
-            raise Incorrect(f"With validation accuracies {val} and target {target}, training should stop after "
-                            f"epoch 3, whose accuracy {val[2]} reaches the target (`>=`, not `>`).")
-        raise Incorrect(f"With validation accuracies {val} and target {target}, training should stop after "
-                        f"epoch 3; with your callback fit() would run {epochs} epochs.")
-    if run(_epoch_logs([0.5] * 4, [0.5] * 4), preset_stop_at=1) != 2:
+        decisions = {t: (stops(t, t, t - 0.1), stops(t, t + 0.05, t - 0.1), stops(t, t - 0.1, t + 0.05))
+                     for t in (0.9, target, 0.6)}  # (val at target, val above, only train above)
+        right = (True, True, False)
+        if decisions[0.9] == right and any(d != right for d in decisions.values()):
+            raise Incorrect(f"{case}, training should stop after epoch {want}; your callback ran {epochs}. It "
+                            f"decides right for a target of 0.9 only: it compares with a fixed number instead of "
+                            f"the target it was given. Compare with `self.target`.")
+        if any(d[2] and not d[1] for d in decisions.values()):
+            raise Incorrect(f"{case}, training should stop after epoch {want}, but with your callback it stops "
+                            f"when the accuracy on the training data ({train}) reaches the target. Watch the "
+                            f"accuracy on the validation data, `logs['{VAL_ACC}']`.")
+        if any(d[1] and not d[0] for d in decisions.values()):
+            raise Incorrect(f"{case}, training should stop after epoch {want}, the first whose accuracy reaches "
+                            f"the target (`>=`, not `>`); your callback ran {epochs} epochs.")
+        if epochs < want:
+            raise Incorrect(f"{case}, training should stop after epoch {want}, the first whose validation "
+                            f"accuracy reaches the target; your callback stopped after epoch {epochs}, whose "
+                            f"validation accuracy {val[epochs - 1]} is below the target.")
+        raise Incorrect(f"{case}, training should stop after epoch {want}, the first whose validation accuracy "
+                        f"reaches the target; with your callback fit() would run {epochs} epochs.")
+    if run(0.9, _epoch_logs([0.5] * 4, [0.5] * 4), preset_stop_at=1)[0] != 2:
         raise Incorrect("Another callback (say EarlyStopping) asked to stop in epoch 2, and your callback set "
                         "`stop_training` back to False, so training went on. Only ever set it to True.")
+    target = RUNS_10_3[0][0]
     return (f"Training stops after epoch 3, the first whose validation accuracy reaches {target}, and a stop "
             f"asked by another callback is left alone. The same pattern stops on any condition: a loss "
             f"below a bar, a time budget, a NaN.")
@@ -407,9 +472,9 @@ def q3(StopAtAccuracy):
 CASES = (  # (val_losses, min_delta, patience, what it shows)
     ([0.50, 0.40, 0.395, 0.39, 0.41, 0.42], 0.02, 2, "improvements smaller than min_delta do not count"),
     ([0.90, 0.70, 0.75, 0.80], 0.0, 3, "a run that never stops early"),
+    ([0.50, 0.49, 0.48, 0.47, 0.46, 0.45], 0.05, 4, "no epoch after the first improves by min_delta"),
     ([1.00, 0.90, 0.90, 0.80, 0.70], 0.0, 1, "an equal value is no improvement"),
-    ([0.50, 0.49, 0.48, 0.47, 0.46], 0.05, 2, "no epoch after the first improves by min_delta"),
-    ([0.60, 0.50, 0.55, 0.45, 0.50, 0.52, 0.53], 0.0, 2, "patience counts again after each improvement"),
+    ([0.60, 0.50, 0.55, 0.45, 0.50, 0.52, 0.53, 0.44], 0.01, 3, "patience counts again after each improvement"),
 )
 
 
@@ -421,6 +486,19 @@ def _keras_outcome(val_losses, min_delta, patience) -> tuple[int, int]:
                                             restore_best_weights=True)
     epochs = _drive(stopper, model, [{"val_loss": v} for v in val_losses], weights_per_epoch=True)
     return epochs, int(round(float(model.get_weights()[1][0])))
+
+
+def _replay(val_losses, min_delta, patience, equal_improves=False) -> tuple[int, int]:
+    """EarlyStopping's rule in Python; with *equal_improves*, the mistake `<=` for `<`."""
+    best, best_epoch, waited = None, 0, 0
+    for epoch, loss in enumerate(val_losses):
+        if best is None or loss < best - min_delta or (equal_improves and loss <= best - min_delta):
+            best, best_epoch, waited = loss, epoch, 0
+            continue
+        waited += 1
+        if waited >= patience:
+            return epoch + 1, best_epoch
+    return len(val_losses), best_epoch
 
 
 def _pair(value, what):
@@ -474,10 +552,19 @@ _OUTCOME_SOLUTION = _OUTCOME_HEAD + '''    best, best_epoch, waited = None, 0, 0
     wrong=(
         Wrong(_OUTCOME_HEAD + "    best = int(np.argmin(val_losses))\n"
                               "    return min(len(val_losses), best + patience + 1), best\n", "lowest"),
-        Wrong(_OUTCOME_SOLUTION.replace("return len(val_losses), best_epoch", "return len(val_losses), len(val_losses) - 1"),
+        Wrong(variant(_OUTCOME_SOLUTION, ("return len(val_losses), best_epoch", "return len(val_losses), len(val_losses) - 1")),
               "never stops"),
-        Wrong(_OUTCOME_SOLUTION.replace("return epoch + 1, best_epoch", "return epoch, best_epoch"), "counts that epoch"),
-        Wrong(_OUTCOME_SOLUTION.replace("loss < best - min_delta", "loss <= best - min_delta"), "equal"),
+        Wrong(variant(_OUTCOME_SOLUTION, ("return epoch + 1, best_epoch", "return epoch, best_epoch")), "counts that epoch"),
+        Wrong(variant(_OUTCOME_SOLUTION, ("loss < best - min_delta", "loss <= best - min_delta")), "equal"),
+        Wrong(variant(_OUTCOME_SOLUTION, ("waited >= patience", "waited >= 2")), "as if patience were 2",
+              kind="hardcoded"),
+        Wrong(variant(_OUTCOME_SOLUTION, ("loss < best - min_delta", "loss < best - 0.02")), "min_delta",
+              kind="hardcoded"),
+        Wrong(variant(_OUTCOME_SOLUTION, ("best, best_epoch, waited = None, 0, 0\n    for epoch, loss in enumerate(val_losses):",
+                                          ("best, best_epoch, waited = val_losses.pop(0), 0, 0  # epoch 0 is the first best\n"
+                                          "    for epoch, loss in enumerate(val_losses, start=1):")),
+                      ("return len(val_losses), best_epoch", "return len(val_losses) + 1, best_epoch")),
+              "changed `val_losses` in place", kind="mutates"),
     ),
     alternatives=(
         _OUTCOME_HEAD + '''    best, best_epoch = float("inf"), 0
@@ -488,37 +575,65 @@ _OUTCOME_SOLUTION = _OUTCOME_HEAD + '''    best, best_epoch, waited = None, 0, 0
             return (epoch + 1, best_epoch)
     return (len(val_losses), best_epoch)
 ''',
+        _OUTCOME_HEAD + '''    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    stopper = keras.callbacks.EarlyStopping(min_delta=min_delta, patience=patience, restore_best_weights=True)
+    stopper.set_model(model)
+    model.stop_training = False  # what fit() does first
+    stopper.on_train_begin()
+    for epoch, loss in enumerate(val_losses):
+        model.set_weights([np.full(w.shape, epoch, w.dtype) for w in model.get_weights()])
+        stopper.on_epoch_end(epoch, {"val_loss": loss})
+        if model.stop_training:
+            break
+    stopper.on_train_end()
+    return epoch + 1, int(model.get_weights()[1][0])
+''',
     ),
+    varies="patience 1 to 4 and min_delta 0 to 0.05, one run each, with Keras' EarlyStopping as the truth\n"
+           "histories: stopping early or never, equal values, improvements smaller than min_delta\n"
+           "a fresh list per run, compared afterwards, so an answer that changes `val_losses` is named",
+    exempt={"graph": "the answer is plain Python on a list of floats; nothing of it runs inside fit()"},
 )
 def q4(early_stopping_outcome):
+    """Compares `(epochs_run, restored_epoch)` with what Keras' own EarlyStopping does on five
+    loss histories with different patience and min_delta, names the rule the answer followed
+    instead (lowest loss, off by one, `<=`, another patience, min_delta ignored), and refuses an
+    answer that changes the list it is given."""
     import numpy as np
     fn = early_stopping_outcome
     for losses, min_delta, patience, what in CASES:
         expected = _keras_outcome(losses, min_delta, patience)
-        got = _pair(call(fn, list(losses), min_delta, patience, name="early_stopping_outcome"),
+        kept = Kept(list(losses), "val_losses")
+        got = _pair(call(fn, kept.value, min_delta, patience, name="early_stopping_outcome"),
                     "`early_stopping_outcome`")
+        kept.expect_unchanged(by="`early_stopping_outcome`", fix="fit() keeps its history; read the list "
+                              "(`val_losses[0]`, a loop) or work on a copy (`list(val_losses)`).")
         if got == expected:
             continue
         case = f"val_losses={losses}, min_delta={min_delta}, patience={patience} ({what})"
         runs, restored = expected
-        if got[1] != restored:
-            if got[1] == int(np.argmin(losses)):
-                raise Incorrect(f"For {case}: epoch {got[1]} has the lowest loss, but EarlyStopping restores "
-                                f"epoch {restored}, the last one that improved by more than min_delta.")
-            if runs == len(losses) and got[1] == len(losses) - 1:
-                raise Incorrect(f"For {case}: EarlyStopping never stops early here, yet with "
-                                f"restore_best_weights Keras 3 still puts back the best epoch's weights (epoch "
-                                f"{restored}) when fit() ends, not the last epoch's.")
-        if got[0] != runs:
-            if got[0] == runs - 1:
-                raise Incorrect(f"For {case} you say {got[0]} epochs run; EarlyStopping runs {runs}. It decides "
-                                f"at the *end* of an epoch, so `epochs_run` counts that epoch too.")
-            if any(math.isclose(a, b) for a, b in zip(losses, losses[1:])) and got[0] > runs:
-                raise Incorrect(f"For {case} you say {got[0]} epochs run; EarlyStopping runs {runs}: an equal "
-                                f"value is not an improvement (it must beat the best by more than min_delta).")
-            raise Incorrect(f"For {case} you say {got[0]} epochs run; EarlyStopping runs {runs}.")
-        raise Incorrect(f"For {case} you say the model ends with the weights of epoch {got[1]}; EarlyStopping "
-                        f"restores epoch {restored}.")
+        if got == (runs - 1, restored):
+            raise Incorrect(f"For {case} you say {got[0]} epochs run; EarlyStopping runs {runs}. It decides "
+                            f"at the *end* of an epoch, so `epochs_run` counts that epoch too.")
+        if got == _replay(losses, min_delta, patience, equal_improves=True):
+            raise Incorrect(f"For {case} you say {got}; EarlyStopping gives {expected}: an equal value is not "
+                            f"an improvement (it must beat the best by more than min_delta).")
+        if runs == len(losses) and got == (runs, len(losses) - 1):
+            raise Incorrect(f"For {case}: EarlyStopping never stops early here, yet with "
+                            f"restore_best_weights Keras 3 still puts back the best epoch's weights (epoch "
+                            f"{restored}) when fit() ends, not the last epoch's.")
+        other = [p for p in range(1, 7) if p != patience and _replay(losses, min_delta, p) == got]
+        if other:
+            raise Incorrect(f"For {case} you say {got}; EarlyStopping gives {expected}. Your answer behaves as "
+                            f"if patience were {other[0]}: use the `patience` argument, not a number.")
+        if got[1] == int(np.argmin(losses)) != restored:
+            raise Incorrect(f"For {case}: epoch {got[1]} has the lowest loss, but EarlyStopping restores "
+                            f"epoch {restored}, the last one that improved by more than min_delta.")
+        if min_delta and any(_replay(losses, d, patience) == got for d in (0.0, 0.01, 0.02, 0.05) if d != min_delta):
+            raise Incorrect(f"For {case} you say {got}; EarlyStopping gives {expected}. Your answer does not use "
+                            f"the `min_delta` it is given: an improvement must beat the best by more than it.")
+        raise Incorrect(f"For {case} you say {got[0]} epochs run and epoch {got[1]} restored; EarlyStopping "
+                        f"runs {runs} and restores epoch {restored}.")
     return ("Your prediction matches EarlyStopping on all 5 runs. Keep in mind: the restored epoch is the "
             "last one that improved by more than min_delta, and Keras 3 restores it even when training "
             "never stopped early.")

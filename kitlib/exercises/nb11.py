@@ -12,7 +12,8 @@ from __future__ import annotations
 import math
 import textwrap
 
-from kitlib.exercises import Incorrect, Wrong, attach_callback, call, describe, exercise, expect, tiny_model
+from kitlib.exercises import (Incorrect, Wrong, attach_callback, call, describe, exercise, expect, guarded,
+                              in_graph, tiny_model, variant)
 
 
 def _keras_context():
@@ -23,19 +24,23 @@ def _keras_context():
 
 
 def _schedule_values(schedule, steps, name):
-    """The learner's schedule at *steps* as floats (what an optimizer would use)."""
+    """The learner's schedule at *steps* as floats, read as an optimizer reads it: called inside
+    the optimizer's graph with an int64 step tensor (after a plain eager call, so an answer that
+    fails everywhere gets its own error rather than one about graphs)."""
     import keras
+    import numpy as np
+    import tensorflow as tf
 
-    from kitlib import schedules as S
     if isinstance(schedule, type):
         raise Incorrect(f"`{name}` is the class {schedule.__name__} itself; create a schedule by calling it "
                         f"with its arguments.")
     expect(isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule),
            f"`{name}` should be a schedule from `keras.optimizers.schedules`, but it is {describe(schedule)}.")
-    try:
-        return [float(v) for v in S.evaluate(schedule, steps)]
-    except Exception as exc:  # a schedule object that fails when called
-        raise Incorrect(f"Calling your schedule on steps {list(steps)} raised {type(exc).__name__}: {exc}") from None
+    guarded(lambda: schedule(tf.constant(steps[0], dtype=tf.int64)), name, doing=f"Calling `{name}({steps[0]})`")
+    values = in_graph(lambda t: tf.map_fn(lambda s: tf.cast(schedule(s), tf.float64), t, fn_output_signature=tf.float64),
+                      tf.constant(steps, dtype=tf.int64), name=name,
+                      doing=f"Your schedule `{name}` (called with the optimizer's step counter)")
+    return [float(v) for v in np.asarray(values, dtype="float64")]
 
 
 def _close(a, b, rtol=1e-5, atol=1e-12) -> bool:
@@ -72,12 +77,28 @@ two_rates = schedules.PiecewiseConstantDecay(boundaries=[500], values=[1e-3, 1e-
         Wrong("two_rates = schedules.ExponentialDecay(1e-3, decay_steps=500, decay_rate=0.1, staircase=True)",
               "stay at 1e-4"),
         Wrong("two_rates = 1e-3", "schedule"),
+        Wrong("class TwoRates(schedules.LearningRateSchedule):\n"
+              "    def __call__(self, step):\n"
+              "        return 1e-3 if step.numpy() <= 500 else 1e-4\n"
+              "two_rates = TwoRates()", "graph", kind="graph"),
     ),
     alternatives=(
         "two_rates = keras.optimizers.schedules.PiecewiseConstantDecay([500], [0.001, 0.0001])",
+        ("class TwoRates(schedules.LearningRateSchedule):\n"
+         "    def __call__(self, step):\n"
+         "        if step <= 500:  # AutoGraph turns this `if` on a tensor into a graph condition\n"
+         "            return 1e-3\n"
+         "        return 1e-4\n"
+         "two_rates = TwoRates()"),
     ),
+    varies="the step: 0, inside, both sides of the boundary (500, 501) and far after, read in the optimizer's graph",
+    exempt={"hardcoded": "the task fixes every number of the schedule (500, 1e-3, 1e-4); no parameter to hard-code",
+            "mutates": "the check only calls the schedule with step numbers; no object of the caller is passed"},
 )
 def q1(two_rates):
+    """Reads the schedule at steps on both sides of the boundary and far after it, the way the
+    optimizer does (an int64 step tensor, inside a graph), and compares with 1e-3 up to step 500
+    and 1e-4 after; names an off-by-one boundary, swapped values or a rate that keeps falling."""
     steps = [0, 250, 499, 500, 501, 1000, 100_000]
     expected = [1e-3, 1e-3, 1e-3, 1e-3, 1e-4, 1e-4, 1e-4]
     got = _schedule_values(two_rates, steps, "two_rates")
@@ -134,16 +155,47 @@ warmup_cosine = schedules.CosineDecay(
         Wrong("warmup_cosine = schedules.CosineDecay(1e-3, decay_steps=1000, alpha=0.01, warmup_target=1e-3,\n"
               "                                      warmup_steps=200)", "starts"),
         Wrong("warmup_cosine = schedules.CosineDecay(1e-3, decay_steps=1200, alpha=0.01)", "warm-up"),
+        Wrong("class WarmupCosine(schedules.LearningRateSchedule):\n"
+              "    def __call__(self, step):\n"
+              "        step = float(step)\n"
+              "        if step < 200:\n"
+              "            return 1e-3 * step / 200\n"
+              "        t = min(step - 200, 1000) / 1000\n"
+              "        return 1e-5 + (1e-3 - 1e-5) * 0.5 * (1 + np.cos(np.pi * t))\n"
+              "warmup_cosine = WarmupCosine()", "graph", kind="graph"),
+        Wrong("class WarmupLinear(schedules.LearningRateSchedule):\n"
+              "    def __call__(self, step):\n"
+              "        step = keras.ops.cast(step, 'float32')\n"
+              "        down = 1e-3 - (1e-3 - 1e-5) * keras.ops.minimum(step - 200, 1000) / 1000\n"
+              "        return keras.ops.where(step < 200, 1e-3 * step / 200, down)\n"
+              "warmup_cosine = WarmupLinear()", "half a cosine"),
     ),
     alternatives=(
         ("warmup_cosine = keras.optimizers.schedules.CosineDecay(0.0, 1000, alpha=1e-5 / 1e-3,\n"
         "                                                       warmup_target=0.001, warmup_steps=200)"),
+        ("class WarmupCosine(schedules.LearningRateSchedule):\n"
+         "    def __call__(self, step):\n"
+         "        step = keras.ops.cast(step, 'float32')\n"
+         "        t = keras.ops.minimum(step - 200, 1000) / 1000\n"
+         "        down = 1e-5 + (1e-3 - 1e-5) * 0.5 * (1 + keras.ops.cos(np.pi * t))\n"
+         "        return keras.ops.where(step < 200, 1e-3 * step / 200, down)\n"
+         "warmup_cosine = WarmupCosine()"),
     ),
+    varies="the step: warm-up start, middle and end, the cosine's quarter, half and three-quarter points, its end "
+           "and far after, read in the optimizer's graph",
+    exempt={"hardcoded": "the task fixes every number of the schedule (200, 1200, 1e-3, 1e-5); no parameter to "
+                         "hard-code",
+            "mutates": "the check only calls the schedule with step numbers; no object of the caller is passed"},
 )
 def q2(warmup_cosine):
-    steps = [0, 100, 200, 700, 1200, 5000]
+    """Reads the schedule as the optimizer does (int64 step tensor, inside a graph) during the
+    warm-up, along the cosine (quarter points tell a cosine from a straight line) and after its
+    end; names a decay_steps that includes the warm-up, alpha given as a rate, a warm-up that
+    starts at the peak, a missing warm-up or a straight-line decay."""
+    steps = [0, 100, 200, 700, 1200, 5000, 450, 950]
     peak, low = 1e-3, 1e-5
-    expected = [0.0, peak / 2, peak, low + (peak - low) / 2, low, low]
+    cosine = [low + (peak - low) * 0.5 * (1 + math.cos(math.pi * f)) for f in (0.25, 0.75)]
+    expected = [0.0, peak / 2, peak, low + (peak - low) / 2, low, low, *cosine]
     got = _schedule_values(warmup_cosine, steps, "warmup_cosine")
     if all(_close(g, e, atol=1e-9) for g, e in zip(got, expected)):
         return ("0 at step 0, 1e-3 at step 200, halfway down at step 700 and 1e-5 from step 1200 on. The "
@@ -166,6 +218,12 @@ def q2(warmup_cosine):
     if got[5] < low * 0.5:
         raise Incorrect(f"Your schedule gives {shown}: it ends far below 1e-5. `alpha` is the final rate as a "
                         f"fraction of the peak `warmup_target`: 1e-5 / 1e-3 = 0.01.")
+    linear = [peak - (peak - low) * f for f in (0.25, 0.75)]
+    if all(_close(g, e, atol=1e-9) for g, e in zip(got[:6], expected)) and \
+            all(_close(g, e, atol=1e-9) for g, e in zip(got[6:], linear)):
+        raise Incorrect(f"Your schedule gives {shown}: after the warm-up it falls in a straight line. The "
+                        f"task asks for half a cosine, which falls slowly at first and last "
+                        f"(at step 450 it should be {cosine[0]:.3g}): `CosineDecay`.")
     raise Incorrect(f"Your schedule gives {shown}; expected {_table(steps, expected)}.")
 
 
@@ -209,6 +267,15 @@ _HALVE_BODY = '''        loss = logs["loss"]  # this epoch's training loss
 '''
 
 
+def _halvings(lr0: float, losses) -> list[float]:
+    """The learning rate after each epoch under HalveOnRise's rule, replayed."""
+    rates, rate = [], lr0
+    for i, loss in enumerate(losses):
+        rate = rate / 2 if i and loss > losses[i - 1] else rate
+        rates.append(rate)
+    return rates
+
+
 def _halving_with(body: str) -> str:
     """The reference HalveOnRise with the body of on_epoch_end replaced (a variant answer)."""
     return _HALVE_SOLUTION.replace(_HALVE_BODY, textwrap.indent(textwrap.dedent(body), " " * 8))
@@ -248,56 +315,75 @@ def _halving_with(body: str) -> str:
             else:
                 self.model.optimizer.learning_rate = float(self.model.optimizer.learning_rate) / 2
             '''), "previous epoch"),
-        Wrong(_HALVE_SOLUTION.replace('logs["loss"]', 'logs["val_loss"]'), "training loss"),
+        Wrong(variant(_HALVE_SOLUTION, ('logs["loss"]', 'logs["val_loss"]')), "training loss"),
+        Wrong(variant(_HALVE_SOLUTION, ("self.previous_loss = None", "self.previous_loss, self.rises = None, 0"),
+                      ("self.model.optimizer.learning_rate = float(self.model.optimizer.learning_rate) / 2",
+                       ("self.rises += 1\n"
+                       "            self.model.optimizer.learning_rate = 0.01 / 2 ** self.rises"))),
+              "read the current rate", kind="hardcoded"),
+        Wrong(variant(_HALVE_SOLUTION, ('loss = logs["loss"]', 'loss = logs.pop("loss")')), "pop", kind="mutates"),
     ),
     alternatives=(
-        _HALVE_SOLUTION.replace("self.previous_loss = None", 'self.previous_loss = float("inf")').replace(
-            "self.previous_loss is not None and ", "").replace(
-            "float(self.model.optimizer.learning_rate) / 2", "self.model.optimizer.learning_rate * 0.5"),
+        variant(_HALVE_SOLUTION, ("self.previous_loss = None", 'self.previous_loss = float("inf")'),
+                ("self.previous_loss is not None and ", ""),
+                ("float(self.model.optimizer.learning_rate) / 2", "self.model.optimizer.learning_rate * 0.5")),
+        variant(_HALVE_SOLUTION, ("        self.previous_loss = loss",
+                                  ("        self.previous_loss = loss\n"
+                                  "        logs[\"learning_rate\"] = float(self.model.optimizer.learning_rate)  # a new key"))),
     ),
+    varies="the starting rate (0.01, 0.003) and the loss history (rises after epochs 3, 5, 6; after 2, 5; an equal loss)\n"
+           "a second fit() with the same callback (its state must start afresh)",
+    exempt={"graph": "a callback's on_epoch_end runs in Python between fit()'s steps, never inside its tf.function"},
 )
 def q3(HalveOnRise):
+    """Drives on_train_begin/on_epoch_end (as fit() does) through two loss histories with
+    different starting rates, twice each, and compares the optimizer's learning rate after each
+    epoch with the rule (halved after each epoch whose training loss is above the previous
+    one's); refuses a callback that removes or changes entries of `logs`."""
     import keras
+
+    from kitlib.exercises.nb10 import logs_left_alone
     cls = HalveOnRise
     expect(isinstance(cls, type) and issubclass(cls, keras.callbacks.Callback),
            f"`HalveOnRise` should be a class derived from `keras.callbacks.Callback`, but it is {describe(cls)}.")
-    lr0 = 0.01
-    losses = [1.00, 0.80, 0.90, 0.85, 0.95, 0.97, 0.60]
-    val_losses = [0.90, 0.85, 0.80, 0.90, 0.80, 0.85, 0.70]
-    expected, rate, prev = [], lr0, None
-    for loss in losses:  # the rule, replayed
-        if prev is not None and loss > prev:
-            rate /= 2
-        prev = loss
-        expected.append(rate)
-    model = _float_optimizer_model(lr0)
+    runs = ((0.01, [1.00, 0.80, 0.90, 0.85, 0.95, 0.97, 0.60], [0.90, 0.85, 0.80, 0.90, 0.80, 0.85, 0.70]),
+            (0.003, [0.70, 0.75, 0.60, 0.60, 0.55, 0.58], [0.50, 0.45, 0.55, 0.40, 0.60, 0.35]))
     callback = call(cls, name="HalveOnRise")
     expect(isinstance(callback, keras.callbacks.Callback), "`HalveOnRise()` is not a Callback.")
-    attach_callback(callback, model, epochs=len(losses), steps=10, name="HalveOnRise")
-    got = []
-    for run in range(2):  # a second fit() with the same callback must start afresh
-        model.optimizer.learning_rate = lr0
-        try:
-            call(callback.on_train_begin, {}, name="on_train_begin")
-            for epoch, (loss, val_loss) in enumerate(zip(losses, val_losses)):
-                call(callback.on_epoch_end, epoch, {"loss": loss, "val_loss": val_loss}, name="on_epoch_end")
-                got.append(float(model.optimizer.learning_rate))
-        except Incorrect as exc:
-            raise _lr_error(exc) from None
-    first, second = got[:len(losses)], got[len(losses):]
-    if not all(_close(g, e) for g, e in zip(first, expected)):
-        shown = ", ".join(f"{g:.4g}" for g in first)
-        want = ", ".join(f"{e:.4g}" for e in expected)
-        if all(_close(g, lr0) for g in first):
-            where = (" You set `optimizer.lr`: in Keras 3 that only adds an unused attribute; the rate is "
-                     "`optimizer.learning_rate`." if hasattr(model.optimizer, "lr") else "")
-            raise Incorrect(f"With training losses {losses} the learning rate never changed ({shown})."
-                            f"{where}")
-        raise Incorrect(f"With training losses {losses} the rate after each epoch was {shown}; expected {want} "
-                        f"(halved after each epoch whose loss is above the previous epoch's, not above the best "
-                        f"so far; the training loss, not val_loss).")
-    expect(all(_close(g, e) for g, e in zip(second, expected)),
-           "A second fit() with the same callback did not start afresh: reset your state in `on_train_begin`.")
+    for number, (lr0, losses, val_losses) in enumerate(runs):
+        expected = _halvings(lr0, losses)
+        model = _float_optimizer_model(lr0)
+        attach_callback(callback, model, epochs=len(losses), steps=10, name="HalveOnRise")
+        got = []
+        for again in range(2):  # a second fit() with the same callback must start afresh
+            model.optimizer.learning_rate = lr0
+            try:
+                call(callback.on_train_begin, {}, name="on_train_begin")
+                for epoch, (loss, val_loss) in enumerate(zip(losses, val_losses)):
+                    logs_left_alone(callback.on_epoch_end, epoch, {"loss": loss, "val_loss": val_loss}, "on_epoch_end")
+                    got.append(float(model.optimizer.learning_rate))
+            except Incorrect as exc:
+                raise _lr_error(exc) from None
+        first, second = got[:len(losses)], got[len(losses):]
+        if not all(_close(g, e) for g, e in zip(first, expected)):
+            shown = ", ".join(f"{g:.4g}" for g in first)
+            want = ", ".join(f"{e:.4g}" for e in expected)
+            if all(_close(g, lr0) for g in first):
+                where = (" You set `optimizer.lr`: in Keras 3 that only adds an unused attribute; the rate is "
+                         "`optimizer.learning_rate`." if hasattr(model.optimizer, "lr") else "")
+                raise Incorrect(f"With training losses {losses} the learning rate never changed ({shown})."
+                                f"{where}")
+            halved = [math.log2(lr0 / g) for g in first if g > 0]
+            if any(abs(h - round(h)) > 1e-6 for h in halved):
+                raise Incorrect(f"Starting from a rate of {lr0} with training losses {losses}, the rate after each "
+                                f"epoch was {shown}; expected {want}. Your rates are not {lr0} halved: read the "
+                                f"current rate from `self.model.optimizer.learning_rate` and halve that, rather "
+                                f"than a fixed number.")
+            raise Incorrect(f"With training losses {losses} the rate after each epoch was {shown}; expected {want} "
+                            f"(halved after each epoch whose loss is above the previous epoch's, not above the best "
+                            f"so far; the training loss, not val_loss).")
+        expect(all(_close(g, e) for g, e in zip(second, expected)),
+               "A second fit() with the same callback did not start afresh: reset your state in `on_train_begin`.")
     return ("The rate halves after epochs 3, 5 and 6, where the loss rose. This needs a float learning rate: "
             "on an optimizer built with a schedule the assignment raises TypeError (section 4).")
 
@@ -314,7 +400,12 @@ def _drive_batches(callback, model, epochs: int, per_epoch: int) -> list[float]:
     for epoch in range(epochs):
         call(callback.on_epoch_begin, epoch, {}, name="on_epoch_begin")
         for batch in range(per_epoch):
+            step = int(model.optimizer.iterations)
             call(callback.on_train_batch_begin, batch, {}, name="on_train_batch_begin")
+            expect(int(model.optimizer.iterations) == step,
+                   f"Your `on_train_batch_begin` changed `optimizer.iterations` (from {step} to "
+                   f"{int(model.optimizer.iterations)}): that counter belongs to the optimizer, which adds 1 "
+                   f"after each update, and schedules and checkpoints read it too. Only read it.")
             rates.append(float(model.optimizer.learning_rate))  # what this update uses
             model.optimizer.iterations.assign_add(1)  # the update
             call(callback.on_train_batch_end, batch, {"loss": 1.0}, name="on_train_batch_end")
@@ -373,6 +464,14 @@ _WARMUP_RATE = "self.target * min(1.0, (k + 1) / self.warmup_steps)"
             "            raise ValueError('LinearWarmup needs a float learning rate') from None"),
               "raised ValueError (Calling `on_train_batch_begin` raised ValueError: LinearWarmup needs a float "
               "learning rate). Refusing is right, but with the error Keras raises for it, TypeError"),
+        Wrong(variant(_WARMUP_SOLUTION, ("(k + 1) / self.warmup_steps)", "(k + 1) / 6)")), "self.warmup_steps",
+              kind="hardcoded"),
+        Wrong(variant(_WARMUP_SOLUTION, ("self.model.optimizer.learning_rate = self.target *",
+                                         "self.model.optimizer.learning_rate = 0.02 *")), "self.target",
+              kind="hardcoded"),
+        Wrong(variant(_WARMUP_SOLUTION, (_WARMUP_K, ("int(self.model.optimizer.iterations)\n"
+                                                    "        self.model.optimizer.iterations.assign_add(1)  # count it"))),
+              "changed `optimizer.iterations`", kind="mutates"),
     ),
     alternatives=(
         "class NeedsFloatRate(TypeError):\n    pass\n\n" + _WARMUP_SOLUTION.replace(
@@ -388,22 +487,44 @@ _WARMUP_RATE = "self.target * min(1.0, (k + 1) / self.warmup_steps)"
             "self.target * min(1.0, (k + 1) / self.warmup_steps)",
             "self.target * (k + 1) / self.warmup_steps if k < self.warmup_steps else self.target"),
     ),
+    varies="target, warmup_steps, updates per epoch and epochs: (0.02, 6, 4, 2) and (0.05, 5, 3, 3), where the "
+           "warm-up ends mid-epoch\n"
+           "an optimizer with a float rate and one with a schedule (which must be refused with TypeError)",
+    exempt={"graph": "a callback's on_train_batch_begin runs in Python before each step, never inside fit()'s "
+                     "tf.function"},
 )
 def q4(LinearWarmup):
+    """Drives the batch and epoch hooks (as fit() does, the optimizer's step counter advancing
+    after each update) for two settings of target/warmup_steps/epochs and compares the rate each
+    update uses with target * min(1, (k + 1) / warmup_steps), k counted across epochs; refuses a
+    callback that changes `optimizer.iterations` or silently skips an optimizer with a schedule."""
     import keras
     cls = LinearWarmup
     expect(isinstance(cls, type) and issubclass(cls, keras.callbacks.Callback),
            f"`LinearWarmup` should be a class derived from `keras.callbacks.Callback`, but it is {describe(cls)}.")
-    target, warmup, per_epoch, epochs = 0.02, 6, 4, 2  # the warm-up spans both epochs
-    expected = [target * min(1.0, (k + 1) / warmup) for k in range(per_epoch * epochs)]
-    warmup_cb = call(cls, target, warmup, name="LinearWarmup")
-    expect(isinstance(warmup_cb, keras.callbacks.Callback), "`LinearWarmup(target, warmup_steps)` is not a Callback.")
-    try:
-        got = _drive_batches(warmup_cb, _float_optimizer_model(1e-3), epochs, per_epoch)
-    except Incorrect as exc:
-        raise _lr_error(exc) from None
-    if not all(_close(g, e) for g, e in zip(got, expected)):
+    settings = ((0.02, 6, 4, 2), (0.05, 5, 3, 3))  # (target, warmup_steps, updates per epoch, epochs)
+
+    def ramp(target, warmup, n):
+        return [target * min(1.0, (k + 1) / warmup) for k in range(n)]
+
+    for target, warmup, per_epoch, epochs in settings:
+        expected = ramp(target, warmup, per_epoch * epochs)
+        warmup_cb = call(cls, target, warmup, name="LinearWarmup")
+        expect(isinstance(warmup_cb, keras.callbacks.Callback), "`LinearWarmup(target, warmup_steps)` is not a Callback.")
+        try:
+            got = _drive_batches(warmup_cb, _float_optimizer_model(1e-3), epochs, per_epoch)
+        except Incorrect as exc:
+            raise _lr_error(exc) from None
+        if all(_close(g, e) for g, e in zip(got, expected)):
+            continue
         shown = ", ".join(f"{g:.3g}" for g in got)
+        first_target, first_warmup = settings[0][:2]
+        for fixed, same in (("warmup_steps", ramp(target, first_warmup, len(got))),
+                            ("target", ramp(first_target, warmup, len(got)))):
+            if (target, warmup) != settings[0][:2] and all(_close(g, e) for g, e in zip(got, same)):
+                raise Incorrect(f"With target={target} and warmup_steps={warmup} the updates used {shown}: right "
+                                f"for this notebook's {fixed} only. Use `self.{fixed}`, the value the callback "
+                                f"was created with, not a number.")
         want = ", ".join(f"{e:.3g}" for e in expected)
         case = f"With target={target}, warmup_steps={warmup} and {epochs} epochs of {per_epoch} updates"
         if _close(got[per_epoch], expected[0]) and _close(got[0], expected[0]):
@@ -422,7 +543,8 @@ def q4(LinearWarmup):
     scheduled.compile(optimizer=keras.optimizers.RMSprop(keras.optimizers.schedules.ExponentialDecay(1e-3, 10, 0.5)),
                       loss=keras.losses.SparseCategoricalCrossentropy())
     try:
-        _drive_batches(cls(target, warmup), scheduled, 1, 1)
+        target, warmup = settings[0][:2]
+        _drive_batches(call(cls, target, warmup, name="LinearWarmup"), scheduled, 1, 1)
     except Incorrect as exc:
         raised = exc.learner_error
         if raised is None:  # the check's own message (e.g. a rate the callback set wrongly)
