@@ -34,10 +34,19 @@ n_images = len(data.x_train)
         Wrong("n_images = data.x_train.shape[1]", "pixels"),
         Wrong("n_images = len(data.x_val)", "validation"),
         Wrong("n_images = str(len(data.x_train))", "whole number"),
+        Wrong("n_images = len(data.x_train) + len(data.x_val)", "validation images too"),
     ),
-    alternatives=("n_images = data.x_train.shape[0]",),
+    alternatives=("n_images = data.x_train.shape[0]", "n_images = data.x_train.shape[0] * 1"),
+    varies=("nothing: the answer is one number about the notebook's own `data`; a wrong number is matched "
+            "against the other sizes it could be (pixels, validation, test, training plus validation)"),
+    exempt={"hardcoded": "the answer is the count of one given array: a number typed in that equals it is "
+                         "the right answer, not a shortcut",
+            "mutates": "the answer is a number; no object of the caller is passed to learner code",
+            "graph": "a number computed in the learner's cell; nothing runs inside a tf.function"},
 )
 def q1(n_images, data):
+    """Verifies that `n_images` is a whole number equal to the number of rows of
+    `data.x_train`, naming the shape, pixel count or other split a wrong number matches."""
     x = getattr(data, "x_train", None)
     expect(hasattr(x, "shape"), f"`data` should be what `kit.mnist()` returned, but it is {describe(data)}: "
                                 f"run the cells above again.")
@@ -52,6 +61,10 @@ def q1(n_images, data):
     if count == x.shape[1]:
         raise Incorrect(f"{count} is the number of pixels in one image (28 × 28), the array's second "
                         f"dimension. How many rows are there?")
+    x_val = getattr(data, "x_val", None)
+    if x_val is not None and count == n + len(x_val):
+        raise Incorrect(f"{count:,} counts the validation images too: the notebook keeps {len(x_val):,} of "
+                        f"MNIST's training images apart for validation. Count `data.x_train` only.")
     for split in ("x_val", "x_test"):
         other = getattr(data, split, None)
         if other is not None and count == len(other):

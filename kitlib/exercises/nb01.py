@@ -1,6 +1,6 @@
 """Exercises for notebook 01 · End to end (``from kitlib.exercises import ___, nb01 as ex``).
 
-1. The best epoch (easy): read the ``History``.
+1. The best epoch (easy): a function that reads any ``History``.
 2. Scores by name (easy): ``evaluate(..., return_dict=True)`` instead of ``metrics_names``.
 3. One-hot labels (medium): the loss and metric that match the labels' format.
 4. Accuracy by hand (thought-provoking): ``predict()`` → accuracy, robust to label shapes.
@@ -8,10 +8,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
+import warnings
 
-from kitlib.exercises import (Incorrect, Wrong, call, describe, exercise, expect, expect_probability_loss,
-                              expect_type, tiny_data, tiny_model)
+from kitlib.exercises import (_GRAPH_ERRORS, Incorrect, Kept, Wrong, call, dense_forward, describe, exercise,
+                              expect, expect_probability_loss, expect_type, guarded, tiny_data, tiny_model, variant)
 
 
 def _close(a, b, rtol=1e-5, atol=1e-7) -> bool:
@@ -35,11 +37,47 @@ def _number(value, what: str, verb: str = "returned") -> float:
     return float(arr)
 
 
+# --------------------------------------------------------------------------- shared by nb01–nb03
+
+
+@contextlib.contextmanager
+def float32_models():
+    """Build the check's own models in float32, whatever dtype policy the learner set
+    (``mixed_float16`` makes a model compute in float16, so NumPy's float64 reference would
+    differ by ~1e-3). The engine restores the learner's policy after the check as well."""
+    import keras
+    before = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("float32")
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(before)
+
+
+def _graph_error(text: str) -> bool:
+    low = text.lower()
+    return any(k in low for k in _GRAPH_ERRORS)
+
+
+def evaluate_compiled(model, x, y, name: str, known=()) -> dict:
+    """``model.evaluate(..., return_dict=True)`` on a model the learner compiled. It runs the
+    compiled loss and metrics as a graph, as fit() does: NumPy code in a learner's own loss
+    or metric gets the graph-mode lesson; other errors are shown cut at a sentence end."""
+    advice = (f"`{name}` compiles a loss or metric that works when called on arrays but fails inside "
+              f"evaluate()/fit(), which run it as a TensorFlow graph: there a tensor has no value yet, "
+              f"so NumPy functions, `.numpy()` and `float()` cannot work on it. Use `keras.ops` "
+              f"(ops.mean, ops.log, ...) or a Keras loss/metric class.")
+    return guarded(lambda: model.evaluate(x, y, verbose=0, return_dict=True), name,
+                   known=(*known, (_graph_error, advice)),
+                   doing=f"Evaluating the model compiled by `{name}`")
+
+
 # --------------------------------------------------------------------------- 1. the best epoch
 
 
 def _history_context():
     import keras
+    import numpy as np
     history = keras.callbacks.History()
     history.history = {
         "loss": [0.912, 0.521, 0.338, 0.251],
@@ -47,22 +85,40 @@ def _history_context():
         "val_loss": [0.634, 0.412, 0.447, 0.493],
         "val_sparse_categorical_accuracy": [0.812, 0.873, 0.869, 0.866],
     }
-    import numpy as np
+    history.epoch = [0, 1, 2, 3]
     return {"history": history, "np": np}
+
+
+_HISTORIES = (  # (val_loss, loss) the check builds: the best epoch in the middle, first, last
+    ([0.634, 0.412, 0.447, 0.493], [0.912, 0.521, 0.338, 0.251]),
+    ([0.402, 0.415, 0.433], [0.701, 0.502, 0.395]),
+    ([0.93, 0.71, 0.58, 0.52, 0.497], [1.20, 0.86, 0.64, 0.55, 0.52]),
+)
+
+_SOLUTION_1 = '''
+def find_best_epoch(history):
+    """(epoch, validation loss) of the epoch with the lowest validation loss.
+    Epochs count from 1, as fit() prints them."""
+    val_losses = history.history["val_loss"]
+    best_val_loss = min(val_losses)
+    best_epoch = val_losses.index(best_val_loss) + 1
+    return best_epoch, best_val_loss
+'''
+_BEST_LINES = "best_val_loss = min(val_losses)\n    best_epoch = val_losses.index(best_val_loss) + 1"
 
 
 @exercise(
     "01.1", "The best epoch",
-    answers=("best_epoch", "best_val_loss"),
-    starter="""
-best_epoch = ___      # the epoch (as fit() counts them) with the lowest validation loss
-best_val_loss = ___   # that validation loss
-""",
-    solution="""
-val_losses = history.history["val_loss"]
-best_val_loss = min(val_losses)
-best_epoch = val_losses.index(best_val_loss) + 1
-""",
+    answers=("find_best_epoch",),
+    starter='''
+def find_best_epoch(history):
+    """(epoch, validation loss) of the epoch with the lowest validation loss.
+    Epochs count from 1, as fit() prints them."""
+    best_epoch = ___      # the epoch (as fit() counts them) with the lowest validation loss
+    best_val_loss = ___   # that validation loss
+    return best_epoch, best_val_loss
+''',
+    solution=_SOLUTION_1,
     hints=(
         ("`history.history` is a dict of lists, one value per epoch. Which key holds the "
         "loss on the validation data?"),
@@ -71,56 +127,100 @@ best_epoch = val_losses.index(best_val_loss) + 1
     ),
     context=_history_context,
     wrong=(
-        Wrong("best_val_loss = min(history.history['val_loss'])\n"
-              "best_epoch = history.history['val_loss'].index(best_val_loss)", "Epochs count from 1"),
-        Wrong("best_val_loss = min(history.history['loss'])\n"
-              "best_epoch = history.history['loss'].index(best_val_loss) + 1", "training"),
-        Wrong("best_epoch = len(history.history['val_loss'])\n"
-              "best_val_loss = history.history['val_loss'][-1]", "last epoch"),
-        Wrong("best_epoch = 2.0\nbest_val_loss = 0.412", "whole number"),
+        Wrong(variant(_SOLUTION_1, ("index(best_val_loss) + 1", "index(best_val_loss)")), "Epochs count from 1"),
+        Wrong(variant(_SOLUTION_1, ('["val_loss"]', '["loss"]')), "training"),
+        Wrong(variant(_SOLUTION_1, ("return best_epoch, best_val_loss", "return float(best_epoch), best_val_loss")),
+              "whole number"),
+        Wrong(variant(_SOLUTION_1, (_BEST_LINES, "best_epoch = len(val_losses)\n    best_val_loss = val_losses[-1]")),
+              "last epoch", kind="hardcoded"),
+        Wrong(variant(_SOLUTION_1, ("return best_epoch, best_val_loss", "return 2, best_val_loss")),
+              "another epoch", kind="hardcoded"),
+        Wrong(variant(_SOLUTION_1, (_BEST_LINES, ("best_epoch = val_losses.index(min(val_losses)) + 1\n"
+                                                 "    val_losses.sort()\n    best_val_loss = val_losses[0]"))),
+              "in place", kind="mutates"),
     ),
     alternatives=(
-        ("best_epoch = int(np.argmin(history.history['val_loss'])) + 1\n"
-        "best_val_loss = float(np.min(history.history['val_loss']))"),
+        variant(_SOLUTION_1, (_BEST_LINES, ("best_epoch = np.argmin(val_losses) + 1\n"
+                                           "    best_val_loss = np.min(val_losses)"))),
+        variant(_SOLUTION_1, (_BEST_LINES, ("best_val_loss = sorted(val_losses)[0]\n"
+                                           "    best_epoch = history.epoch[val_losses.index(best_val_loss)] + 1"))),
     ),
+    varies=("histories the check builds: the best epoch in the middle (training loss lowest at the end), "
+            "first, and last; then the notebook's own history\n"
+            "each history is kept before the call: a function that sorts or edits it is named"),
+    exempt={"graph": "the function reads a History's Python lists after fit(); it never runs inside a "
+                     "tf.function"},
 )
-def q1(best_epoch, best_val_loss, history):
+def q1(find_best_epoch, history):
+    """Calls `find_best_epoch` on Histories whose best epoch is in the middle, first and last
+    (the expected epoch and loss computed before each call), then on the notebook's
+    history, and verifies (epoch counted from 1, lowest validation loss) and that the
+    function leaves `history.history` unchanged."""
+    import keras
     logs = getattr(history, "history", None)
     expect(isinstance(logs, dict) and logs.get("val_loss"),
            f"`history` should be the History that `model.fit(..., validation_data=...)` returned, but "
            f"it is {describe(history)}: run the fit cell again.")
-    val = [float(v) for v in logs["val_loss"]]
-    best = min(val)
+    cases = []
+    for val, loss in _HISTORIES:
+        built = keras.callbacks.History()
+        built.history = {"loss": list(loss), "val_loss": list(val)}
+        built.epoch = list(range(len(val)))
+        cases.append(built)
+    for h in (*cases, history):
+        val = [float(v) for v in h.history["val_loss"]]   # expectations first, before the call
+        others = {k: [float(v) for v in vs] for k, vs in h.history.items() if k != "val_loss"}
+        kept = Kept(h, "history")
+        got = call(find_best_epoch, h, name="find_best_epoch")
+        kept.expect_unchanged(by="`find_best_epoch(history)`",
+                              fix="read the values without changing them: `min(values)` or `sorted(values)` "
+                                  "instead of `values.sort()`.")
+        epoch, n = _judge_best(got, val, others), len(val)
+    return (f"Epoch {epoch} of {n} has the lowest validation loss. With more epochs this is "
+            f"the number to watch: once it stops falling while the training loss still falls, more "
+            f"epochs no longer help (EarlyStopping in notebook 10 watches it for you).")
+
+
+def _judge_best(got, val, others) -> int:
+    """The best epoch (from 1) if *got* is right for validation losses *val*, else Incorrect."""
+    if got is None:
+        raise Incorrect("`find_best_epoch` returned None: did you forget `return best_epoch, best_val_loss`?")
+    expect(isinstance(got, (tuple, list)) and len(got) == 2,
+           f"`find_best_epoch` should return two values, `best_epoch, best_val_loss`, but it returned "
+           f"{describe(got)}.")
+    best_epoch, best_val_loss = got
+    best, n = min(val), len(val)
     position = val.index(best)
-    n = len(val)
+    shown = ", ".join(f"{v:.3f}" for v in val)
     expect_type(best_epoch, int, "best_epoch", "a whole number (the epoch as fit() counts it: 1, 2, ...)")
     expect_type(best_val_loss, (int, float), "best_val_loss", "a number (a loss value)")
     if not _close(best_val_loss, best):
-        for key, values in logs.items():
-            if key != "val_loss" and any(_close(best_val_loss, v) for v in values):
+        for key, values in others.items():
+            if any(_close(best_val_loss, v) for v in values):
                 where = "the training loss" if key == "loss" else f"a value of `{key}`"
-                raise Incorrect(f"`best_val_loss` = {best_val_loss:.4f} is {where}. The loss on the "
-                                f"validation data is under `history.history['val_loss']`.")
+                raise Incorrect(f"For validation losses [{shown}] your function returns {best_val_loss:.4f}, "
+                                f"{where}. The loss on the validation data is under "
+                                f"`history.history['val_loss']`.")
         if n > 1 and _close(best_val_loss, val[-1]):
-            raise Incorrect("`best_val_loss` is the last epoch's validation loss; the lowest one can come "
-                            "earlier. Take the minimum over all epochs.")
-        raise Incorrect(f"`best_val_loss` = {best_val_loss:.4f} is not the lowest value of "
-                        f"`history.history['val_loss']`.")
+            raise Incorrect(f"For validation losses [{shown}] your function returns the last epoch's, "
+                            f"{best_val_loss:.4f}; the lowest one can come earlier. Take the minimum over "
+                            f"all epochs.")
+        raise Incorrect(f"For validation losses [{shown}] your function returns {best_val_loss:.4f}, which is "
+                        f"not the lowest.")
     epoch = int(best_epoch)
     if epoch == position + 1:
-        pass
-    elif epoch == position:
-        raise Incorrect(f"Off by one: {epoch} is the position in the list, counted from 0. "
-                        f"Epochs count from 1, as fit() prints them (`Epoch 1/{n}`): add 1.")
-    elif not 1 <= epoch <= n:
-        raise Incorrect(f"There were only {n} epochs (1 to {n}); `best_epoch` is {epoch}.")
-    elif epoch == n:
-        raise Incorrect(f"Epoch {n} is the last epoch, not the one with the lowest validation loss.")
-    else:
-        raise Incorrect(f"Epoch {epoch} had validation loss {val[epoch - 1]:.4f}, but another epoch's is lower.")
-    return (f"Epoch {position + 1} of {n} has the lowest validation loss. With more epochs this is "
-            f"the number to watch: once it stops falling while the training loss still falls, more "
-            f"epochs no longer help (EarlyStopping in notebook 10 watches it for you).")
+        return epoch
+    if epoch == position:
+        raise Incorrect(f"Off by one: for validation losses [{shown}] your function returns epoch {epoch}, the "
+                        f"position in the list, counted from 0. Epochs count from 1, as fit() prints them "
+                        f"(`Epoch 1/{n}`): add 1.")
+    if not 1 <= epoch <= n:
+        raise Incorrect(f"For a history of {n} epochs (1 to {n}) your function returns epoch {epoch}.")
+    if epoch == n:
+        raise Incorrect(f"For validation losses [{shown}] your function returns epoch {n}, the last epoch, not "
+                        f"the one with the lowest validation loss.")
+    raise Incorrect(f"For validation losses [{shown}] your function returns epoch {epoch}, whose validation loss "
+                    f"is {val[epoch - 1]:.4f}, but another epoch's is lower.")
 
 
 # --------------------------------------------------------------------------- 2. scores by name
@@ -132,6 +232,39 @@ def _keras_context():
     return {"keras": keras, "np": np}  # imported by the notebook above the exercises
 
 
+def _score_models():
+    """Two compiled models, their data, what evaluate() must report (NumPy, computed before
+    the learner's code runs) and how each was compiled, in words."""
+    import keras
+    import numpy as np
+    out = []
+    for classes, n, seed, metrics, what in (
+            (3, 40, 0, lambda: [keras.metrics.SparseCategoricalAccuracy(),
+                                keras.metrics.SparseTopKCategoricalAccuracy(k=2, name="top2_accuracy")],
+             "a loss and two metrics"),
+            (4, 20, 2, lambda: [keras.metrics.SparseCategoricalAccuracy(name="acc")],
+             "a loss and one metric named `acc`")):
+        with float32_models():
+            model = tiny_model(num_classes=classes, seed=seed)
+        model.compile(optimizer="rmsprop", loss=keras.losses.SparseCategoricalCrossentropy(), metrics=metrics())
+        x, y = tiny_data(n=n, num_classes=classes, seed=seed)
+        p = dense_forward(model, x)
+        labels = y.astype(int)
+        expected = {"loss": float(np.mean(-np.log(np.clip(p[np.arange(n), labels], 1e-7, 1)))),
+                    "sparse_categorical_accuracy" if classes == 3 else "acc": float(np.mean(p.argmax(-1) == labels))}
+        if classes == 3:
+            expected["top2_accuracy"] = float(np.mean(np.any(np.argsort(p, -1)[:, -2:] == labels[:, None], -1)))
+        out.append((model, x, y, expected, what))
+    return out
+
+
+_SOLUTION_2 = '''
+def scores(model, x, y):
+    """Evaluate a compiled model on (x, y); return a dict {name: value}."""
+    return model.evaluate(x, y, verbose=0, return_dict=True)
+'''
+
+
 @exercise(
     "01.2", "Scores by name",
     answers=("scores",),
@@ -140,11 +273,7 @@ def scores(model, x, y):
     """Evaluate a compiled model on (x, y); return a dict {name: value}."""
     return ___
 ''',
-    solution='''
-def scores(model, x, y):
-    """Evaluate a compiled model on (x, y); return a dict {name: value}."""
-    return model.evaluate(x, y, verbose=0, return_dict=True)
-''',
+    solution=_SOLUTION_2,
     hints=(
         "`model.evaluate()` can give its results with their names; see section 5 of this notebook.",
         "Look for an argument of `evaluate()` that returns a dict.",
@@ -153,49 +282,69 @@ def scores(model, x, y):
     ),
     context=_keras_context,
     wrong=(
-        Wrong('def scores(model, x, y):\n'
-              '    return dict(zip(model.metrics_names, model.evaluate(x, y, verbose=0)))', "metrics_names"),
-        Wrong('def scores(model, x, y):\n'
-              '    return model.evaluate(x, y, verbose=0)', "list"),
-        Wrong('def scores(model, x, y):\n'
-              '    model.evaluate(x, y, verbose=0, return_dict=True)', "return"),
+        Wrong(variant(_SOLUTION_2, ("return model.evaluate(x, y, verbose=0, return_dict=True)",
+                                    "return dict(zip(model.metrics_names, model.evaluate(x, y, verbose=0)))")),
+              "metrics_names"),
+        Wrong(variant(_SOLUTION_2, (", return_dict=True", "")), "list"),
+        Wrong(variant(_SOLUTION_2, ("return model.evaluate", "model.evaluate")), "return"),
+        Wrong(variant(_SOLUTION_2, ("return model.evaluate(x, y, verbose=0, return_dict=True)",
+                                    ("names = ['loss', 'sparse_categorical_accuracy', 'top2_accuracy']\n"
+                                    "    return dict(zip(names, model.evaluate(x, y, verbose=0)))"))),
+              "one metric named `acc`", kind="hardcoded"),
+        Wrong(variant(_SOLUTION_2, ("    return model.evaluate",
+                                    ("    model.compile(optimizer='rmsprop', loss='sparse_categorical_crossentropy',\n"
+                                    "                  metrics=['accuracy'])\n    return model.evaluate"))),
+              "changed the model", kind="mutates"),
+        Wrong(variant(_SOLUTION_2, ("    return model.evaluate",
+                                    "    model.fit(x, y, epochs=1, verbose=0)\n    return model.evaluate")),
+              "changed the model", kind="mutates"),
     ),
     alternatives=(
-        ('def scores(model, x, y):\n'
-        '    results = model.evaluate(x, y, verbose=0, return_dict=True)\n'
-        '    return {name: float(value) for name, value in results.items()}'),
+        variant(_SOLUTION_2, ("return model.evaluate(x, y, verbose=0, return_dict=True)",
+                              ("results = model.evaluate(x, y, verbose=0, return_dict=True)\n"
+                              "    return {name: float(value) for name, value in results.items()}"))),
     ),
+    varies=("two compiled models: 3 classes with a loss and two metrics on 40 samples (a batch of 32 and a "
+            "remainder), and 4 classes with one metric named `acc` on 20 samples\n"
+            "the expected values come from NumPy before `scores` runs; a model it recompiles or trains is named"),
+    exempt={"graph": "scores() calls evaluate() from Python; none of its own code runs inside a tf.function"},
 )
 def q2(scores):
-    import keras
-    model = tiny_model()
-    model.compile(optimizer="rmsprop", loss=keras.losses.SparseCategoricalCrossentropy(),
-                  metrics=[keras.metrics.SparseCategoricalAccuracy(),
-                           keras.metrics.SparseTopKCategoricalAccuracy(k=2, name="top2_accuracy")])
-    x, y = tiny_data()
-    got = call(scores, model, x, y, name="scores")
-    expected = model.evaluate(x, y, verbose=0, return_dict=True)
-    names = sorted(expected)
-    if got is None:
-        raise Incorrect("`scores` returned None: did you forget `return`?")
-    if isinstance(got, (list, tuple)):
-        raise Incorrect(f"`scores(...)` returned a {type(got).__name__} of {len(got)} numbers: which one is "
-                        f"which? Return a dict that names each value, e.g. {{'loss': ...}}.")
-    expect(isinstance(got, dict), f"`scores(...)` should return a dict, but it returned {describe(got)}.")
-    keys = sorted(map(str, got))
-    if "compile_metrics" in keys:
-        raise Incorrect(
-            f"On a model compiled with a loss and two metrics your dict has the keys {keys}, "
-            f"but evaluate() computes {len(expected)} values: {names}. In Keras 3 "
-            f"`model.metrics_names` is {model.metrics_names}: all compiled metrics share one "
-            f"name, so zipping it with evaluate()'s list mislabels values and drops some. Ask "
-            f"evaluate() for the names: `return_dict=True`.")
-    expect(keys == names, f"On a model compiled with a loss and two metrics your dict has the keys "
-                          f"{keys}; evaluate() reports {names}.")
-    for k in names:
-        value = _number(got[k], f"`{k}` in your dict", verb="is")
-        expect(_close(value, expected[k], rtol=1e-4),
-               f"`{k}` is {value:.4f}, but evaluate() gives {expected[k]:.4f} on the same data.")
+    """Calls `scores` on two differently compiled models (two metrics, one renamed metric) and
+    verifies the dict's names and values against NumPy values computed before the call, and
+    that `scores` neither recompiles nor trains the model it is given."""
+    for i, (model, x, y, expected, what) in enumerate(_score_models()):
+        with warnings.catch_warnings():   # Kept copies the model: Keras warns about its optimizer
+            warnings.simplefilter("ignore")
+            kept = Kept(model, "model") if i == 0 else None
+        got = call(scores, model, x, y, name="scores")
+        if kept is not None:
+            kept.expect_unchanged(by="`scores(model, x, y)`",
+                                  fix="only evaluate it: `model.evaluate(x, y, verbose=0, return_dict=True)`, "
+                                      "no compile() or fit() inside `scores`.")
+        names = sorted(expected)
+        if got is None:
+            raise Incorrect("`scores` returned None: did you forget `return`?")
+        if isinstance(got, (list, tuple)):
+            raise Incorrect(f"`scores(...)` returned a {type(got).__name__} of {len(got)} numbers: which one "
+                            f"is which? Return a dict that names each value, e.g. {{'loss': ...}}.")
+        expect(isinstance(got, dict), f"`scores(...)` should return a dict, but it returned {describe(got)}.")
+        keys = sorted(map(str, got))
+        if "compile_metrics" in keys:
+            raise Incorrect(
+                f"On a model compiled with {what} your dict has the keys {keys}, "
+                f"but evaluate() computes {len(expected)} values: {names}. In Keras 3 "
+                f"`model.metrics_names` is {model.metrics_names}: all compiled metrics share one "
+                f"name, so zipping it with evaluate()'s list mislabels values and drops some. Ask "
+                f"evaluate() for the names: `return_dict=True`.")
+        expect(keys == names, f"On a model compiled with {what} your dict has the keys {keys}; evaluate() "
+                              f"reports {names}. Let evaluate() name the values (`return_dict=True`) rather "
+                              f"than writing the names yourself.")
+        for k in names:
+            value = _number(got[k], f"`{k}` in your dict", verb="is")
+            expect(_close(value, expected[k], rtol=1e-3),
+                   f"On a model compiled with {what}, `{k}` is {value:.4f}, but evaluate() gives "
+                   f"{expected[k]:.4f} on the same data.")
     return "Every value comes with its own name, however many metrics the model has."
 
 
@@ -217,6 +366,11 @@ def _config_names(entry) -> list[str]:
     if isinstance(entry, (list, tuple)):
         return [n for v in entry for n in _config_names(v)]
     return [type(entry).__name__]
+
+
+_CCE = '"categorical_crossentropy"'
+_ONE_HOT = ('def compile_for_one_hot(model):\n'
+            '    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])')
 
 
 @exercise(
@@ -249,45 +403,40 @@ def compile_for_one_hot(model):
     ),
     context=_keras_context,
     wrong=(
-        Wrong('def compile_for_one_hot(model):\n'
-              '    model.compile(optimizer="rmsprop", loss=keras.losses.SparseCategoricalCrossentropy(),\n'
-              '                  metrics=[keras.metrics.SparseCategoricalAccuracy()])', "Sparse"),
-        Wrong('def compile_for_one_hot(model):\n'
-              '    model.compile(optimizer="rmsprop", loss=keras.losses.CategoricalCrossentropy(),\n'
-              '                  metrics=[keras.metrics.SparseCategoricalAccuracy()])', "integer label"),
-        Wrong('def compile_for_one_hot(model):\n'
-              '    model.compile(optimizer="rmsprop", loss="mse", metrics=["accuracy"])', "cross-entropy"),
-        Wrong('def compile_for_one_hot(model):\n'
-              '    model.compile(optimizer="rmsprop",\n'
-              '                  loss=keras.losses.CategoricalCrossentropy(from_logits=True),\n'
-              '                  metrics=["accuracy"])', "from_logits"),
-        Wrong('def compile_for_one_hot(model):\n'
-              '    model.compile(optimizer="rmsprop", loss="categorical_crossentropy")', "no metric"),
-        Wrong('def compile_for_one_hot(model):\n'
-              '    return keras.losses.CategoricalCrossentropy()', "compile"),
-        Wrong('def compile_for_one_hot(model):\n'
-              '    model.compile(optimizer="rmsprop",\n'
-              '                  loss=lambda y, p: keras.losses.categorical_crossentropy(y, p, from_logits=True),\n'
-              '                  metrics=["accuracy"])', "from_logits"),
+        Wrong(variant(_ONE_HOT, (_CCE, "keras.losses.SparseCategoricalCrossentropy()"),
+                      ('"accuracy"', "keras.metrics.SparseCategoricalAccuracy()")), "Sparse"),
+        Wrong(variant(_ONE_HOT, ('"accuracy"', "keras.metrics.SparseCategoricalAccuracy()")), "integer label"),
+        Wrong(variant(_ONE_HOT, (_CCE, '"mse"')), "cross-entropy"),
+        Wrong(variant(_ONE_HOT, (_CCE, "keras.losses.CategoricalCrossentropy(from_logits=True)")), "from_logits"),
+        Wrong(variant(_ONE_HOT, (', metrics=["accuracy"]', "")), "no metric"),
+        Wrong("def compile_for_one_hot(model):\n    return keras.losses.CategoricalCrossentropy()", "compile"),
+        Wrong(variant(_ONE_HOT, (_CCE, "lambda y, p: keras.losses.categorical_crossentropy(y, p, from_logits=True)")),
+              "from_logits"),
+        Wrong(variant(_ONE_HOT, (_CCE, "lambda y, p: -np.sum(y * np.log(p), axis=-1)")), "keras.ops", kind="graph"),
     ),
     alternatives=(
-        ('def compile_for_one_hot(model):\n'
-        '    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])'),
-        ('def compile_for_one_hot(model):\n'
-        '    model.compile(optimizer="adam", loss=keras.losses.CategoricalCrossentropy(),\n'
-        '                  metrics=["categorical_accuracy", keras.metrics.TopKCategoricalAccuracy(k=3)])\n'
-        '    return model'),
-        ('def compile_for_one_hot(model):\n'
-        '    model.compile(optimizer="rmsprop", loss=keras.losses.categorical_crossentropy,\n'
-        '                  metrics=[keras.metrics.categorical_accuracy])'),
+        _ONE_HOT,
+        variant(_ONE_HOT, ('"rmsprop"', '"adam"'), (_CCE, "keras.losses.CategoricalCrossentropy()"),
+                ('["accuracy"]', '["categorical_accuracy", keras.metrics.TopKCategoricalAccuracy(k=3)]')),
+        variant(_ONE_HOT, (_CCE, "keras.losses.categorical_crossentropy"),
+                ('"accuracy"', "keras.metrics.categorical_accuracy")),
     ),
+    varies=("one model, the check's own: compile() takes no size, class count or parameter that a single "
+            "input could hide; the loss is judged on predict()'s probabilities and in evaluate()"),
+    exempt={"hardcoded": "the answer passes Keras classes or ids to compile(); none depends on the data's "
+                         "size or classes",
+            "mutates": "compiling the model it is given is the task; the check passes a fresh model"},
 )
 def q3(compile_for_one_hot):
+    """Compiles a fresh 3-class softmax model with `compile_for_one_hot`, evaluates it (as a
+    graph, like fit()) on one-hot labels and verifies the loss is the categorical
+    cross-entropy of its probabilities (not read as logits) and a metric is the accuracy."""
     import keras
     import numpy as np
 
     n_classes = 3
-    model = tiny_model(num_classes=n_classes)
+    with float32_models():
+        model = tiny_model(num_classes=n_classes)
     call(compile_for_one_hot, model, name="compile_for_one_hot")
     expect(getattr(model, "compiled", False),
            "`compile_for_one_hot(model)` did not compile the model: call `model.compile(...)` "
@@ -301,18 +450,13 @@ def q3(compile_for_one_hot):
     x, y = tiny_data(num_classes=n_classes)
     y_one_hot = keras.utils.to_categorical(y, n_classes)
     probabilities = model.predict(x, verbose=0).astype("float64")
-    try:
-        results = model.evaluate(x, y_one_hot, verbose=0, return_dict=True)
-    except Exception:
-        if any("sparse" in n for n in loss_names):
-            raise Incorrect("Evaluating on one-hot labels fails: a *Sparse* loss expects one integer label "
-                            "per sample (shape (n,)), but one-hot labels have shape (n, classes). "
-                            "Use `keras.losses.CategoricalCrossentropy()`.") from None
-        if any("sparse" in n for n in metric_names):
-            raise Incorrect("Evaluating on one-hot labels fails in your metric: "
-                            "`SparseCategoricalAccuracy` expects one integer label per sample. For "
-                            "one-hot labels use `keras.metrics.CategoricalAccuracy()` (or \"accuracy\").") from None
-        raise
+    results = evaluate_compiled(model, x, y_one_hot, "compile_for_one_hot", known=(
+        (lambda _: any("sparse" in n for n in loss_names),
+         ("Evaluating on one-hot labels fails: a *Sparse* loss expects one integer label per sample (shape "
+         "(n,)), but one-hot labels have shape (n, classes). Use `keras.losses.CategoricalCrossentropy()`.")),
+        (lambda _: any("sparse" in n for n in metric_names),
+         ("Evaluating on one-hot labels fails in your metric: `SparseCategoricalAccuracy` expects one integer "
+         "label per sample. For one-hot labels use `keras.metrics.CategoricalAccuracy()` (or \"accuracy\")."))))
     p = np.clip(probabilities, 1e-7, 1 - 1e-7)
     cross_entropy = float(np.mean(-np.sum(y_one_hot * np.log(p), axis=-1)))
     accuracy = float(np.mean(probabilities.argmax(axis=-1) == y))
@@ -350,6 +494,18 @@ def _probability_batch(n: int, n_classes: int, n_right: int, seed: int):
     return probabilities.astype("float32"), labels.astype("float32")
 
 
+_SOLUTION_4 = '''
+def accuracy_from_probabilities(probabilities, labels):
+    """Fraction of rows whose most probable class equals the label.
+
+    probabilities: shape (n, classes), like model.predict(x). labels: n class numbers,
+    shape (n,) or a column of shape (n, 1).
+    """
+    predicted = np.argmax(probabilities, axis=-1)
+    return float(np.mean(predicted == np.reshape(labels, -1)))
+'''
+
+
 @exercise(
     "01.4", "Accuracy by hand",
     answers=("accuracy_from_probabilities",),
@@ -363,16 +519,7 @@ def accuracy_from_probabilities(probabilities, labels):
     predicted = ___
     return ___
 ''',
-    solution='''
-def accuracy_from_probabilities(probabilities, labels):
-    """Fraction of rows whose most probable class equals the label.
-
-    probabilities: shape (n, classes), like model.predict(x). labels: n class numbers,
-    shape (n,) or a column of shape (n, 1).
-    """
-    predicted = np.argmax(probabilities, axis=-1)
-    return float(np.mean(predicted == np.reshape(labels, -1)))
-''',
+    solution=_SOLUTION_4,
     hints=(
         "The predicted class of a row is the position of its largest probability.",
         ("`np.argmax(probabilities, axis=-1)` gives one class per row; `np.mean(a == b)` the "
@@ -382,15 +529,16 @@ def accuracy_from_probabilities(probabilities, labels):
     ),
     context=_keras_context,
     wrong=(
-        Wrong('def accuracy_from_probabilities(probabilities, labels):\n'
-              '    return float(np.mean(np.argmax(probabilities, axis=-1) == labels))', "broadcast"),
-        Wrong('def accuracy_from_probabilities(probabilities, labels):\n'
-              '    return float(np.mean(np.argmax(probabilities, axis=0) == np.reshape(labels, -1)))', "axis"),
-        Wrong('def accuracy_from_probabilities(probabilities, labels):\n'
-              '    return np.argmax(probabilities, axis=-1) == np.reshape(labels, -1)', "one number"),
-        Wrong('def accuracy_from_probabilities(probabilities, labels):\n'
-              '    return 100 * np.mean(np.argmax(probabilities, axis=-1) == np.reshape(labels, -1))',
-              "fraction"),
+        Wrong(variant(_SOLUTION_4, ("np.reshape(labels, -1)", "labels")), "broadcast"),
+        Wrong(variant(_SOLUTION_4, ("np.reshape(labels, -1)", "labels[:, 0]")), "labels of shape (4,)",
+              kind="hardcoded"),
+        Wrong(variant(_SOLUTION_4, ("return float(np.mean(predicted == np.reshape(labels, -1)))",
+                                    "labels.shape = (-1,)\n    return float(np.mean(predicted == labels))")),
+              "in place", kind="mutates"),
+        Wrong(variant(_SOLUTION_4, ("axis=-1", "axis=0")), "axis"),
+        Wrong(variant(_SOLUTION_4, ("return float(np.mean(predicted == np.reshape(labels, -1)))",
+                                    "return predicted == np.reshape(labels, -1)")), "one number"),
+        Wrong(variant(_SOLUTION_4, ("return float(", "return 100 * float(")), "fraction"),
     ),
     alternatives=(
         ('def accuracy_from_probabilities(probabilities, labels):\n'
@@ -399,8 +547,15 @@ def accuracy_from_probabilities(probabilities, labels):
         '    labels = np.asarray(labels).reshape(-1).astype(int)\n'
         '    return sum(int(p.argmax()) == y for p, y in zip(probabilities, labels)) / len(labels)'),
     ),
+    varies=("batches of 4 samples × 4 classes (1 right) and 8 × 4 (3 right); labels of shape (n,) and a "
+            "column (n, 1)\nthe arrays are kept before each call: a function that reshapes or edits them "
+            "in place is named"),
+    exempt={"graph": "a NumPy function applied to predict()'s output; fit() never runs it"},
 )
 def q4(accuracy_from_probabilities):
+    """Calls the function on batches with a known number of right predictions (4 and 8 samples,
+    labels of shape (n,) and (n, 1)) and compares with Keras' SparseCategoricalAccuracy,
+    computed before the call; a function that changes its input arrays is refused."""
     import keras
     import numpy as np
 
@@ -416,8 +571,16 @@ def q4(accuracy_from_probabilities):
         metric.update_state(np.reshape(labels, -1), probabilities)
         expected = float(metric.result())
         n_right = int(round(expected * len(probabilities)))
-        got = _number(call(fn, probabilities.copy(), labels.copy(), name="accuracy_from_probabilities"),
-                      "`accuracy_from_probabilities`")
+        kept_p, kept_y = Kept(probabilities, "probabilities"), Kept(labels, "labels")
+        try:
+            result = call(fn, probabilities, labels, name="accuracy_from_probabilities")
+        except Incorrect as exc:
+            raise Incorrect(f"On {what}: {exc}") from None
+        for kept in (kept_p, kept_y):
+            kept.expect_unchanged(by="`accuracy_from_probabilities`",
+                                  fix="make a new array instead: `np.reshape(labels, -1)` leaves the caller's "
+                                      "`labels` as they were, `labels.shape = ...` does not.")
+        got = _number(result, "`accuracy_from_probabilities`")
         if _close(got, expected):
             continue
         if _close(got, 100 * expected):

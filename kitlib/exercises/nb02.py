@@ -12,13 +12,15 @@ from __future__ import annotations
 import math
 
 from kitlib.exercises import (Incorrect, Wrong, call, dense_forward, describe, exercise, expect,
-                              expect_probability_loss, tiny_data, tiny_model)
+                              expect_probability_loss, tiny_data, tiny_model, variant)
+from kitlib.exercises.nb01 import evaluate_compiled, float32_models
 
 
 def _context():
     import keras
     import numpy as np
-    return {"keras": keras, "np": np}  # imported by the notebook above the exercises
+    from keras import ops
+    return {"keras": keras, "np": np, "ops": ops}  # imported by the notebook above the exercises
 
 
 def _close(a, b, rtol=1e-5, atol=1e-7) -> bool:
@@ -49,6 +51,12 @@ def _metric_classes(model) -> list[str]:
 
 
 # --------------------------------------------------------------------------- 1. Adam as an object
+
+
+_OPT, _SCCE = "keras.optimizers.Adam(learning_rate=5e-4)", '"sparse_categorical_crossentropy"'
+_ADAM = ('def compile_with_adam(model):\n'
+         '    model.compile(optimizer=keras.optimizers.Adam(learning_rate=5e-4),\n'
+         '                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])')
 
 
 @exercise(
@@ -84,51 +92,41 @@ def compile_with_adam(model):
     ),
     context=_context,
     wrong=(
-        Wrong('def compile_with_adam(model):\n'
-              '    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])',
-              "default"),
-        Wrong('def compile_with_adam(model):\n'
-              '    model.compile(optimizer=keras.optimizers.Adam(lr=5e-4),\n'
-              '                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])', "lr="),
-        Wrong('def compile_with_adam(model):\n'
-              '    model.compile(optimizer=keras.optimizers.legacy.Adam(learning_rate=5e-4),\n'
-              '                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])', "legacy"),
-        Wrong('def compile_with_adam(model):\n'
-              '    model.compile(optimizer=keras.optimizers.Adam(learning_rate=5e-4),\n'
-              '                  loss="categorical_crossentropy", metrics=["accuracy"])', "Sparse"),
-        Wrong('def compile_with_adam(model):\n'
-              '    model.compile(optimizer=keras.optimizers.Adam(learning_rate=5e-4),\n'
-              '                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),\n'
-              '                  metrics=["accuracy"])', "from_logits"),
-        Wrong('def compile_with_adam(model):\n'
-              '    model.compile(optimizer=keras.optimizers.RMSprop(learning_rate=5e-4),\n'
-              '                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])', "RMSprop"),
-        Wrong('def compile_with_adam(model):\n'
-              '    model.compile(optimizer=keras.optimizers.AdamW(learning_rate=5e-4),\n'
-              '                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])', "AdamW"),
-        Wrong('def compile_with_adam(model):\n'
-              '    schedule = keras.optimizers.schedules.ExponentialDecay(5e-4, decay_steps=100, decay_rate=0.5)\n'
-              '    model.compile(optimizer=keras.optimizers.Adam(learning_rate=schedule),\n'
-              '                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])', "constant"),
-        Wrong('def compile_with_adam(model):\n'
-              '    model.compile(optimizer=keras.optimizers.Adam(learning_rate=5e-4),\n'
-              '                  loss=lambda y, p: keras.losses.sparse_categorical_crossentropy(y, p, from_logits=True),\n'
-              '                  metrics=["accuracy"])', "from_logits"),
+        Wrong(variant(_ADAM, (_OPT, '"adam"')), "default"),
+        Wrong(variant(_ADAM, ("learning_rate=5e-4", "lr=5e-4")), "lr="),
+        Wrong(variant(_ADAM, ("keras.optimizers.Adam", "keras.optimizers.legacy.Adam")), "legacy"),
+        Wrong(variant(_ADAM, (_SCCE, '"categorical_crossentropy"')), "Sparse"),
+        Wrong(variant(_ADAM, (_SCCE, "keras.losses.SparseCategoricalCrossentropy(from_logits=True)")), "from_logits"),
+        Wrong(variant(_ADAM, ("Adam(", "RMSprop(")), "RMSprop"),
+        Wrong(variant(_ADAM, ("Adam(", "AdamW(")), "AdamW"),
+        Wrong(variant(_ADAM, ("learning_rate=5e-4", ("learning_rate=keras.optimizers.schedules.ExponentialDecay(\n"
+                                                    "        5e-4, decay_steps=100, decay_rate=0.5)"))), "constant"),
+        Wrong(variant(_ADAM, (_SCCE, "lambda y, p: keras.losses.sparse_categorical_crossentropy(y, p, from_logits=True)")),
+              "from_logits"),
+        Wrong(variant(_ADAM, ("learning_rate=5e-4", "learning_rate=lambda: 5e-4")), "function"),
+        Wrong(variant(_ADAM, (_SCCE, "lambda y, p: np.mean(keras.losses.sparse_categorical_crossentropy(y, p))")),
+              "keras.ops", kind="graph"),
     ),
     alternatives=(
-        ('def compile_with_adam(model):\n'
-        '    model.compile(optimizer=keras.optimizers.Adam(5e-4), loss="sparse_categorical_crossentropy",\n'
-        '                  metrics=["accuracy"])'),
-        ('def compile_with_adam(model):\n'
-        '    model.compile(optimizer=keras.optimizers.Adam(learning_rate=5e-4),\n'
-        '                  loss=keras.losses.sparse_categorical_crossentropy,\n'
-        '                  metrics=[keras.metrics.sparse_categorical_accuracy])'),
+        variant(_ADAM, ("learning_rate=5e-4", "5e-4")),
+        variant(_ADAM, (_SCCE, "keras.losses.sparse_categorical_crossentropy"),
+                ('"accuracy"', "keras.metrics.sparse_categorical_accuracy")),
     ),
+    varies=("one fresh model: compile() takes no size or class count a single input could hide; the "
+            "optimizer's class (exactly Adam) and a constant learning rate are read, the loss and metric "
+            "judged in evaluate() (run as a graph, like fit())"),
+    exempt={"hardcoded": "the answer passes Keras classes and one constant to compile(); none depends on the "
+                         "data's size or classes",
+            "mutates": "compiling the model it is given is the task; the check passes a fresh model"},
 )
 def q1(compile_with_adam):
+    """Compiles a fresh model with `compile_with_adam` and verifies the optimizer is exactly Adam
+    with a constant learning rate of 5e-4 (no schedule or function), and that evaluate() on
+    integer labels reports the sparse cross-entropy and the accuracy."""
     import keras
     import numpy as np
-    model = tiny_model(num_classes=3)
+    with float32_models():
+        model = tiny_model(num_classes=3)
     _compile_with(compile_with_adam, model, "compile_with_adam")
     optimizer = model.optimizer
     if isinstance(optimizer, keras.optimizers.Adam) and type(optimizer) is not keras.optimizers.Adam:
@@ -142,6 +140,10 @@ def q1(compile_with_adam):
         raise Incorrect(f"The learning rate is a schedule ({type(schedule).__name__}): it may start at 5e-4, but "
                         f"it changes as training goes on. The task asks for a constant rate: "
                         f"`keras.optimizers.Adam(learning_rate=5e-4)`.")
+    if callable(schedule) and not hasattr(schedule, "assign"):
+        raise Incorrect("The learning rate is a function: Keras calls it again at every step, so it can return "
+                        "something else as training goes on, and it cannot be saved with the model. The task "
+                        "asks for a constant rate: `keras.optimizers.Adam(learning_rate=5e-4)`.")
     lr = float(optimizer.learning_rate)
     if not _close(lr, 5e-4, rtol=1e-6):
         if _close(lr, 1e-3, rtol=1e-6):
@@ -150,15 +152,10 @@ def q1(compile_with_adam):
                             "`keras.optimizers.Adam(learning_rate=5e-4)`.")
         raise Incorrect(f"The optimizer is Adam with learning rate {lr:g}; the task asks for 5e-4 (0.0005).")
     x, y = tiny_data(num_classes=3)
-    try:
-        results = model.evaluate(x, y, verbose=0, return_dict=True)
-    except Exception as exc:
-        if "rank" in str(exc) or "shape" in str(exc):
-            raise Incorrect("Evaluating on integer labels (shape (n,)) fails: `categorical_crossentropy` expects "
-                            "one-hot labels. For integer labels use the *Sparse* loss, "
-                            "`keras.losses.SparseCategoricalCrossentropy()`.") from None
-        raise Incorrect(f"Evaluating the compiled model on integer labels raised {type(exc).__name__}: "
-                        f"{str(exc).splitlines()[0][:200]}") from None
+    results = evaluate_compiled(model, x, y, "compile_with_adam", known=(
+        (lambda text: "rank" in text or "shape" in text,
+         ("Evaluating on integer labels (shape (n,)) fails: `categorical_crossentropy` expects one-hot labels. "
+         "For integer labels use the *Sparse* loss, `keras.losses.SparseCategoricalCrossentropy()`.")),))
     probabilities = dense_forward(model, x)
     cross_entropy = float(np.mean(-np.log(np.clip(probabilities[np.arange(len(y)), y.astype(int)], 1e-7, 1))))
     expect_probability_loss(model.loss,
@@ -184,13 +181,18 @@ def _multi_label_problem():
     import keras
     import numpy as np
     init = keras.initializers.GlorotUniform
-    inputs = keras.Input(shape=(8,), name="features")
-    outputs = keras.layers.Dense(3, activation="sigmoid", kernel_initializer=init(seed=3))(inputs)
-    model = keras.Model(inputs, outputs)
+    with float32_models():
+        inputs = keras.Input(shape=(8,), name="features")
+        outputs = keras.layers.Dense(3, activation="sigmoid", kernel_initializer=init(seed=3))(inputs)
+        model = keras.Model(inputs, outputs)
     x, _ = tiny_data(n=48)
     rng = np.random.default_rng(4)
     y = (rng.random((48, 3)) < 0.5).astype("float32")
     return model, x, y
+
+
+_MULTI = ('def compile_multi_label(model):\n'
+          '    model.compile(optimizer="rmsprop", loss="binary_crossentropy", metrics=["binary_accuracy"])')
 
 
 @exercise(
@@ -223,31 +225,40 @@ def compile_multi_label(model):
     ),
     context=_context,
     wrong=(
+        Wrong(variant(_MULTI, ('"binary_accuracy"', '"accuracy"')), "CategoricalAccuracy"),
+        Wrong(variant(_MULTI, ('"binary_crossentropy"', '"categorical_crossentropy"')), "binary"),
+        Wrong(variant(_MULTI, ('"binary_accuracy"', "keras.metrics.Accuracy()")), "exactly"),
+        Wrong(variant(_MULTI, (', metrics=["binary_accuracy"]', "")), "no metric"),
         Wrong('def compile_multi_label(model):\n'
-              '    model.compile(optimizer="rmsprop", loss="binary_crossentropy", metrics=["accuracy"])',
-              "CategoricalAccuracy"),
-        Wrong('def compile_multi_label(model):\n'
-              '    model.compile(optimizer="rmsprop", loss="categorical_crossentropy",\n'
-              '                  metrics=[keras.metrics.BinaryAccuracy()])', "binary"),
-        Wrong('def compile_multi_label(model):\n'
-              '    model.compile(optimizer="rmsprop", loss="binary_crossentropy",\n'
-              '                  metrics=[keras.metrics.Accuracy()])', "exactly"),
-        Wrong('def compile_multi_label(model):\n'
-              '    model.compile(optimizer="rmsprop", loss="binary_crossentropy")', "no metric"),
+              '    def right_answers(y, p):\n'
+              '        return np.mean((p > 0.5) == (y == 1))\n'
+              '    model.compile(optimizer="rmsprop", loss="binary_crossentropy", metrics=[right_answers])',
+              "keras.ops", kind="graph"),
     ),
     alternatives=(
-        ('def compile_multi_label(model):\n'
-        '    model.compile(optimizer="rmsprop", loss="binary_crossentropy", metrics=["binary_accuracy"])'),
+        _MULTI,
         ('def compile_multi_label(model):\n'
         '    model.compile(optimizer="adam", loss=keras.losses.BinaryCrossentropy(),\n'
         '                  metrics=[keras.metrics.BinaryAccuracy(threshold=0.5), keras.metrics.AUC()])'),
+        ('def compile_multi_label(model):\n'
+        '    def right_answers(y, p):\n'
+        '        return ops.mean(ops.cast((p > 0.5) == (y == 1), "float32"), axis=-1)\n'
+        '    model.compile(optimizer="rmsprop", loss="binary_crossentropy", metrics=[right_answers])'),
     ),
+    varies=("one fresh 3-sigmoid model on 48 samples whose per-answer and argmax accuracies differ; "
+            "compile() takes no size or class count a single input could hide"),
+    exempt={"hardcoded": "the answer passes Keras classes or ids to compile(); none depends on the data's "
+                         "size or classes",
+            "mutates": "compiling the model it is given is the task; the check passes a fresh model"},
 )
 def q2(compile_multi_label):
+    """Compiles a fresh 3-sigmoid model with `compile_multi_label`, evaluates it (as a graph,
+    like fit()) and verifies the loss is the binary cross-entropy and a metric reports the
+    fraction of right yes/no answers (not CategoricalAccuracy's argmax match)."""
     import numpy as np
     model, x, y = _multi_label_problem()
     _compile_with(compile_multi_label, model, "compile_multi_label")
-    results = model.evaluate(x, y, verbose=0, return_dict=True)
+    results = evaluate_compiled(model, x, y, "compile_multi_label")
     p = dense_forward(model, x)
     per_answer = float(np.mean((p > 0.5) == (y == 1)))
     by_argmax = float(np.mean(p.argmax(axis=1) == y.argmax(axis=1)))
@@ -288,9 +299,9 @@ _ACC = "val_sparse_categorical_accuracy"
 def _fake_train_setting():
     """A stand-in for the notebook's train_setting (tests): fixed histories, no training."""
     table = {  # (optimizer, lr): (val accuracy, training accuracy, val loss)
-        ("SGD+momentum", 0.003): (0.8876, 0.7060, 0.4397),
-        ("SGD+momentum", 0.03): (0.9364, 0.8573, 0.2145),
-        ("SGD+momentum", 0.3): (0.7231, 0.8027, 0.9204),
+        ("SGD+momentum", 0.003): (0.88762, 0.70604, 0.43971),
+        ("SGD+momentum", 0.03): (0.93641, 0.85733, 0.21452),
+        ("SGD+momentum", 0.3): (0.72314, 0.80271, 0.92043),
         ("SGD", 0.003): (0.4102, 0.2339, 2.1243),
         ("SGD", 0.03): (0.8916, 0.7360, 0.4316),
         ("SGD", 0.3): (0.9352, 0.8568, 0.2103),
@@ -310,6 +321,14 @@ def _momentum_context():
 _RATES = (0.003, 0.03, 0.3)
 
 
+_SOLUTION_23 = '''
+momentum_val_acc = {lr: train_setting("SGD+momentum", lr)["val_sparse_categorical_accuracy"][-1]
+                    for lr in (0.003, 0.03, 0.3)}
+best_momentum_lr = max(momentum_val_acc, key=momentum_val_acc.get)
+'''
+_BEST_23 = "max(momentum_val_acc, key=momentum_val_acc.get)"
+
+
 @exercise(
     "02.3", "Tune SGD with momentum",
     answers=("momentum_val_acc", "best_momentum_lr"),
@@ -317,11 +336,7 @@ _RATES = (0.003, 0.03, 0.3)
 momentum_val_acc = ___   # {learning rate: final validation accuracy} of "SGD+momentum" at 0.003, 0.03, 0.3
 best_momentum_lr = ___   # the learning rate with the highest validation accuracy
 ''',
-    solution='''
-momentum_val_acc = {lr: train_setting("SGD+momentum", lr)["val_sparse_categorical_accuracy"][-1]
-                    for lr in (0.003, 0.03, 0.3)}
-best_momentum_lr = max(momentum_val_acc, key=momentum_val_acc.get)
-''',
+    solution=_SOLUTION_23,
     hints=(
         ("`train_setting(\"SGD+momentum\", lr)` trains one setting and returns its `history.history`; "
         "the validation accuracy is under `\"val_sparse_categorical_accuracy\"`."),
@@ -332,21 +347,13 @@ best_momentum_lr = max(momentum_val_acc, key=momentum_val_acc.get)
     ),
     context=_momentum_context,
     wrong=(
-        Wrong('momentum_val_acc = {lr: train_setting("SGD+momentum", lr)["sparse_categorical_accuracy"][-1]\n'
-              '                    for lr in (0.003, 0.03, 0.3)}\n'
-              'best_momentum_lr = max(momentum_val_acc, key=momentum_val_acc.get)', "training"),
-        Wrong('momentum_val_acc = {lr: train_setting("SGD", lr)["val_sparse_categorical_accuracy"][-1]\n'
-              '                    for lr in (0.003, 0.03, 0.3)}\n'
-              'best_momentum_lr = max(momentum_val_acc, key=momentum_val_acc.get)', "SGD+momentum"),
-        Wrong('momentum_val_acc = {lr: train_setting("SGD+momentum", lr)["val_sparse_categorical_accuracy"][-1]\n'
-              '                    for lr in (0.003, 0.03, 0.3)}\n'
-              'best_momentum_lr = max(momentum_val_acc.values())', "learning rate"),
-        Wrong('momentum_val_acc = {lr: train_setting("SGD+momentum", lr)["val_loss"][-1]\n'
-              '                    for lr in (0.003, 0.03, 0.3)}\n'
-              'best_momentum_lr = max(momentum_val_acc, key=momentum_val_acc.get)', "loss"),
-        Wrong('momentum_val_acc = {lr: train_setting("SGD+momentum", lr)["val_sparse_categorical_accuracy"][-1]\n'
-              '                    for lr in (0.003, 0.03, 0.3)}\n'
-              'best_momentum_lr = 0.3', "highest"),
+        Wrong(variant(_SOLUTION_23, (f'"{_ACC}"', '"sparse_categorical_accuracy"')), "training"),
+        Wrong(variant(_SOLUTION_23, ('"SGD+momentum"', '"SGD"')), "SGD+momentum"),
+        Wrong(variant(_SOLUTION_23, (_BEST_23, "max(momentum_val_acc.values())")), "learning rate"),
+        Wrong(variant(_SOLUTION_23, (f'"{_ACC}"', '"val_loss"')), "loss"),
+        Wrong(variant(_SOLUTION_23, (_BEST_23, "0.3")), "highest"),
+        Wrong('momentum_val_acc = {0.003: 0.8876, 0.03: 0.9364, 0.3: 0.7231}\n'
+              'best_momentum_lr = 0.03', "typed", kind="hardcoded"),
     ),
     alternatives=(
         ('momentum_val_acc = {}\n'
@@ -354,8 +361,16 @@ best_momentum_lr = max(momentum_val_acc, key=momentum_val_acc.get)
         '    momentum_val_acc[lr] = train_setting("SGD+momentum", lr)["val_sparse_categorical_accuracy"][-1]\n'
         'best_momentum_lr = sorted(momentum_val_acc, key=lambda lr: momentum_val_acc[lr])[-1]'),
     ),
+    varies=("the three learning rates' runs, read back from the notebook's `train_setting` (its cached "
+            "histories); values are compared to full precision, so numbers typed in from the printout are named"),
+    exempt={"mutates": "the values are read in the learner's own cell, before the check runs: the check has "
+                       "no earlier copy of train_setting's histories to compare with",
+            "graph": "values read from History dicts in the learner's cell; nothing runs inside a tf.function"},
 )
 def q3(momentum_val_acc, best_momentum_lr, train_setting):
+    """Verifies each value of `momentum_val_acc` is the final validation accuracy of
+    train_setting("SGD+momentum", lr) for the three rates, and `best_momentum_lr` is the rate
+    with the highest one; training accuracy, loss, plain SGD and typed-in values are named."""
     expect(callable(train_setting),
            f"`train_setting` should be the notebook's training function, but it is {describe(train_setting)}: "
            f"run the cells of section 5 again.")
@@ -387,6 +402,10 @@ def q3(momentum_val_acc, best_momentum_lr, train_setting):
         if _close(value, history["sparse_categorical_accuracy"][-1], rtol=1e-6):
             raise Incorrect(f"`momentum_val_acc[{rate:g}]` = {value:.4f} is the *training* accuracy. Choose "
                             f"settings on data the model does not learn from: `\"{_ACC}\"`.")
+        if _close(value, truth, rtol=0, atol=5.1e-5):
+            raise Incorrect(f"`momentum_val_acc[{rate:g}]` = {value} is the validation accuracy rounded as it was "
+                            f"printed ({truth}): numbers typed in from the output go stale when the cell is run "
+                            f"again. Read them from `train_setting(...)` in your code.")
         if _close(value, history["val_loss"][-1], rtol=1e-6):
             raise Incorrect(f"`momentum_val_acc[{rate:g}]` = {value:.4f} is the validation *loss*; the task asks "
                             f"for the validation accuracy (`\"{_ACC}\"`).")

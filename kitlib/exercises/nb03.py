@@ -12,7 +12,8 @@ from __future__ import annotations
 import math
 
 from kitlib.exercises import (Incorrect, NotAttempted, Wrong, call, contains_placeholder, dense_forward, describe,
-                              exercise, expect, guarded)
+                              exercise, expect, guarded, in_graph, variant)
+from kitlib.exercises.nb01 import float32_models
 
 
 def _context():
@@ -58,6 +59,10 @@ def _subclass(value, base, name: str, base_name: str):
     return value
 
 
+_TENSORS = ("the loss and metric receive tensors (the check passes its arrays as tensors, as fit() does), "
+            "which cannot be changed in place")
+
+
 def _batch(n: int = 6, classes: int = 4, seed: int = 0):
     """One-hot targets (n, classes) and probabilities (n, classes), float32."""
     import numpy as np
@@ -99,89 +104,76 @@ def one_hot_mae(y_true, y_pred):
         Wrong("def one_hot_mae(y_true, y_pred):\n    return ops.sum(ops.abs(y_true - y_pred), axis=-1)", "sum"),
         Wrong("def one_hot_mae(y_true, y_pred):\n    return ops.mean(ops.square(y_true - y_pred), axis=-1)",
               "squared"),
-        Wrong("def one_hot_mae(y_true, y_pred):\n    return np.mean(np.abs(y_true - y_pred), axis=-1)", "keras.ops"),
+        Wrong("def one_hot_mae(y_true, y_pred):\n    return np.mean(np.abs(y_true - y_pred), axis=-1)", "keras.ops",
+              kind="graph"),
+        Wrong("def one_hot_mae(y_true, y_pred):\n    return ops.sum(ops.abs(y_true - y_pred), axis=-1) / 4",
+              "3 classes", kind="hardcoded"),
         Wrong("def one_hot_mae(y_true, y_pred):\n    return ops.abs(y_true - y_pred)", "one value per sample"),
     ),
     alternatives=(
         "def one_hot_mae(y_true, y_pred):\n    return keras.losses.mean_absolute_error(y_true, y_pred)",
         "def one_hot_mae(y_true, y_pred):\n    return ops.mean(ops.absolute(y_pred - y_true), axis=1)",
     ),
+    varies=("batches of 6 samples × 4 classes and 5 samples × 3 classes, called directly and inside a "
+            "tf.function (as fit() does); then `compile(loss=...)` in a small model's evaluate()"),
+    exempt={"mutates": _TENSORS},
 )
 def q1(one_hot_mae):
-    import keras
+    """Calls `one_hot_mae` on one-hot batches of 4 and 3 classes, directly and inside a graph,
+    and verifies one value per sample equal to NumPy's mean absolute difference; then that a
+    model compiled with it reports their mean in evaluate()."""
     import numpy as np
     from kitlib.exercises import tiny_data, tiny_model
-    y_true, y_pred = _batch()
-    expected = np.mean(np.abs(y_true - y_pred), axis=-1)
-    got = _numpy(call(one_hot_mae, keras.ops.convert_to_tensor(y_true), keras.ops.convert_to_tensor(y_pred),
-                      name="one_hot_mae"), "`one_hot_mae`")
-    n = len(y_true)
-    if got.shape != (n,):
-        if got.shape == ():
-            raise Incorrect(f"On a batch of {n} samples `one_hot_mae` returns one number ({float(got):.4f}) "
-                            f"instead of one value per sample, shape ({n},). Average over the last axis "
-                            f"only (`axis=-1`): Keras then averages over the batch itself, and can weigh "
-                            f"each sample (sample_weight, class_weight).")
-        raise Incorrect(f"On a batch of {n} samples × 4 classes `one_hot_mae` returns shape {got.shape}; it "
-                        f"should return one value per sample, shape ({n},): average over the last axis.")
-    if not np.allclose(got, expected, rtol=1e-5, atol=1e-6):
-        if np.allclose(got, 4 * expected, rtol=1e-5):
-            raise Incorrect("Your values are 4× too large on a 4-class batch: that is the sum over the classes. "
-                            "Take the mean over the last axis.")
-        if np.allclose(got, np.mean((y_true - y_pred) ** 2, axis=-1), rtol=1e-5):
-            raise Incorrect("Those are squared differences (the notebook's one_hot_mse). The absolute error "
-                            "uses `ops.abs`.")
-        raise Incorrect(f"On a known batch the first sample's value is {got[0]:.4f}, but its mean absolute "
-                        f"difference is {expected[0]:.4f}.")
-    model = tiny_model(num_classes=4)
+    for n, classes, seed in ((6, 4, 0), (5, 3, 1)):
+        _one_hot_mae_case(one_hot_mae, *_batch(n, classes, seed))
+    with float32_models():
+        model = tiny_model(num_classes=4)
     model.compile(optimizer="sgd", loss=one_hot_mae)
     x, labels = tiny_data(num_classes=4)
     targets = np.eye(4, dtype="float32")[labels.astype(int)]
     reported = _guard(lambda: model.evaluate(x, targets, batch_size=8, verbose=0, return_dict=True)["loss"],
                       "one_hot_mae")
     probabilities = dense_forward(model, x)
-    expect(_close(reported, np.mean(np.abs(targets - probabilities)), rtol=1e-5),
+    expect(_close(reported, np.mean(np.abs(targets - probabilities)), rtol=1e-4),
            f"In a compiled model evaluate() reports {reported:.4f}, but the mean absolute error of its "
            f"predictions is {np.mean(np.abs(targets - probabilities)):.4f}.")
     return (f"One value per sample, equal to NumPy's, and `compile(loss=one_hot_mae)` reports their mean "
             f"({reported:.4f} on a small test model).")
 
 
+def _one_hot_mae_case(one_hot_mae, y_true, y_pred):
+    """Judge `one_hot_mae` on one batch: called directly, then inside a tf.function."""
+    import keras
+    import numpy as np
+    expected = np.mean(np.abs(y_true - y_pred), axis=-1)
+    n, classes = y_true.shape
+    got = _numpy(call(one_hot_mae, keras.ops.convert_to_tensor(y_true), keras.ops.convert_to_tensor(y_pred),
+                      name="one_hot_mae"), "`one_hot_mae`")
+    if got.shape != (n,):
+        if got.shape == ():
+            raise Incorrect(f"On a batch of {n} samples `one_hot_mae` returns one number ({float(got):.4f}) "
+                            f"instead of one value per sample, shape ({n},). Average over the last axis "
+                            f"only (`axis=-1`): Keras then averages over the batch itself, and can weigh "
+                            f"each sample (sample_weight, class_weight).")
+        raise Incorrect(f"On a batch of {n} samples × {classes} classes `one_hot_mae` returns shape {got.shape}; "
+                        f"it should return one value per sample, shape ({n},): average over the last axis.")
+    if not np.allclose(got, expected, rtol=1e-3, atol=1e-5):
+        if np.allclose(got, classes * expected, rtol=1e-3):
+            raise Incorrect(f"Your values are {classes}× too large on a {classes}-class batch: that is the sum over "
+                            f"the classes. Take the mean over the last axis.")
+        if np.allclose(got, np.mean((y_true - y_pred) ** 2, axis=-1), rtol=1e-3):
+            raise Incorrect("Those are squared differences (the notebook's one_hot_mse). The absolute error "
+                            "uses `ops.abs`.")
+        raise Incorrect(f"On a batch of {n} samples × {classes} classes the first sample's value is {got[0]:.4f}, "
+                        f"but its mean absolute difference is {expected[0]:.4f}. Average over the classes with "
+                        f"`ops.mean(..., axis=-1)`, whatever their number.")
+    in_graph(one_hot_mae, y_true, y_pred, name="one_hot_mae", doing="`one_hot_mae`")
+
+
 # --------------------------------------------------------------------------- 2. a loss with a parameter
 
 
-_POWER_TEMPLATE = '''
-class PowerLoss(keras.losses.Loss):
-    def __init__(self, power=2.0, name="power_loss", **kwargs):
-        super().__init__(name=name, **kwargs)
-        self.power = power
-
-    def call(self, y_true, y_pred):
-        return ops.mean(ops.abs(y_true - y_pred) ** self.power, axis=-1)
-
-    def get_config(self):
-        return {**super().get_config(), "power": self.power}
-'''
-
-
-@exercise(
-    "03.2", "A loss with a parameter",
-    answers=("PowerLoss",),
-    starter='''
-class PowerLoss(keras.losses.Loss):
-    """mean(|y_true - y_pred| ** power) over the last axis: one value per sample."""
-
-    def __init__(self, power=2.0, name="power_loss", **kwargs):
-        super().__init__(name=name, **kwargs)
-        self.power = power
-
-    def call(self, y_true, y_pred):
-        return ___
-
-    def get_config(self):
-        return ___
-''',
-    solution='''
+_SOLUTION_32 = '''
 class PowerLoss(keras.losses.Loss):
     """mean(|y_true - y_pred| ** power) over the last axis: one value per sample."""
 
@@ -194,7 +186,19 @@ class PowerLoss(keras.losses.Loss):
 
     def get_config(self):
         return {**super().get_config(), "power": self.power}
-''',
+'''
+_CONFIG = '{**super().get_config(), "power": self.power}'
+_POWER_TEMPLATE = variant(_SOLUTION_32, ("ops.power(ops.abs(y_true - y_pred), self.power)",
+                                         "ops.abs(y_true - y_pred) ** self.power"))
+_POWERED = "ops.abs(y_true - y_pred) ** self.power"
+
+
+@exercise(
+    "03.2", "A loss with a parameter",
+    answers=("PowerLoss",),
+    starter=variant(_SOLUTION_32, ("ops.mean(ops.power(ops.abs(y_true - y_pred), self.power), axis=-1)", "___"),
+                    (_CONFIG, "___")),
+    solution=_SOLUTION_32,
     hints=(
         ("`call()` is like `one_hot_mae`, with the absolute difference raised to `self.power`. "
         "`get_config()` is what `MSEWithCentering` in section 2 does."),
@@ -204,69 +208,81 @@ class PowerLoss(keras.losses.Loss):
     ),
     context=_context,
     wrong=(
-        Wrong(_POWER_TEMPLATE.replace(
-            '''
-    def get_config(self):
-        return {**super().get_config(), "power": self.power}
-''', ""), "default"),
-        Wrong(_POWER_TEMPLATE.replace('{**super().get_config(), "power": self.power}', '{"power": self.power}'),
-              "super().get_config()"),
-        Wrong(_POWER_TEMPLATE.replace("ops.abs(y_true - y_pred) ** self.power", "ops.abs(y_true - y_pred) ** 2"),
-              "power"),
-        Wrong(_POWER_TEMPLATE.replace("ops.abs(y_true - y_pred) ** self.power", "(y_true - y_pred) ** self.power"),
-              "absolute"),
-        Wrong(_POWER_TEMPLATE.replace("ops.mean(ops.abs(y_true - y_pred) ** self.power, axis=-1)",
-                                      "ops.mean(ops.abs(y_true - y_pred) ** self.power)"), "one value per sample"),
+        Wrong(variant(_POWER_TEMPLATE, (f"\n\n    def get_config(self):\n        return {_CONFIG}", "")), "default"),
+        Wrong(variant(_POWER_TEMPLATE, (_CONFIG, '{"power": self.power}')), "super().get_config()"),
+        Wrong(variant(_POWER_TEMPLATE, (_POWERED, "ops.abs(y_true - y_pred) ** 2")), "self.power", kind="hardcoded"),
+        Wrong(variant(_POWER_TEMPLATE, (_POWERED, "ops.abs(y_true - y_pred) ** 3")), "self.power", kind="hardcoded"),
+        Wrong(variant(_POWER_TEMPLATE, (f"ops.mean({_POWERED}", "np.mean(np.abs(y_true - y_pred) ** self.power")),
+              "keras.ops", kind="graph"),
+        Wrong(variant(_POWER_TEMPLATE, (_POWERED, "(y_true - y_pred) ** self.power")), "absolute"),
+        Wrong(variant(_POWER_TEMPLATE, (", axis=-1)", ")")), "one value per sample"),
     ),
     alternatives=(
-        _POWER_TEMPLATE.replace('''        return {**super().get_config(), "power": self.power}''', '''        config = super().get_config()
-        config.update({"power": self.power})
-        return config'''),
+        _POWER_TEMPLATE,
+        variant(_SOLUTION_32, (f"return {_CONFIG}", ('config = super().get_config()\n'
+                                                    '        config.update({"power": self.power})\n'
+                                                    '        return config'))),
     ),
+    varies=("power 3.0 and 0.5 on differences above and below 1 (so no fixed power passes), called "
+            "directly and inside a tf.function; get_config()/from_config() for both powers, and with "
+            "name and reduction set"),
+    exempt={"mutates": _TENSORS},
 )
 def q2(PowerLoss):
+    """Builds `PowerLoss` with power 3.0 and 0.5 and verifies `call()` gives
+    mean(|y_true − y_pred|^power) per sample (differences above and below 1), the loss works
+    inside a tf.function (as in fit()), and `power`, `name` and `reduction` survive
+    `get_config()`/`from_config()` and a serialize round trip."""
     import keras
     import numpy as np
     cls = _subclass(PowerLoss, keras.losses.Loss, "PowerLoss", "keras.losses.Loss")
     y_true, y_pred = _batch()
-    y_pred = y_pred * 1.5  # some differences above 1, so power 3 and power 2 differ clearly
-    loss = _guard(lambda: cls(power=3.0), "PowerLoss")
-    per_sample = _numpy(_guard(lambda: loss.call(keras.ops.convert_to_tensor(y_true),
-                                                 keras.ops.convert_to_tensor(y_pred)), "PowerLoss"),
-                        "`PowerLoss(power=3.0).call(...)`")
+    y_pred = y_pred * 1.5  # some differences above 1, so the powers differ clearly
     diff = np.abs(y_true - y_pred).astype("float64")
-    expected = np.mean(diff ** 3, axis=-1)
     n = len(y_true)
-    if per_sample.shape != (n,):
-        raise Incorrect(f"On a batch of {n} samples `call()` returns shape {per_sample.shape}: it should return "
-                        f"one value per sample, shape ({n},) (average over the last axis only).")
-    if not np.allclose(per_sample, expected, rtol=1e-5, atol=1e-6):
-        if np.allclose(per_sample, np.mean(diff ** 2, axis=-1), rtol=1e-5):
-            raise Incorrect("With `PowerLoss(power=3.0)` your loss still squares the differences: use "
-                            "`self.power`, the value given to the constructor.")
-        if np.allclose(per_sample, np.mean((y_true - y_pred) ** 3, axis=-1), rtol=1e-5, atol=1e-6):
-            raise Incorrect("With power 3 some of your values are negative: an odd power keeps the sign. Take "
-                            "the absolute difference first (`ops.abs`).")
-        raise Incorrect(f"With power 3 the first sample's loss is {per_sample[0]:.4f}; "
-                        f"mean(|y_true − y_pred|³) is {expected[0]:.4f}.")
-    config = _guard(lambda: loss.get_config(), "PowerLoss")
-    if not isinstance(config, dict):
-        raise Incorrect(f"`get_config()` should return a dict of constructor arguments, but it returned "
-                        f"{describe(config)}.")
-    rebuilt = _guard(lambda: cls.from_config(config), "PowerLoss")
-    if getattr(rebuilt, "power", None) != 3.0:
-        raise Incorrect(f"Saved with power=3.0, the loss comes back with power={getattr(rebuilt, 'power', None)!r} "
-                        f"(the default): its `get_config()` does not include `power`, so `load_model()` "
-                        f"rebuilds it without it, silently. Add `\"power\": self.power` to the config.")
+    for power in (3.0, 0.5):
+        expected = np.mean(diff ** power, axis=-1)   # before the learner's code runs
+        loss = _guard(lambda: cls(power=power), "PowerLoss")
+        per_sample = _numpy(_guard(lambda: loss.call(keras.ops.convert_to_tensor(y_true),
+                                                     keras.ops.convert_to_tensor(y_pred)), "PowerLoss"),
+                            f"`PowerLoss(power={power}).call(...)`")
+        if per_sample.shape != (n,):
+            raise Incorrect(f"On a batch of {n} samples `call()` returns shape {per_sample.shape}: it should return "
+                            f"one value per sample, shape ({n},) (average over the last axis only).")
+        if not np.allclose(per_sample, expected, rtol=1e-3, atol=1e-5):
+            for other in (2.0, 3.0, 1.0, 0.5):
+                if other != power and np.allclose(per_sample, np.mean(diff ** other, axis=-1), rtol=1e-3, atol=1e-5):
+                    raise Incorrect(f"With `PowerLoss(power={power:g})` your loss raises the differences to the "
+                                    f"power {other:g}: use `self.power`, the value given to the constructor.")
+            if np.allclose(per_sample, np.mean((y_true - y_pred) ** 3, axis=-1), rtol=1e-3, atol=1e-5):
+                raise Incorrect("With power 3 some of your values are negative: an odd power keeps the sign. Take "
+                                "the absolute difference first (`ops.abs`).")
+            raise Incorrect(f"With power {power:g} the first sample's loss is {per_sample[0]:.4f}; "
+                            f"mean(|y_true − y_pred|^{power:g}) is {expected[0]:.4f}.")
+        reduced = float(in_graph(loss, y_true, y_pred, name="PowerLoss",
+                                 doing=f"Calling `PowerLoss(power={power:g})` on a batch"))
+        expect(_close(reduced, np.mean(expected), rtol=1e-3),
+               f"Called as a loss (inside a graph, as fit() does), `PowerLoss(power={power:g})` gives "
+               f"{reduced:.4f}; the mean of its per-sample values is {np.mean(expected):.4f}.")
+        config = _guard(lambda: loss.get_config(), "PowerLoss")
+        if not isinstance(config, dict):
+            raise Incorrect(f"`get_config()` should return a dict of constructor arguments, but it returned "
+                            f"{describe(config)}.")
+        rebuilt = _guard(lambda: cls.from_config(config), "PowerLoss")
+        if getattr(rebuilt, "power", None) != power:
+            raise Incorrect(f"Saved with power={power}, the loss comes back with "
+                            f"power={getattr(rebuilt, 'power', None)!r}: its `get_config()` does not include "
+                            f"`power`, so `load_model()` rebuilds it with the default, silently. Add "
+                            f"`\"power\": self.power` to the config.")
     named = _guard(lambda: cls(power=0.5, name="root_loss", reduction="sum"), "PowerLoss")
     again = _guard(lambda: cls.from_config(named.get_config()), "PowerLoss")
     if (again.name, again.reduction) != ("root_loss", "sum"):
         raise Incorrect(f"Saved as PowerLoss(power=0.5, name=\"root_loss\", reduction=\"sum\"), it comes back "
                         f"with name={again.name!r}, reduction={again.reduction!r}: start from "
                         f"`super().get_config()`, which holds those, and add `power` to it.")
-    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(loss),
-                                                     custom_objects={cls.__name__: cls})
-    value = float(restored(y_true, y_pred))
+    restored = _guard(lambda: keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(loss),
+                                                                    custom_objects={cls.__name__: cls}), "PowerLoss")
+    value = float(_guard(lambda: restored(y_true, y_pred), "PowerLoss"))
     expect(_close(value, float(loss(y_true, y_pred)), rtol=1e-6),
            "After a serialize/deserialize round trip the loss computes another value.")
     return ("The loss computes mean(|y_true − y_pred|^power) per sample, and `power`, `name` and `reduction` "
@@ -304,48 +320,7 @@ def _scalar(value, what: str) -> float:
     return float(arr)
 
 
-_RECALL = '''
-class ClassRecall(keras.metrics.Metric):
-    def __init__(self, class_id, name="class_recall", **kwargs):
-        super().__init__(name=name, **kwargs)
-        self.class_id = class_id
-        self.hits = self.add_weight(shape=(), initializer="zeros", name="hits")
-        self.actual = self.add_weight(shape=(), initializer="zeros", name="actual")
-
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        labels = ops.reshape(ops.cast(y_true, "int32"), (-1,))
-        predicted = ops.cast(ops.argmax(y_pred, axis=-1), "int32")
-        is_class = ops.cast(ops.equal(labels, self.class_id), "float32")
-        hit = is_class * ops.cast(ops.equal(predicted, self.class_id), "float32")
-        self.hits.assign_add(ops.sum(hit))
-        self.actual.assign_add(ops.sum(is_class))
-
-    def result(self):
-        return ops.divide_no_nan(self.hits, self.actual)
-'''
-
-
-@exercise(
-    "03.3", "Recall of one class",
-    answers=("ClassRecall",),
-    starter='''
-class ClassRecall(keras.metrics.Metric):
-    """Recall of one class: of the samples labelled `class_id`, the (weighted) fraction
-    that the model predicts as `class_id`."""
-
-    def __init__(self, class_id, name="class_recall", **kwargs):
-        super().__init__(name=name, **kwargs)
-        self.class_id = class_id
-        self.hits = self.add_weight(shape=(), initializer="zeros", name="hits")      # labelled and predicted class_id
-        self.actual = self.add_weight(shape=(), initializer="zeros", name="actual")  # labelled class_id
-
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        ___   # add this batch's (weighted) counts to self.hits and self.actual
-
-    def result(self):
-        return ___
-''',
-    solution='''
+_SOLUTION_3 = '''
 class ClassRecall(keras.metrics.Metric):
     """Recall of one class: of the samples labelled `class_id`, the (weighted) fraction
     that the model predicts as `class_id`."""
@@ -368,7 +343,18 @@ class ClassRecall(keras.metrics.Metric):
 
     def result(self):
         return ops.divide_no_nan(self.hits, self.actual)
-''',
+'''
+
+
+_COUNTS_3 = _SOLUTION_3.split("sample_weight=None):\n        ")[1].split("\n\n")[0]   # update_state's body
+
+
+@exercise(
+    "03.3", "Recall of one class",
+    answers=("ClassRecall",),
+    starter=variant(_SOLUTION_3, (_COUNTS_3, "___   # add this batch's (weighted) counts to self.hits and self.actual"),
+                    ("return ops.divide_no_nan(self.hits, self.actual)", "return ___")),
+    solution=_SOLUTION_3,
     hints=(
         ("Section 3's `CategoricalTruePositives` shows each step: flatten the labels to (B,), take the "
         "argmax of the predictions, compare, weigh, `assign_add`. Here you keep two counts."),
@@ -380,16 +366,23 @@ class ClassRecall(keras.metrics.Metric):
     ),
     context=_context,
     wrong=(
-        Wrong(_RECALL, "sample_weight"),
-        Wrong(_RECALL.replace("is_class = ops.cast(ops.equal(labels, self.class_id)",
-                              "is_class = ops.cast(ops.equal(predicted, self.class_id)").replace(
-            "hit = is_class * ops.cast(ops.equal(predicted, self.class_id)",
-            "hit = is_class * ops.cast(ops.equal(labels, self.class_id)"), "precision"),
-        Wrong(_RECALL.replace("assign_add", "assign"), "accumulate"),
-        Wrong(_RECALL.replace('labels = ops.reshape(ops.cast(y_true, "int32"), (-1,))',
-                              'labels = ops.cast(y_true, "int32")').replace(
-            'predicted = ops.cast(ops.argmax(y_pred, axis=-1), "int32")',
-            'predicted = ops.reshape(ops.cast(ops.argmax(y_pred, axis=-1), "int32"), (-1, 1))'), "shape"),
+        Wrong(variant(_SOLUTION_3, ("else ops.reshape(ops.cast(sample_weight, self.dtype), (-1,)))",
+                                    "else ops.ones_like(guess, dtype=self.dtype))")), "sample_weight"),
+        Wrong(variant(_SOLUTION_3, ("equal(true_class, self.class_id)", "equal(GUESS, self.class_id)"),
+                      ("equal(guess, self.class_id)", "equal(true_class, self.class_id)"), ("GUESS", "guess")),
+              "precision"),
+        Wrong(variant(_SOLUTION_3, ("assign_add", "assign")), "accumulate"),
+        Wrong(variant(_SOLUTION_3, ("self.class_id), self.dtype)", "2), self.dtype)")), "self.class_id",
+              kind="hardcoded"),
+        Wrong(variant(_SOLUTION_3, ("divide_no_nan(self.hits, self.actual)", "divide_no_nan(self.actual, self.hits)")),
+              "wrong way round"),
+        Wrong(variant(_SOLUTION_3, ('true_class = ops.reshape(ops.cast(y_true, "int32"), (-1,))',
+                                    'true_class = np.reshape(y_true, -1).astype("int32")')), "keras.ops", kind="graph"),
+        Wrong(variant(_SOLUTION_3, ('ops.reshape(ops.cast(y_true, "int32"), (-1,))', 'ops.cast(y_true, "int32")')),
+              "shape (24, 1)"),
+        Wrong(variant(_SOLUTION_3, ('guess = ops.cast(ops.argmax(y_pred, axis=-1), "int32")',
+                                    'guess = ops.reshape(ops.cast(ops.argmax(y_pred, axis=-1), "int32"), (-1, 1))'),
+                      ("ops.ones_like(guess,", "ops.ones_like(true_class,")), "B×B"),
     ),
     alternatives=('''
 class ClassRecall(keras.metrics.Metric):
@@ -412,8 +405,15 @@ class ClassRecall(keras.metrics.Metric):
     def result(self):
         return self.hits / self.actual
 ''',),
+    varies=("class_id 2, then 1 (so a class written in fails); batches of 40 labels of shape (40,) and "
+            "24 of shape (24, 1), unweighted and weighted, each update_state run inside a tf.function; then "
+            "fit() with training and validation data"),
+    exempt={"mutates": _TENSORS},
 )
 def q3(ClassRecall):
+    """Runs `ClassRecall` for class 2 (then class 1) on batches of labels of shape
+    (B,) and (B, 1), with and without sample_weight and after reset_state(), update_state in
+    a graph, and in a real fit(); each result is compared with a NumPy recall computed first."""
     import keras
     import numpy as np
     from kitlib.exercises import tiny_data, tiny_model
@@ -434,34 +434,56 @@ def q3(ClassRecall):
     def result(what):
         return _scalar(_guard(lambda: metric.result(), "ClassRecall"), f"`result()` {what}")
 
-    _guard(lambda: metric.update_state(y1, p1), "ClassRecall")
-    got, want = result("after one batch"), _recall(y1, p1, k)
+    def update(*args, what):
+        in_graph(metric.update_state, *args, name="ClassRecall", doing=f"`update_state` on {what}")
+
+    want = _recall(y1, p1, k)   # expectations before the learner's code runs
+    update(y1, p1, what="40 labels of shape (40,)")
+    got = result("after one batch")
     if not _close(got, want):
-        if got > 1:
+        n_k, n_pred = int(np.sum(y1 == k)), int(np.sum(p1.argmax(axis=-1) == k))
+        if want and _close(got, 1 / want):
+            raise Incorrect(f"After one batch your metric gives {got:.4f}, the inverse of the recall ({want:.4f}): "
+                            f"`result()` divides the wrong way round. Recall is hits / labelled: "
+                            f"`ops.divide_no_nan(self.hits, self.actual)`.")
+        if got > 1 and (_close(got, n_pred) or _close(got, n_k * n_pred / max(n_k, 1))):
             raise Incorrect(f"After one batch of 40 labels of shape (40,) your metric gives {got:.4f}, but a "
-                            f"recall lies between 0 and 1 ({want:.4f} here). Check the shapes you compare: "
-                            f"(B,) against (B, 1) broadcasts to a B×B table of every label against every "
+                            f"recall lies between 0 and 1 ({want:.4f} here): your counts compare a (B, 1) column "
+                            f"with a (B,) vector, which broadcasts to a B×B table of every label against every "
                             f"prediction. Flatten both to (B,).")
+        if got > 1:
+            raise Incorrect(f"After one batch your metric gives {got:.4f}, but a recall lies between 0 and 1 "
+                            f"({want:.4f} here): of the {n_k} samples labelled {k}, the fraction predicted as {k}. "
+                            f"Check what each variable counts and what `result()` divides.")
         if _close(got, _precision(y1, p1, k)):
             raise Incorrect(f"After one batch your metric gives {got:.4f}: that is the *precision* of class {k} "
                             f"(of the samples predicted as {k}, the fraction labelled {k}). Recall divides "
                             f"by the samples *labelled* {k}: {want:.4f}.")
         raise Incorrect(f"After one batch of 40 labels of shape (40,), recall of class {k} is {want:.4f}, "
                         f"but your metric gives {got:.4f}.")
-    _guard(lambda: metric.update_state(y2.reshape(-1, 1), p2), "ClassRecall")
-    got, want = result("after two batches"), _recall(np.concatenate([y1, y2]), np.concatenate([p1, p2]), k)
+    want = _recall(np.concatenate([y1, y2]), np.concatenate([p1, p2]), k)
+    hits1, n_k1 = np.sum((y1 == k) & (p1.argmax(-1) == k)), np.sum(y1 == k)
+    found2, n_k2 = np.sum(y2 == k) * np.sum(p2.argmax(-1) == k), np.sum(y2 == k)   # B×B counts of batch 2
+    broadcast = [(hits1 + found2) / (n_k1 + n_k2), (hits1 + found2) / (n_k1 + len(y2) * n_k2)]
+    update(y2.reshape(-1, 1), p2, what="24 labels of shape (24, 1)")
+    got = result("after two batches")
     if not _close(got, want):
         if _close(got, _recall(y2, p2, k)):
             raise Incorrect(f"After two batches your metric gives {got:.4f}, the recall of the second batch "
                             f"alone: the counts must accumulate over batches (`assign_add`, not `assign`). "
                             f"Both batches together: {want:.4f}.")
-        raise Incorrect(f"Right for labels of shape (B,), but after a second batch whose labels have shape "
-                        f"(24, 1) your metric gives {got:.4f} instead of {want:.4f}: `y_true` arrives with the "
-                        f"shape of your label array. Flatten it to (B,) before comparing (a (B,) vs (B, 1) "
-                        f"comparison broadcasts to B×B).")
+        if any(_close(got, b) for b in broadcast):
+            raise Incorrect(f"Right for labels of shape (B,), but after a second batch whose labels have shape "
+                            f"(24, 1) your metric gives {got:.4f} instead of {want:.4f}: `y_true` arrives with the "
+                            f"shape of your label array, and a (B, 1) column compared with (B,) predictions "
+                            f"broadcasts to a B×B table. Flatten it to (B,) before comparing.")
+        raise Incorrect(f"After a first batch of 40 labels of shape (40,) and a second of 24 labels of shape "
+                        f"(24, 1), the recall of class {k} over both is {want:.4f}, but your metric gives "
+                        f"{got:.4f}. Both counts must add up over batches, whatever shape the labels have.")
     _guard(lambda: metric.reset_state(), "ClassRecall")
-    _guard(lambda: metric.update_state(y2, p2, sample_weight=w2), "ClassRecall")
-    got, want = result("with sample_weight"), _recall(y2, p2, k, w2)
+    want = _recall(y2, p2, k, w2)
+    update(y2, p2, w2, what="a weighted batch")
+    got = result("with sample_weight")
     if not _close(got, want):
         if _close(got, _recall(y2, p2, k)):
             raise Incorrect(f"With sample_weight your metric gives {got:.4f}, the unweighted recall: a sample of "
@@ -469,7 +491,19 @@ def q3(ClassRecall):
                             f"both counts by the flattened `sample_weight` when it is given.")
         raise Incorrect(f"After reset_state() and one weighted batch, the weighted recall is {want:.4f}, but "
                         f"your metric gives {got:.4f}.")
-    model = tiny_model(num_classes=c)
+    other = 1   # another class: `self.class_id`, not a number written in
+    want, metric = _recall(y1, p1, other), _guard(lambda: cls(class_id=other), "ClassRecall")
+    _guard(lambda: metric.update_state(y1, p1), "ClassRecall")
+    got = result(f"for class {other}")
+    if not _close(got, want):
+        if _close(got, _recall(y1, p1, k)):
+            raise Incorrect(f"`ClassRecall(class_id={other})` gives {got:.4f}, the recall of class {k}, the class "
+                            f"the check tried first; class {other}'s is {want:.4f}. Compare with "
+                            f"`self.class_id`, the value given to the constructor, not a fixed class.")
+        raise Incorrect(f"Right for class {k}, but `ClassRecall(class_id={other})` gives {got:.4f} on a batch "
+                        f"where the recall of class {other} is {want:.4f}.")
+    with float32_models():
+        model = tiny_model(num_classes=c)
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.0), loss="sparse_categorical_crossentropy",
                   metrics=[_guard(lambda: cls(class_id=k), "ClassRecall")])
     x, y = tiny_data(n=48, num_classes=c)
@@ -545,27 +579,7 @@ def _top2_count(labels, probabilities, weights=None) -> float:
     return float(np.sum(hit))
 
 
-@exercise(
-    "03.4", "Top-2 hits, ported right",
-    answers=("TopTwoHits",),
-    starter='''
-class TopTwoHits(keras.metrics.Metric):
-    """How many samples have their label among the two most probable classes (weighted)."""
-
-    def __init__(self, name="top2_hits", **kwargs):
-        super().__init__(name=name, **kwargs)
-        self.hits = self.add_weight(shape=(), initializer="zeros", name="hits")
-
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        hit = ___   # shape (B,): 1.0 where the label is one of the two most probable classes
-        if sample_weight is not None:
-            hit = hit * ops.reshape(ops.cast(sample_weight, hit.dtype), (-1,))
-        self.hits.assign_add(ops.sum(hit))
-
-    def result(self):
-        return ___
-''',
-    solution='''
+_SOLUTION_4 = '''
 class TopTwoHits(keras.metrics.Metric):
     """How many samples have their label among the two most probable classes (weighted)."""
 
@@ -582,7 +596,17 @@ class TopTwoHits(keras.metrics.Metric):
 
     def result(self):
         return ops.copy(self.hits)
-''',
+'''
+_TOP2_LINES = ('true_class = ops.reshape(ops.cast(y_true, "int32"), (-1,))\n'
+               '        hit = ops.cast(ops.in_top_k(true_class, y_pred, k=2), "float32")')
+
+
+@exercise(
+    "03.4", "Top-2 hits, ported right",
+    answers=("TopTwoHits",),
+    starter=variant(_SOLUTION_4, (_TOP2_LINES, ("hit = ___   # shape (B,): 1.0 where the label is one of the two most "
+                                               "probable classes")), ("return ops.copy(self.hits)", "return ___")),
+    solution=_SOLUTION_4,
     hints=(
         ("Two things from sections 3 and 4: what shape does `y_true` have when it reaches `update_state()` "
         "in Keras 3, and what may `result()` not return?"),
@@ -599,13 +623,24 @@ class TopTwoHits(keras.metrics.Metric):
         Wrong(_TOP2_FIXED.replace("ops.logical_or(ops.equal(labels, first), ops.equal(labels, second))",
                                   "ops.equal(labels, first)"), "top 2"),
         Wrong(_TOP2_FIXED.replace("ops.top_k(y_pred, k=2)[1]", "ops.argsort(y_pred, axis=-1)[:, :2]"), "least"),
+        Wrong(variant(_TOP2_FIXED, ('(ops.cast(y_true, "int32"), (-1, 1))', '(ops.cast(y_true, "int32"), (32, 1))')),
+              "16 labels", kind="hardcoded"),
+        Wrong(variant(_TOP2_FIXED, ('labels = ops.reshape(ops.cast(y_true, "int32"), (-1, 1))',
+                                    'labels = np.reshape(y_true, (-1, 1)).astype("int32")')), "keras.ops", kind="graph"),
     ),
     alternatives=(
         _TOP2_FIXED,
         _TOP2_FIXED.replace("return ops.copy(self.hits)", "return self.hits * 1.0"),
     ),
+    varies=("batches of 32 labels of shape (32,) and 16 of shape (16, 1) with sample weights 0, 1 and 3, each "
+            "update_state run inside a tf.function; then fit() with batches of 16 on 48 training and 24 "
+            "validation samples"),
+    exempt={"mutates": _TENSORS},
 )
 def q4(TopTwoHits):
+    """Runs `TopTwoHits` on batches of labels of shape (B,) and (B, 1), weighted, with
+    update_state in a graph, then in a real fit() with validation; each count is compared
+    with a NumPy count computed first (B×B broadcast and result() returning the variable named)."""
     import keras
     import numpy as np
     from kitlib.exercises import tiny_data, tiny_model
@@ -617,10 +652,10 @@ def q4(TopTwoHits):
     y2 = rng.integers(0, c, 16).astype("float32")
     p2 = _probabilities(y2, c, seed=4, right=0.3)
     w2 = rng.choice([0.0, 1.0, 3.0], size=16).astype("float32")
+    want = _top2_count(y1, p1)   # expectations before the learner's code runs
     metric = _guard(lambda: cls(), "TopTwoHits")
-    _guard(lambda: metric.update_state(y1, p1), "TopTwoHits")
+    in_graph(metric.update_state, y1, p1, name="TopTwoHits", doing="`update_state` on 32 labels of shape (32,)")
     got = _scalar(_guard(lambda: metric.result(), "TopTwoHits"), "`result()`")
-    want = _top2_count(y1, p1)
     if not _close(got, want):
         if got > len(y1):
             raise Incorrect(f"On 32 samples your metric counts {got:,.0f} hits, more than there are samples "
@@ -638,13 +673,17 @@ def q4(TopTwoHits):
                             f"two columns (or use `ops.top_k`). The right count is {want:.0f}.")
         raise Incorrect(f"On 32 samples with labels of shape (32,), {want:.0f} labels are among the two most "
                         f"probable classes, but your metric counts {got:.0f}.")
-    _guard(lambda: metric.update_state(y2.reshape(-1, 1), p2, sample_weight=w2), "TopTwoHits")
-    got = _scalar(_guard(lambda: metric.result(), "TopTwoHits"), "`result()`")
     want += _top2_count(y2, p2, w2)
+    doing = "`update_state` on a second, weighted batch of 16 labels of shape (16, 1)"
+    probe = _guard(lambda: cls(), "TopTwoHits")   # eagerly first: a shape error reads as one
+    guarded(lambda: probe.update_state(y2.reshape(-1, 1), p2, sample_weight=w2), "TopTwoHits", doing=doing)
+    in_graph(metric.update_state, y2.reshape(-1, 1), p2, w2, name="TopTwoHits", doing=doing)
+    got = _scalar(_guard(lambda: metric.result(), "TopTwoHits"), "`result()`")
     expect(_close(got, want),
            f"After a second, weighted batch with labels of shape (16, 1), the count should be {want:.0f}; your "
            f"metric gives {got:.0f}. Flatten the labels whatever shape they arrive in.")
-    model = tiny_model(num_classes=c)
+    with float32_models():
+        model = tiny_model(num_classes=c)
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.0), loss="sparse_categorical_crossentropy",
                   metrics=[_guard(lambda: cls(), "TopTwoHits")])
     x, y = tiny_data(n=48, num_classes=c)
