@@ -6,13 +6,19 @@
    for samples read from files.
 4. Augmentation you can reproduce (thought-provoking): per-batch random numbers that do
    not depend on which worker thread asks first.
+
+A PyDataset's methods run in Python (Keras calls them from its data iterator or worker
+threads), never inside a tf.function: no exercise here has a graph-mode-only failure.
 """
 
 from __future__ import annotations
 
 import math
 
-from kitlib.exercises import Incorrect, Wrong, call, describe, exercise, expect
+from kitlib.exercises import Incorrect, Kept, Wrong, call, describe, exercise, expect, guarded, variant
+
+_PYTHON_ONLY = ("a PyDataset's methods run in Python (Keras calls them from its data iterator or worker "
+                "threads), never inside a tf.function, so nothing works eagerly yet fails in fit()'s graph")
 
 # --------------------------------------------------------------------------- the notebook's names
 
@@ -69,7 +75,7 @@ def _context():
             if self.shuffle:
                 self.rng.shuffle(self.order)
 
-    return {"keras": keras, "np": np, "math": math, "csv": csv, "Path": Path,
+    return {"keras": keras, "np": np, "math": math, "csv": csv, "Path": Path, "SEED": 42,
             "ArrayBatches": ArrayBatches, "NpyFiles": NpyFiles}
 
 
@@ -93,39 +99,21 @@ def _numbered(n: int):
     return x, 100.0 + x[:, 0]
 
 
+def _with_size_hint(action, n: int, what: str):
+    """Run *action*; an error gets a reminder that the check uses *n* samples, not the notebook's."""
+    try:
+        return action()
+    except Incorrect as exc:
+        if isinstance(exc.learner_error, (IndexError, ValueError)):
+            raise Incorrect(f"{exc}\nThe check gives {what} {n} samples: take sizes from the data "
+                            f"(`len(self.x)`), not from a fixed number.") from None
+        raise
+
+
 # --------------------------------------------------------------------------- 1. only full batches
 
 
-_FULL = """
-class FullBatches(keras.utils.PyDataset):
-    def __init__(self, x, y, batch_size, **kwargs):
-        super().__init__(**kwargs)
-        self.x, self.y, self.batch_size = x, y, batch_size
-    def __len__(self):
-        return @@
-    def __getitem__(self, idx):
-        start = idx * self.batch_size
-        return self.x[start:start + self.batch_size], self.y[start:start + self.batch_size]
-"""
-
-
-@exercise(
-    "07.1", "Only full batches",
-    answers=("FullBatches",),
-    starter='''
-class FullBatches(keras.utils.PyDataset):
-    """Batches of exactly batch_size samples: a last, smaller batch is left out."""
-    def __init__(self, x, y, batch_size, **kwargs):
-        super().__init__(**kwargs)
-        self.x, self.y = x, y
-        self.batch_size = batch_size
-    def __len__(self):
-        return ___   # how many full batches there are
-    def __getitem__(self, idx):
-        start = idx * self.batch_size
-        return self.x[start:start + self.batch_size], self.y[start:start + self.batch_size]
-''',
-    solution='''
+_SOLUTION_1 = '''
 class FullBatches(keras.utils.PyDataset):
     """Batches of exactly batch_size samples: a last, smaller batch is left out."""
     def __init__(self, x, y, batch_size, **kwargs):
@@ -137,7 +125,16 @@ class FullBatches(keras.utils.PyDataset):
     def __getitem__(self, idx):
         start = idx * self.batch_size
         return self.x[start:start + self.batch_size], self.y[start:start + self.batch_size]
-''',
+'''
+_LEN = "len(self.x) // self.batch_size"
+_SIZES_1 = ((12, 4), (14, 4), (7, 3), (10, 5), (23, 6))   # the first divides evenly, the others leave a rest
+
+
+@exercise(
+    "07.1", "Only full batches",
+    answers=("FullBatches",),
+    starter=variant(_SOLUTION_1, (_LEN, "___   # how many full batches there are")),
+    solution=_SOLUTION_1,
     hints=(
         ("`fit()` asks for batches 0, 1, ..., len(dataset) - 1. Which `len` makes it stop before the "
         "smaller last batch?"),
@@ -146,21 +143,35 @@ class FullBatches(keras.utils.PyDataset):
     ),
     context=_context,
     wrong=(
-        Wrong(_FULL.replace("@@", "math.ceil(len(self.x) / self.batch_size)"), "smaller"),
-        Wrong(_FULL.replace("@@", "len(self.x) / self.batch_size"), "whole number"),
-        Wrong(_FULL.replace("@@", "round(len(self.x) / self.batch_size)"), "smaller"),
-        Wrong(_FULL.replace("@@", "len(self.x)"), "counts batches"),
+        Wrong(variant(_SOLUTION_1, (_LEN, "math.ceil(len(self.x) / self.batch_size)")), "smaller"),
+        Wrong(variant(_SOLUTION_1, (_LEN, "len(self.x) / self.batch_size")), "whole number"),
+        Wrong(variant(_SOLUTION_1, (_LEN, "round(len(self.x) / self.batch_size)")), "smaller"),
+        Wrong(variant(_SOLUTION_1, (_LEN, "len(self.x)")), "counts batches"),
+        Wrong(variant(_SOLUTION_1, (_LEN, "len(self.x) // 4")), "self.batch_size", kind="hardcoded"),
+        Wrong(variant(_SOLUTION_1, (_LEN, "60000 // self.batch_size")), "len(self.x)", kind="hardcoded"),
+        Wrong(variant(_SOLUTION_1, (_LEN, "math.ceil(len(self.x) / self.batch_size) - 1")), "divides evenly",
+              kind="hardcoded"),
         Wrong("FullBatches = 4", "should be the class"),
     ),
     alternatives=(
-        _FULL.replace("@@", "int(len(self.x) / self.batch_size)"),
-        _FULL.replace("@@", "math.floor(len(self.x) / self.batch_size)"),
+        variant(_SOLUTION_1, (_LEN, "int(len(self.x) / self.batch_size)")),
+        variant(_SOLUTION_1, (_LEN, "math.floor(len(self.x) / self.batch_size)")),
+        variant(_SOLUTION_1, (_LEN, "(len(self.x) - len(self.x) % self.batch_size) // self.batch_size")),
     ),
+    varies=("n and batch_size: (12, 4) divides evenly; (14, 4), (7, 3), (10, 5), (23, 6) leave a rest "
+            "(several batch sizes and sample counts)"),
+    exempt={"mutates": "the answer is `__len__`, which returns a count and is handed no object of the caller "
+                       "to change (the arrays are only stored by the given `__init__`)",
+            "graph": _PYTHON_ONLY},
 )
 def q1(FullBatches):
+    """Verifies that `__len__` returns the number of full batches, an int, for several sample counts
+    and batch sizes (one dividing evenly, others leaving a rest), and that every batch fit() would
+    ask for then holds exactly batch_size samples."""
     import numpy as np
     cls = _dataset_class(FullBatches, "FullBatches")
-    for n, batch_size in ((12, 4), (14, 4), (7, 4), (10, 4)):
+    right = []   # (n, batch_size) already judged right: names what a fixed number ignores
+    for n, batch_size in _SIZES_1:
         x, y = _numbered(n)
         ds = call(cls, x, y, batch_size, name="FullBatches")
         length = call(ds.__len__, name="FullBatches.__len__")
@@ -171,12 +182,31 @@ def q1(FullBatches):
         if length == n:
             raise Incorrect(f"For {n} samples in batches of {batch_size}, `__len__` returned {n}: it counts "
                             f"batches, not samples.")
-        sizes = [len(_batch(ds, i, "FullBatches")[0]) for i in range(min(int(length), 100))]
+        if int(length) > math.ceil(n / batch_size):
+            raise Incorrect(f"For {n} samples in batches of {batch_size}, `__len__` returned {length}: more batches "
+                            f"than the data holds. Count the samples with `len(self.x)` (the check tries several "
+                            f"sizes), not with a fixed number.")
+        sizes = [len(_batch(ds, i, "FullBatches")[0]) for i in range(max(0, int(length)))]
         if int(length) > full:
             raise Incorrect(f"For {n} samples in batches of {batch_size}, `__len__` returned {length}, so "
                             f"fit() also asks for a last, smaller batch (batch sizes {sizes}). Round down.")
-        expect(int(length) == full, f"For {n} samples in batches of {batch_size} there are {full} full "
-                                    f"batches, but `__len__` returned {length}.")
+        if int(length) != full:
+            why = ""
+            if n % batch_size == 0:
+                why = (f" {n} divides evenly into batches of {batch_size}: no batch is left out, so "
+                       f"{n} // {batch_size} = {full}.")
+            elif any(b != batch_size for _, b in right):
+                why = (f" It was right for batches of {right[0][1]}: `__len__` must use `self.batch_size` "
+                       f"(the check tries several batch sizes), not a fixed number.")
+            elif right:
+                why = (f" It was right for {right[0][0]} samples: count them with `len(self.x)` (the check "
+                       f"tries several sizes), not with a fixed number.")
+            raise Incorrect(f"For {n} samples in batches of {batch_size} there are {full} full batches, but "
+                            f"`__len__` returned {length}.{why}")
+        expect(all(s == batch_size for s in sizes),
+               f"For {n} samples in batches of {batch_size} the batches hold {sizes} samples; each should hold "
+               f"{batch_size}.")
+        right.append((n, batch_size))
     return ("Every batch fit() asks for is full; the few samples left over are skipped in each epoch "
             "(reshuffle between epochs and they are different ones each time).")
 
@@ -184,30 +214,7 @@ def q1(FullBatches):
 # --------------------------------------------------------------------------- 2. reshuffle in pairs
 
 
-_PAIRED = """
-class PairedShuffle(ArrayBatches):
-    def __init__(self, x, y, batch_size, seed=0, **kwargs):
-        super().__init__(x, y, batch_size, **kwargs)
-        self.rng = np.random.default_rng(seed)
-    def on_epoch_end(self):
-@@
-"""
-
-
-@exercise(
-    "07.2", "Reshuffle in pairs",
-    answers=("PairedShuffle",),
-    starter='''
-class PairedShuffle(ArrayBatches):
-    """ArrayBatches that reorders its samples after every epoch, each x with its own y."""
-    def __init__(self, x, y, batch_size, seed=0, **kwargs):
-        super().__init__(x, y, batch_size, **kwargs)
-        self.rng = np.random.default_rng(seed)
-    def on_epoch_end(self):
-        order = ___           # a new random order of the sample positions (use self.rng)
-        self.x, self.y = ___  # both arrays in that order
-''',
-    solution='''
+_SOLUTION_2 = '''
 class PairedShuffle(ArrayBatches):
     """ArrayBatches that reorders its samples after every epoch, each x with its own y."""
     def __init__(self, x, y, batch_size, seed=0, **kwargs):
@@ -216,7 +223,34 @@ class PairedShuffle(ArrayBatches):
     def on_epoch_end(self):
         order = self.rng.permutation(len(self.x))
         self.x, self.y = self.x[order], self.y[order]
-''',
+'''
+_ORDER = "order = self.rng.permutation(len(self.x))"
+_REORDER = "self.x, self.y = self.x[order], self.y[order]"
+
+
+def _order(ds, n: int, batch_size: int) -> list[int]:
+    """The sample numbers in the order the dataset's batches now give them."""
+    ids = []
+    for i in range(math.ceil(n / batch_size)):
+        batch = _batch(ds, i, "PairedShuffle")
+        expect(isinstance(batch, (tuple, list)) and len(batch) >= 2,
+               f"A batch should be `(x, y)`, but batch {i} is {describe(batch)}.")
+        bx, by = batch[:2]
+        xs, labels = [int(v) for v in bx[:, 0]], [int(v) - 100 for v in by]
+        if xs != labels:
+            k = next(j for j in range(min(len(xs), len(labels))) if xs[j] != labels[j])
+            raise Incorrect(f"After on_epoch_end(), sample {xs[k]} comes with the label of sample {labels[k]}: "
+                            f"x and y no longer match. Reorder both arrays with one and the same permutation.")
+        ids += xs
+    return ids
+
+
+@exercise(
+    "07.2", "Reshuffle in pairs",
+    answers=("PairedShuffle",),
+    starter=variant(_SOLUTION_2, (_ORDER, "order = ___           # a new random order of the sample positions (use self.rng)"),
+                    (_REORDER, "self.x, self.y = ___  # both arrays in that order")),
+    solution=_SOLUTION_2,
     hints=(
         "A permutation of the positions 0..n-1, applied to both arrays, keeps every pair together.",
         "`self.rng.permutation(len(self.x))` gives one; `array[order]` reorders an array with it.",
@@ -225,54 +259,82 @@ class PairedShuffle(ArrayBatches):
     ),
     context=_context,
     wrong=(
-        Wrong(_PAIRED.replace("@@", "        self.rng.shuffle(self.x)\n        self.rng.shuffle(self.y)"),
-              "no longer"),
-        Wrong(_PAIRED.replace("@@", "        order = self.rng.permutation(len(self.x))\n"
-                                    "        self.x = self.x[order]"), "no longer"),
-        Wrong(_PAIRED.replace("@@", "        order = self.rng.integers(0, len(self.x), len(self.x))\n"
-                                    "        self.x, self.y = self.x[order], self.y[order]"), "twice"),
-        Wrong(_PAIRED.replace("@@", "        order = self.rng.permutation(len(self.x))\n"
-                                    "        x, y = self.x[order], self.y[order]"), "same order"),
+        Wrong(variant(_SOLUTION_2, (f"{_ORDER}\n        {_REORDER}",
+                                    "self.rng.shuffle(self.x)\n        self.rng.shuffle(self.y)")), "no longer"),
+        Wrong(variant(_SOLUTION_2, (_REORDER, "self.x = self.x[order]")), "no longer"),
+        Wrong(variant(_SOLUTION_2, (_ORDER, "order = self.rng.integers(0, len(self.x), len(self.x))")), "twice"),
+        Wrong(variant(_SOLUTION_2, (_REORDER, "x, y = self.x[order], self.y[order]")), "same order"),
+        Wrong(variant(_SOLUTION_2, (_ORDER, "order = np.random.permutation(len(self.x))")), "reproduce"),
+        Wrong(variant(_SOLUTION_2, (_ORDER, "order = self.rng.permutation(20)")), "len(self.x)", kind="hardcoded"),
+        Wrong(variant(_SOLUTION_2, (_ORDER, "order = np.random.default_rng(SEED).permutation(len(self.x))")),
+              "seed", kind="hardcoded"),
+        Wrong(variant(_SOLUTION_2, (_REORDER, "self.x[:], self.y[:] = self.x[order], self.y[order]")), "in place",
+              kind="mutates"),
     ),
     alternatives=(
-        _PAIRED.replace("@@", "        order = np.arange(len(self.x))\n        self.rng.shuffle(order)\n"
-                              "        self.x, self.y = self.x[order], self.y[order]"),
+        variant(_SOLUTION_2, (_ORDER, "order = np.arange(len(self.x))\n        self.rng.shuffle(order)")),
+        variant(_SOLUTION_2, (_ORDER, "order = self.rng.permutation(len(self.y))"),
+                (_REORDER, "self.x = np.take(self.x, order, axis=0)\n        self.y = np.take(self.y, order)")),
     ),
+    varies=("n, batch_size and seed: 13 samples in batches of 4 (a last batch of 1), seeds 0 and 5; 20 samples "
+            "in batches of 5 (no rest), seed 3; fit() over 3 epochs on the first"),
+    exempt={"graph": _PYTHON_ONLY},
 )
 def q2(PairedShuffle):
-    from kitlib.checks import attempt
+    """Verifies that on_epoch_end reorders x and y with one permutation drawn from self.rng: pairs
+    kept, the caller's arrays left unchanged, a new order (reproducible from the seed, different for
+    another seed) for several sizes and batch sizes, and that fit() then trains on every sample once
+    per epoch, in a new order each epoch."""
+    import warnings
+
     from kitlib.pipeline import BatchSpy
 
     cls = _dataset_class(PairedShuffle, "PairedShuffle")
-    n, batch_size, epochs = 20, 4, 3
-    x, y = _numbered(n)
-    ds = call(cls, x.copy(), y.copy(), batch_size, name="PairedShuffle")
-    call(ds.on_epoch_end, name="PairedShuffle.on_epoch_end")
+    reshuffle = "PairedShuffle.on_epoch_end"
 
-    def pairs_ok(what: str):
-        for i in range(math.ceil(n / batch_size)):
-            bx, by = _batch(ds, i, "PairedShuffle")[:2]
-            ids = [int(v) for v in bx[:, 0]]
-            labels = [int(v) - 100 for v in by]
-            if ids != labels:
-                k = next(j for j in range(len(ids)) if ids[j] != labels[j])
-                raise Incorrect(f"{what}, sample {ids[k]} comes with the label of sample {labels[k]}: x and y "
-                                f"no longer match. Reorder both arrays with one and the same permutation.")
-    pairs_ok("After one on_epoch_end()")
+    def shuffled_once(n, batch_size, seed):
+        x, y = _numbered(n)
+        kept = (Kept(x, "x"), Kept(y, "y"))
+        ds = call(cls, x, y, batch_size, seed=seed, name="PairedShuffle")
+        _with_size_hint(lambda: call(ds.on_epoch_end, name=reshuffle), n, "the dataset")
+        order = _order(ds, n, batch_size)
+        for k in kept:
+            k.expect_unchanged(by="`on_epoch_end()`", fix="assign new arrays, `self.x, self.y = self.x[order], "
+                                                          "self.y[order]` (indexing with an array makes a copy), "
+                                                          "so the arrays you were given stay as they were.")
+        return ds, order
+
+    orders = {}
+    for n, batch_size, seed in ((13, 4, 0), (20, 5, 3)):
+        ds, order = shuffled_once(n, batch_size, seed)
+        if order == list(range(n)):
+            raise Incorrect("After on_epoch_end() the samples come in the same order as before: `on_epoch_end` "
+                            "must change `self.x` and `self.y` themselves (assign the reordered arrays back).")
+        twice = sorted({i for i in order if order.count(i) > 1})
+        expect(not twice, f"After on_epoch_end(), sample {twice[0] if twice else ''} appears twice and others are "
+                          f"missing: draw a permutation (each position once), not random positions.")
+        expect(sorted(order) == list(range(n)), f"After on_epoch_end() the batches do not hold each of the {n} "
+                                                f"samples once.")
+        orders[n, seed] = (ds, order)
+    if shuffled_once(13, 4, 0)[1] != orders[13, 0][1]:
+        raise Incorrect("Two datasets built with the same seed reorder their samples differently: nobody can "
+                        "reproduce a run. Draw the order from `self.rng`, the generator made from the seed.")
+    if shuffled_once(13, 4, 5)[1] == orders[13, 0][1]:
+        raise Incorrect("seed=0 and seed=5 give the same order: the order ignores the dataset's seed. Draw it "
+                        "from `self.rng`, which `__init__` makes from `seed`.")
+    n, batch_size, epochs = 13, 4, 3
+    ds = orders[n, 0][0]
     spy = BatchSpy()
-    run = attempt(lambda: spy.model().fit(ds, epochs=epochs, callbacks=[spy], verbose=0, shuffle=False),
-                  show=False)
-    if run.error is not None:
-        raise Incorrect(f"fit() on your dataset raised {run.raised}: {run.message[:200]}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        guarded(lambda: spy.model().fit(ds, epochs=epochs, callbacks=[spy], verbose=0, shuffle=False),
+                "PairedShuffle", doing="fit() on your dataset")
     for e, s in enumerate(spy.samples(), start=1):
-        twice = sorted({i for i in s if s.count(i) > 1})
-        expect(not twice, f"Epoch {e} trained on sample {twice[0] if twice else ''} twice and skipped others: "
-                          f"draw a permutation (each position once), not random positions.")
         expect(sorted(s) == list(range(n)), f"Epoch {e} did not train on each of the {n} samples once.")
     if len({tuple(s) for s in spy.samples()}) < epochs:
-        raise Incorrect("Two epochs trained on the samples in the same order: `on_epoch_end` must change "
-                        "`self.x` and `self.y` themselves (assign the reordered arrays back).")
-    pairs_ok(f"After {epochs} epochs")
+        raise Incorrect("Two epochs trained on the samples in the same order: `on_epoch_end` must draw a new "
+                        "order each time (from `self.rng`, not from a generator made anew with a fixed seed).")
+    _order(ds, n, batch_size)
     return ("Each epoch trains on every sample once, in a new order, and every x keeps its y. For large "
             "arrays, reorder an index instead (ShuffledBatches in section 3): it avoids copying the data "
             "at every epoch.")
@@ -281,35 +343,11 @@ def q2(PairedShuffle):
 # --------------------------------------------------------------------------- 3. weights from the generator
 
 
-_CLASS_WEIGHT = {1: 3.0, 4: 0.5}  # classes 0, 2, 3 are left out: weight 1.0
+# (class weights, samples, batch size, shuffled): ids 0..4 with classes 0, 2, 3 left out; then
+# non-contiguous ids {0, 5} on labels 0..6, a batch size that divides evenly, the order shuffled
+_CASES_3 = (({1: 3.0, 4: 0.5}, 10, 4, 5, False), ({5: 2.0, 0: 0.25}, 9, 3, 7, True))
 
-
-_WEIGHTED = """
-class WeightedNpyFiles(NpyFiles):
-    def __init__(self, folder, class_weight, **kwargs):
-        super().__init__(folder, **kwargs)
-        self.class_weight = class_weight
-    def __getitem__(self, idx):
-        x, y = super().__getitem__(idx)
-@@
-"""
-
-
-@exercise(
-    "07.3", "Weights from the generator",
-    answers=("WeightedNpyFiles",),
-    starter='''
-class WeightedNpyFiles(NpyFiles):
-    """NpyFiles whose batches also carry a weight per sample, looked up in class_weight."""
-    def __init__(self, folder, class_weight, **kwargs):
-        super().__init__(folder, **kwargs)
-        self.class_weight = class_weight   # e.g. {5: 2.0}; a class left out weighs 1.0
-    def __getitem__(self, idx):
-        x, y = super().__getitem__(idx)
-        w = ___        # one weight per sample of this batch
-        return ___     # what fit() needs to use the weights
-''',
-    solution='''
+_SOLUTION_3 = '''
 class WeightedNpyFiles(NpyFiles):
     """NpyFiles whose batches also carry a weight per sample, looked up in class_weight."""
     def __init__(self, folder, class_weight, **kwargs):
@@ -319,7 +357,17 @@ class WeightedNpyFiles(NpyFiles):
         x, y = super().__getitem__(idx)
         w = np.array([self.class_weight.get(int(label), 1.0) for label in y], dtype="float32")
         return x, y, w
-''',
+'''
+_W = 'w = np.array([self.class_weight.get(int(label), 1.0) for label in y], dtype="float32")'
+_RETURN3 = "return x, y, w"
+
+
+@exercise(
+    "07.3", "Weights from the generator",
+    answers=("WeightedNpyFiles",),
+    starter=variant(_SOLUTION_3, (_W, "w = ___        # one weight per sample of this batch"),
+                    (_RETURN3, "return ___     # what fit() needs to use the weights")),
+    solution=_SOLUTION_3,
     hints=(
         ("A PyDataset batch may be `(x, y)` or `(x, y, sample_weight)`; Keras reads the third element as "
         "one weight per sample."),
@@ -330,131 +378,137 @@ class WeightedNpyFiles(NpyFiles):
     ),
     context=_context,
     wrong=(
-        Wrong(_WEIGHTED.replace("@@", "        w = np.array([self.class_weight.get(int(l), 1.0) for l in y])\n"
-                                      "        return x, y"), "two elements"),
-        Wrong(_WEIGHTED.replace("@@", "        w = np.array([self.class_weight[int(l)] for l in y])\n"
-                                      "        return x, y, w"), "left out"),
-        Wrong(_WEIGHTED.replace("@@", "        w = np.array([self.class_weight.get(l, 1.0) for l in y], 'float32')\n"
-                                      "        return x, y, w[:, None]"), "shape"),
-        Wrong(_WEIGHTED.replace("@@", "        w = np.array([self.class_weight.get(int(l), 0.0) for l in y])\n"
-                                      "        return x, y, w"), "weighs 1.0"),
-        Wrong(_WEIGHTED.replace("@@", "        return x, y, self.class_weight"), "one weight per sample"),
+        Wrong(variant(_SOLUTION_3, (_RETURN3, "return x, y")), "two elements"),
+        Wrong(variant(_SOLUTION_3, (_W, "w = np.array([self.class_weight[int(l)] for l in y])")), "left out"),
+        Wrong(variant(_SOLUTION_3, (_RETURN3, "return x, y, w[:, None]")), "shape"),
+        Wrong(variant(_SOLUTION_3, (_W, "w = np.array([self.class_weight.get(int(l), 0.0) for l in y])")),
+              "weighs 1.0"),
+        Wrong(variant(_SOLUTION_3, (_RETURN3, "return x, y, self.class_weight")), "one weight per sample"),
+        Wrong(variant(_SOLUTION_3, (_W, 'w = np.where(y == 5, 2.0, 1.0).astype("float32")')), "self.class_weight",
+              kind="hardcoded"),
+        Wrong(variant(_SOLUTION_3, (_W, ("labels = self.labels[idx * self.batch_size:(idx + 1) * self.batch_size]\n"
+                                        "        w = np.array([self.class_weight.get(int(l), 1.0) for l in labels])"))),
+              "shuffled", kind="hardcoded"),
+        Wrong(variant(_SOLUTION_3, ("self.class_weight.get(int(label), 1.0)",
+                                    "self.class_weight.setdefault(int(label), 1.0)")), "in place", kind="mutates"),
     ),
     alternatives=(
-        _WEIGHTED.replace("@@", "        w = np.ones(len(y), dtype='float32')\n"
-                                "        for c, weight in self.class_weight.items():\n"
-                                "            w[y == c] = weight\n"
-                                "        return [x, y, w]"),
+        variant(_SOLUTION_3, (_W, ("w = np.ones(len(y), dtype='float32')\n"
+                                  "        for c, weight in self.class_weight.items():\n"
+                                  "            w[y == c] = weight")), (_RETURN3, "return [x, y, w]")),
+        variant(_SOLUTION_3, (_W, "w = np.vectorize(lambda c: self.class_weight.get(int(c), 1.0))(y)")),
     ),
+    varies=("class_weight ({1: 3.0, 4: 0.5}; {5: 2.0, 0: 0.25}: non-contiguous ids, classes left out), 10 "
+            "samples in batches of 4 (a rest of 2) and 9 in batches of 3, the files' order unshuffled and "
+            "shuffled after an epoch"),
+    exempt={"graph": _PYTHON_ONLY},
 )
 def q3(WeightedNpyFiles):
+    """Verifies that every batch is (x, y, w) with w of shape (batch,) holding class_weight.get(label,
+    1.0) for each sample of that batch, for two class_weight dicts, sizes with and without a rest and a
+    shuffled order, that the caller's class_weight is left unchanged, and that evaluate() on the files
+    equals evaluate() on the arrays with these weights as sample_weight."""
     import tempfile
 
+    import keras
     import numpy as np
 
     from kitlib.exercises import tiny_model
     from kitlib.pipeline import write_samples
 
     cls = _dataset_class(WeightedNpyFiles, "WeightedNpyFiles")
-    n, batch_size = 10, 4
-    rng = np.random.default_rng(7)
-    images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
-    labels = np.arange(n) % 5
-    weight_of = np.array([_CLASS_WEIGHT.get(c, 1.0) for c in range(5)], dtype="float32")
-    with tempfile.TemporaryDirectory(prefix="kitlib-07.3-") as folder:
-        write_samples(folder, images, labels, fmt="npy")
-        ds = call(cls, folder, dict(_CLASS_WEIGHT), batch_size=batch_size, shuffle=False,
-                  name="WeightedNpyFiles")
-        batches = []
-        for i in range(math.ceil(n / batch_size)):
-            try:
-                batches.append(_batch(ds, i, "WeightedNpyFiles"))
-            except Incorrect as exc:
-                if "KeyError" in str(exc):
-                    raise Incorrect(f"{exc}\nclass_weight may leave classes out (here {sorted(_CLASS_WEIGHT)} "
-                                    f"only): a class left out weighs 1.0, so look up with "
-                                    f"`.get(label, 1.0)`.") from None
-                raise
-        for i, batch in enumerate(batches):
-            expect(isinstance(batch, (tuple, list)),
-                   f"Batch {i} is {describe(batch)}; it should be a tuple `(x, y, w)`.")
-            if len(batch) == 2:
-                raise Incorrect("Your batches have two elements, `(x, y)`: Keras trains on them unweighted. "
-                                "Return the weights as a third element, `(x, y, w)`.")
-            expect(len(batch) == 3, f"Batch {i} has {len(batch)} elements; Keras expects `(x, y, w)`.")
-            w = batch[2]
-            if isinstance(w, dict):
-                raise Incorrect("The third element is the class_weight dict; Keras wants one weight per sample "
-                                "of the batch (an array as long as y).")
-            try:
-                w = np.asarray(w, dtype="float64")
-            except (TypeError, ValueError):
-                raise Incorrect(f"The third element of batch {i} is {describe(batch[2])}; it should be an "
-                                f"array with one weight per sample.") from None
-            ids = labels[i * batch_size:(i + 1) * batch_size]
-            if w.shape != (len(ids),):
-                raise Incorrect(f"The weights of batch {i} have shape {w.shape}; give them shape "
-                                f"({len(ids)},), one per sample (Keras refuses a column here).")
-            expected = weight_of[ids]
-            if not np.allclose(w, expected):
-                k = int(np.flatnonzero(~np.isclose(w, expected))[0])
-                c = int(ids[k])
-                missing = c not in _CLASS_WEIGHT
-                raise Incorrect(f"In batch {i}, a sample of class {c} got weight {w[k]:g} instead of "
-                                f"{expected[k]:g}" + (" (class_weight leaves that class out, so it weighs 1.0)."
-                                                      if missing else "."))
-        model = tiny_model(input_dim=784, num_classes=5)
-        model.compile(loss="sparse_categorical_crossentropy")
-        x_all = images.reshape(n, 784).astype("float32") / 255
-        y_all = labels.astype("float32")
-        on_files = model.evaluate(ds, verbose=0)
-        on_arrays = model.evaluate(x_all, y_all, sample_weight=weight_of[labels], batch_size=batch_size, verbose=0)
-    expect(math.isclose(on_files, on_arrays, rel_tol=1e-5),
-           f"evaluate() on your dataset gives a loss of {on_files:.5f}, but {on_arrays:.5f} on the same "
-           f"samples with these weights as sample_weight.")
+    keras.config.set_dtype_policy("float32")   # a learner's mixed-precision policy is put back afterwards
+    for case, (class_weight, n, batch_size, n_classes, shuffled) in enumerate(_CASES_3):
+        rng = np.random.default_rng(7 + case)
+        images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+        labels = np.arange(n) % n_classes
+        x_all = images.reshape(n, 784).astype("float32") / 255   # what NpyFiles gives, to find each sample
+        weight_of = np.array([class_weight.get(c, 1.0) for c in range(n_classes)], dtype="float32")
+        kept = Kept(dict(class_weight), "class_weight")
+        with tempfile.TemporaryDirectory(prefix="kitlib-07.3-") as folder:
+            write_samples(folder, images, labels, fmt="npy")
+            ds = call(cls, folder, kept.value, batch_size=batch_size, shuffle=shuffled, seed=case,
+                      name="WeightedNpyFiles")
+            if shuffled:
+                call(ds.on_epoch_end, name="WeightedNpyFiles.on_epoch_end")
+            batches = []
+            for i in range(math.ceil(n / batch_size)):
+                try:
+                    batches.append(_batch(ds, i, "WeightedNpyFiles"))
+                except Incorrect as exc:
+                    if isinstance(exc.learner_error, KeyError):
+                        raise Incorrect(f"{exc}\nclass_weight may leave classes out (here {sorted(class_weight)} "
+                                        f"only): a class left out weighs 1.0, so look up with "
+                                        f"`.get(label, 1.0)`.") from None
+                    raise
+            kept.expect_unchanged(by="`WeightedNpyFiles.__getitem__`",
+                                  fix="look weights up with `self.class_weight.get(int(label), 1.0)`, which leaves "
+                                      "the dict as it is (`setdefault` adds the classes it was asked for).")
+            for i, batch in enumerate(batches):
+                _check_weighted_batch(batch, i, class_weight, labels, x_all, batch_size, shuffled)
+            if case == 0:
+                model = tiny_model(input_dim=784, num_classes=n_classes)
+                model.compile(loss="sparse_categorical_crossentropy")
+                on_files = guarded(lambda: model.evaluate(ds, verbose=0), "WeightedNpyFiles",
+                                   doing="evaluate() on your dataset")
+                on_arrays = model.evaluate(x_all, labels.astype("float32"), sample_weight=weight_of[labels],
+                                           batch_size=batch_size, verbose=0)
+                expect(math.isclose(on_files, on_arrays, rel_tol=1e-5),
+                       f"evaluate() on your dataset gives a loss of {on_files:.5f}, but {on_arrays:.5f} on the "
+                       f"same samples with these weights as sample_weight.")
     return ("Each batch carries one weight per sample, and evaluate() on the files gives the same weighted "
             "loss as the arrays with sample_weight=. (fit(class_weight=...) also works on a PyDataset; "
             "returning w yourself lets the weights come from anywhere, e.g. a column of labels.csv.)")
 
 
+def _check_weighted_batch(batch, i, class_weight, labels, x_all, batch_size, shuffled):
+    """One batch of 07.3: a tuple (x, y, w), w the weight of each sample, found by its x among the check's
+    own samples (*x_all*, with their *labels*), not by the y the learner's code returned."""
+    import numpy as np
+    weights = np.array([class_weight.get(int(c), 1.0) for c in labels])
+    expect(isinstance(batch, (tuple, list)), f"Batch {i} is {describe(batch)}; it should be a tuple `(x, y, w)`.")
+    if len(batch) == 2:
+        raise Incorrect("Your batches have two elements, `(x, y)`: Keras trains on them unweighted. "
+                        "Return the weights as a third element, `(x, y, w)`.")
+    expect(len(batch) == 3, f"Batch {i} has {len(batch)} elements; Keras expects `(x, y, w)`.")
+    w = batch[2]
+    if isinstance(w, dict):
+        raise Incorrect("The third element is the class_weight dict; Keras wants one weight per sample "
+                        "of the batch (an array as long as y).")
+    try:
+        w = np.asarray(w, dtype="float64")
+        rows = np.asarray(batch[0], dtype="float32").reshape(-1, x_all.shape[1])
+    except (TypeError, ValueError):
+        raise Incorrect(f"The third element of batch {i} is {describe(batch[2])}; it should be an "
+                        f"array with one weight per sample.") from None
+    index = {r.tobytes(): j for j, r in enumerate(x_all)}
+    ids = np.array([index.get(r.tobytes(), -1) for r in rows])
+    expect(ids.size and (ids >= 0).all(), f"x of batch {i} does not hold the samples NpyFiles reads: keep "
+                                          f"`x, y = super().__getitem__(idx)`.")
+    if w.shape != (len(ids),):
+        raise Incorrect(f"The weights of batch {i} have shape {w.shape}; give them shape "
+                        f"({len(ids)},), one per sample (Keras refuses a column here).")
+    expected = weights[ids]
+    if np.allclose(w, expected):
+        return
+    in_file_order = weights[i * batch_size:(i + 1) * batch_size]
+    if shuffled and w.shape == in_file_order.shape and np.allclose(w, in_file_order):
+        raise Incorrect(f"The weights of batch {i} follow the files' order, but the dataset was shuffled "
+                        f"(shuffle=True, after on_epoch_end): batch {i} holds other samples. Look the weights "
+                        f"up from this batch's own `y`.")
+    k = int(np.flatnonzero(~np.isclose(w, expected))[0])
+    c = int(labels[ids[k]])
+    missing = c not in class_weight
+    raise Incorrect(f"In batch {i}, a sample of class {c} got weight {w[k]:g} instead of {expected[k]:g}"
+                    + (" (class_weight leaves that class out, so it weighs 1.0)." if missing else
+                       f". The check passes class_weight={class_weight}: look each label up in "
+                       f"`self.class_weight`."))
+
+
 # --------------------------------------------------------------------------- 4. reproducible augmentation
 
 
-_NOISY = """
-class NoisyBatches(ArrayBatches):
-    def __init__(self, x, y, batch_size, seed=0, **kwargs):
-        super().__init__(x, y, batch_size, **kwargs)
-        self.seed = seed
-        self.epoch = 0
-        self.rng = np.random.default_rng(seed)
-    def on_epoch_end(self):
-        self.epoch += 1
-    def __getitem__(self, idx):
-        x, y = super().__getitem__(idx)
-        rng = @@
-        return x + rng.normal(0.0, 0.1, size=x.shape).astype("float32"), y
-"""
-
-
-@exercise(
-    "07.4", "Augmentation you can reproduce",
-    answers=("NoisyBatches",),
-    starter='''
-class NoisyBatches(ArrayBatches):
-    """ArrayBatches that adds a little noise to x: new noise every epoch, yet the same
-    numbers whatever order (or worker thread) the batches are asked for in."""
-    def __init__(self, x, y, batch_size, seed=0, **kwargs):
-        super().__init__(x, y, batch_size, **kwargs)
-        self.seed = seed
-        self.epoch = 0
-    def on_epoch_end(self):
-        self.epoch += 1
-    def __getitem__(self, idx):
-        x, y = super().__getitem__(idx)
-        rng = ___   # a random generator for this batch of this epoch
-        return x + rng.normal(0.0, 0.1, size=x.shape).astype("float32"), y
-''',
-    solution='''
+_SOLUTION_4 = '''
 class NoisyBatches(ArrayBatches):
     """ArrayBatches that adds a little noise to x: new noise every epoch, yet the same
     numbers whatever order (or worker thread) the batches are asked for in."""
@@ -468,7 +522,16 @@ class NoisyBatches(ArrayBatches):
         x, y = super().__getitem__(idx)
         rng = np.random.default_rng([self.seed, self.epoch, idx])
         return x + rng.normal(0.0, 0.1, size=x.shape).astype("float32"), y
-''',
+'''
+_RNG = "np.random.default_rng([self.seed, self.epoch, idx])"
+_SHARED = ("self.epoch = 0", "self.epoch = 0\n        self.rng = np.random.default_rng(seed)")
+
+
+@exercise(
+    "07.4", "Augmentation you can reproduce",
+    answers=("NoisyBatches",),
+    starter=variant(_SOLUTION_4, (_RNG, "___   # a random generator for this batch of this epoch")),
+    solution=_SOLUTION_4,
     hints=(
         ("With `workers=4`, four threads call `__getitem__` at once, in an order nobody controls. A generator "
         "shared by all batches hands out its numbers in that order."),
@@ -478,19 +541,31 @@ class NoisyBatches(ArrayBatches):
     ),
     context=_context,
     wrong=(
-        Wrong(_NOISY.replace("@@", "self.rng"), "order"),
-        Wrong(_NOISY.replace("@@", "np.random.default_rng()"), "reproduce"),
-        Wrong(_NOISY.replace("@@", "np.random.default_rng(self.seed)"), "every batch"),
-        Wrong(_NOISY.replace("@@", "np.random.default_rng([self.seed, idx])"), "every epoch"),
-        Wrong(_NOISY.replace("@@", "np.random.default_rng(self.seed + self.epoch + idx)"), "collide"),
-        Wrong(_NOISY.replace("@@", "np.random.default_rng([self.epoch, idx])"), "seed"),
+        Wrong(variant(_SOLUTION_4, _SHARED, (_RNG, "self.rng")), "order"),
+        Wrong(variant(_SOLUTION_4, (_RNG, "np.random.default_rng()")), "reproduce"),
+        Wrong(variant(_SOLUTION_4, (_RNG, "np.random.default_rng(self.seed)")), "every batch"),
+        Wrong(variant(_SOLUTION_4, (_RNG, "np.random.default_rng([self.seed, idx])")), "every epoch"),
+        Wrong(variant(_SOLUTION_4, (_RNG, "np.random.default_rng(self.seed + self.epoch + idx)")), "collide"),
+        Wrong(variant(_SOLUTION_4, (_RNG, "np.random.default_rng([self.epoch, idx])")), "seed"),
+        Wrong(variant(_SOLUTION_4, (_RNG, "np.random.default_rng([SEED, self.epoch, idx])")), "seed",
+              kind="hardcoded"),
+        Wrong(variant(_SOLUTION_4, ('return x + rng.normal(0.0, 0.1, size=x.shape).astype("float32"), y',
+                                    ('x += rng.normal(0.0, 0.1, size=x.shape).astype("float32")\n'
+                                    '        return x, y'))), "in place", kind="mutates"),
     ),
     alternatives=(
-        _NOISY.replace("@@", "np.random.default_rng(np.random.SeedSequence([self.seed, self.epoch, idx]))"),
-        _NOISY.replace("@@", "np.random.default_rng((self.seed, self.epoch, idx))"),
+        variant(_SOLUTION_4, (_RNG, "np.random.default_rng(np.random.SeedSequence([self.seed, self.epoch, idx]))")),
+        variant(_SOLUTION_4, (_RNG, "np.random.default_rng((self.seed, self.epoch, idx))")),
     ),
+    varies=("seed (0, 1, 2), epoch (0 and 1), the order batches are asked for (forward, reversed, from 4 threads), "
+            "and sizes: 16 samples in batches of 4, 10 in batches of 4 (a last batch of 2)"),
+    exempt={"graph": _PYTHON_ONLY},
 )
 def q4(NoisyBatches):
+    """Verifies that the noise of a batch depends only on (seed, epoch, idx): the same whatever the order
+    or thread that asks, for a second dataset with the same seed, different across batches, epochs and
+    seeds without colliding sums, that x keeps its shape (a short last batch included) and that the
+    caller's x is left unchanged."""
     from concurrent.futures import ThreadPoolExecutor
 
     import numpy as np
@@ -500,8 +575,9 @@ def q4(NoisyBatches):
     x = np.zeros((n, 3), dtype="float32")  # x is all zeros, so a batch shows its noise
     y = np.arange(n, dtype="float32")
     n_batches = n // batch_size
+    kept = Kept(x, "x")
 
-    def make(seed):
+    def make(seed, x=x, y=y):
         return call(cls, x, y, batch_size, seed=seed, name="NoisyBatches")
 
     def noise(ds, idx):
@@ -515,6 +591,9 @@ def q4(NoisyBatches):
 
     ds = make(seed=0)
     first = [noise(ds, i) for i in range(n_batches)]
+    kept.expect_unchanged(by="`NoisyBatches.__getitem__`",
+                          fix="return a new array, `x + noise`: `x += noise` writes into the caller's x (a batch "
+                              "of ArrayBatches is a view of it), so the data drifts with every batch asked for.")
     expect(all(a.shape == (batch_size, 3) for a in first), "Each x should keep its shape (batch_size, 3).")
     if all(np.array_equal(a, 0.0 * a) for a in first):
         raise Incorrect("x comes back unchanged: keep the noise line of the starter.")
@@ -537,8 +616,10 @@ def q4(NoisyBatches):
     if any(np.array_equal(first[0], a) for a in first[1:]):
         raise Incorrect("Two batches of one epoch got the same noise: every batch gets the same noise, so "
                         "the generator must depend on `idx`.")
-    if all(np.array_equal(noise(make(seed=1), i), first[i]) for i in range(n_batches)):
-        raise Incorrect("seed=1 gives the same noise as seed=0: the generator ignores the dataset's seed.")
+    for seed in (1, 2):
+        if all(np.array_equal(noise(make(seed=seed), i), first[i]) for i in range(n_batches)):
+            raise Incorrect(f"seed={seed} gives the same noise as seed=0: the generator ignores the dataset's "
+                            f"seed. Use `self.seed`, the seed this dataset was built with.")
     call(ds.on_epoch_end, name="NoisyBatches.on_epoch_end")
     next_epoch = [noise(ds, i) for i in range(n_batches)]
     if all(np.array_equal(a, b) for a, b in zip(first, next_epoch)):
@@ -548,5 +629,9 @@ def q4(NoisyBatches):
         raise Incorrect("Batch 0 of the next epoch gets the noise of batch 1 of this epoch: seeds built as "
                         "a sum collide (0 + 1 + 0 = 0 + 0 + 1). Give the numbers to the generator as a "
                         "list, `[seed, epoch, idx]`, so that no two batches share a seed.")
+    short = make(seed=0, x=np.zeros((10, 3), dtype="float32"), y=np.arange(10, dtype="float32"))
+    shapes = [noise(short, i).shape for i in range(3)]
+    expect(shapes == [(4, 3), (4, 3), (2, 3)], f"For 10 samples in batches of 4, x comes back with shapes {shapes}; "
+                                               f"each x should keep its own shape, (4, 3), (4, 3) and (2, 3).")
     return ("The noise depends only on (seed, epoch, batch): the same in any order and from any thread, "
             "new every epoch, so `workers=4` gives the same training as one worker.")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from kitlib.exercises import Incorrect, Wrong, call, describe, exercise, expect
+from kitlib.exercises import Incorrect, Kept, Wrong, call, describe, exercise, expect, guarded, in_graph, variant
 
 INPUTS = ("img_input", "ts_input")
 OUTPUTS = ("score_output", "class_output")
@@ -26,8 +26,12 @@ def _context():
     import tensorflow as tf
 
     import kitlib
-    return {"keras": keras, "np": np, "tf": tf, "kitlib": kitlib,
-            "data": kitlib.data.multi_io_data(64, seed=1)}
+    data = kitlib.data.multi_io_data(64, seed=1)
+    return {"keras": keras, "np": np, "tf": tf, "kitlib": kitlib, "data": data,
+            # names the notebook's sections define, which an answer may reuse by mistake
+            "model": kitlib.models.get_multi_io_model(),
+            "x_dict": {"img_input": data.images, "ts_input": data.timeseries},
+            "y_dict": {"score_output": data.scores, "class_output": data.classes}}
 
 
 def _small(data, n: int = 16):
@@ -54,43 +58,48 @@ def _check_data(data):
                                           f"it is {describe(data)}: run section 2 again.")
 
 
-def _evaluate(model, x, y, sample_weight=None, what="evaluate()"):
-    """``model.evaluate(..., return_dict=True)`` eagerly (no tracing: quick), errors as Incorrect."""
-    from kitlib.checks import attempt
+def _evaluate(model, x, y, name: str, sample_weight=None, what="evaluate()"):
+    """``model.evaluate(..., return_dict=True)`` eagerly (no tracing: quick; the learner's own losses
+    are run in a graph by :func:`_losses_in_graph`), errors as Incorrect."""
+    import warnings
     model.run_eagerly = True
-    run = attempt(lambda: model.evaluate(x, y, sample_weight=sample_weight, batch_size=len(x["img_input"]),
-                                         verbose=0, return_dict=True), show=False)
-    if run.error is not None:
-        raise Incorrect(f"{what} raised {run.raised}: {run.message[:300]}")
-    return run.value
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return guarded(lambda: model.evaluate(x, y, sample_weight=sample_weight, batch_size=len(x["img_input"]),
+                                              verbose=0, return_dict=True), name, doing=what)
+
+
+def _losses_in_graph(model, y_true: dict, y_pred: dict, name: str) -> None:
+    """Apply each loss the learner gave compile() (``model.loss``: a dict, a list or one loss) that is
+    not one of Keras' own inside a tf.function, as fit() runs it: a loss written with NumPy or
+    ``float()`` works in the check's eager evaluate() but fails in the notebook's fit()."""
+    import numpy as np
+    loss = getattr(model, "loss", None)
+    if isinstance(loss, dict):
+        pairs = [(out, loss.get(out)) for out in y_pred]
+    elif isinstance(loss, (list, tuple)):
+        pairs = list(zip(model.output_names, loss))
+    else:
+        pairs = [(out, loss) for out in y_pred]
+    for out, fn in pairs:
+        own = str(getattr(fn, "__module__", None) or type(fn).__module__)
+        if fn is None or isinstance(fn, str) or not callable(fn) or own.startswith("keras"):
+            continue
+        if y_true.get(out) is not None and out in y_pred:
+            in_graph(fn, np.asarray(y_true[out], "float32"), np.asarray(y_pred[out], "float32"), name=name,
+                     doing=f"The loss of `{out}`")
+
+
+def _float32_models():
+    """Build the check's models in float32 whatever policy the learner set (put back after the check)."""
+    import keras
+    keras.config.set_dtype_policy("float32")
 
 
 # --------------------------------------------------------------------------- 1. weighted losses
 
 
-_WEIGHTED = '''
-def compile_weighted(model):
-    model.compile(optimizer="rmsprop",
-                  loss={"score_output": "mse",
-                        "class_output": keras.losses.CategoricalCrossentropy(from_logits=True)},
-                  @@)
-'''
-
-
-@exercise(
-    "09.1", "Weighted losses",
-    answers=("compile_weighted",),
-    starter='''
-def compile_weighted(model):
-    """Compile the two-headed model: squared error for the score, cross-entropy for the
-    class logits, and a total loss of 0.5 × score loss + 2 × class loss."""
-    model.compile(
-        optimizer=keras.optimizers.RMSprop(1e-3),
-        loss=___,
-        loss_weights=___,
-    )
-''',
-    solution='''
+_SOLUTION_1 = '''
 def compile_weighted(model):
     """Compile the two-headed model: squared error for the score, cross-entropy for the
     class logits, and a total loss of 0.5 × score loss + 2 × class loss."""
@@ -99,7 +108,19 @@ def compile_weighted(model):
         loss={"score_output": "mse", "class_output": keras.losses.CategoricalCrossentropy(from_logits=True)},
         loss_weights={"score_output": 0.5, "class_output": 2.0},
     )
-''',
+'''
+_LW = 'loss_weights={"score_output": 0.5, "class_output": 2.0}'
+_LOSS = 'loss={"score_output": "mse", "class_output": keras.losses.CategoricalCrossentropy(from_logits=True)}'
+_OWN_MSE = ("def compile_weighted(model):", ("def squared_error(y_true, y_pred):\n"
+            "    return @@\n"
+            "def compile_weighted(model):"))
+
+
+@exercise(
+    "09.1", "Weighted losses",
+    answers=("compile_weighted",),
+    starter=variant(_SOLUTION_1, (_LOSS, "loss=___"), (_LW, "loss_weights=___")),
+    solution=_SOLUTION_1,
     hints=(
         "Section 4 compiles the same model with a dict of losses and `loss_weights`; only the weights differ.",
         ("The class head is a `Dense(5)` without softmax: its loss needs `from_logits=True` (the box after "
@@ -109,28 +130,39 @@ def compile_weighted(model):
     ),
     context=_context,
     wrong=(
-        Wrong(_WEIGHTED.replace("@@", 'loss_weights={"score_output": 2.0, "class_output": 0.5}'), "swapped"),
-        Wrong(_WEIGHTED.replace("@@", "loss_weights=[2.0, 0.5]"), "swapped"),
-        Wrong(_WEIGHTED.replace("@@", 'loss_weight={"score_output": 0.5, "class_output": 2.0}'), "loss_weights"),
-        Wrong(_WEIGHTED.replace("@@", "loss_weights=None"), "weighted sum"),
-        Wrong('def compile_weighted(model):\n'
-              '    model.compile(optimizer="adam",\n'
-              '                  loss=[keras.losses.MeanSquaredError(),\n'
-              '                        keras.losses.CategoricalCrossentropy(from_logits=True)],\n'
-              '                  loss_weights={"score_output": 0.5, "class_output": 2.0})', "sorted"),
-        Wrong(_WEIGHTED.replace("from_logits=True", "").replace("@@", "loss_weights=[0.5, 2.0]"), "from_logits"),
+        Wrong(variant(_SOLUTION_1, (_LW, 'loss_weights={"score_output": 2.0, "class_output": 0.5}')), "swapped"),
+        Wrong(variant(_SOLUTION_1, (_LW, "loss_weights=[2.0, 0.5]")), "swapped"),
+        Wrong(variant(_SOLUTION_1, (_LW, 'loss_weight={"score_output": 0.5, "class_output": 2.0}')), "loss_weights"),
+        Wrong(variant(_SOLUTION_1, (_LW, "loss_weights=None")), "weighted sum"),
+        Wrong(variant(_SOLUTION_1, (_LOSS, ("loss=[keras.losses.MeanSquaredError(), "
+                                          "keras.losses.CategoricalCrossentropy(from_logits=True)]"))), "sorted"),
+        Wrong(variant(_SOLUTION_1, ("from_logits=True", "")), "from_logits"),
+        Wrong(variant(_SOLUTION_1, ("def compile_weighted(model):", "def compile_weighted(two_headed):")),
+              "given", kind="hardcoded"),
+        Wrong(variant(_SOLUTION_1, (_OWN_MSE[0], _OWN_MSE[1].replace(
+            "@@", "np.mean(np.square(np.asarray(y_true) - np.asarray(y_pred)), axis=-1)")), ('"mse"', "squared_error")),
+              "keras.ops", kind="graph"),
     ),
     alternatives=(
-        _WEIGHTED.replace("@@", "loss_weights=[0.5, 2.0]"),
-        ('def compile_weighted(model):\n'
-        '    model.compile(optimizer="adam",\n'
-        '                  loss=[keras.losses.MeanSquaredError(),\n'
-        '                        keras.losses.CategoricalCrossentropy(from_logits=True)],\n'
-        '                  loss_weights=[0.5, 2])'),
+        variant(_SOLUTION_1, (_LW, "loss_weights=[0.5, 2.0]")),
+        variant(_SOLUTION_1, (_LOSS, ("loss=[keras.losses.MeanSquaredError(), "
+                                     "keras.losses.CategoricalCrossentropy(from_logits=True)]")),
+                (_LW, "loss_weights=[0.5, 2]")),
+        variant(_SOLUTION_1, (_OWN_MSE[0], _OWN_MSE[1].replace(
+            "@@", "keras.ops.mean(keras.ops.square(y_true - y_pred), axis=-1)")), ('"mse"', "squared_error")),
     ),
+    varies=("one model is enough: the task fixes the heads and weights. The check compiles a fresh model of its "
+            "own (not the notebook's `model`), evaluates it on new data and runs the learner's own losses in "
+            "a graph"),
+    exempt={"mutates": "compiling the model it is given is the task; the function receives no other object "
+                       "of the caller"},
 )
 def q1(compile_weighted):
+    """Verifies that compile_weighted(model) compiles the model it is given with squared error for the
+    score, cross-entropy on the class logits and a total of 0.5 × score + 2 × class (judged by evaluate()
+    against losses computed by hand), and that the learner's own losses also run in fit()'s graph mode."""
     import kitlib
+    _float32_models()
     model = kitlib.models.get_multi_io_model()
     try:
         call(compile_weighted, model, name="compile_weighted")
@@ -138,11 +170,13 @@ def q1(compile_weighted):
         if "loss_weight" in str(exc):
             raise Incorrect(f"{exc}\nThe argument is `loss_weights`, with an s.") from None
         raise
-    expect(model.compiled, "`compile_weighted(model)` did not compile the model: call `model.compile(...)` on it.")
+    expect(model.compiled, "`compile_weighted(model)` did not compile the model it was given: call `.compile(...)` "
+                           "on its argument, not on a model of the notebook.")
     data = kitlib.data.multi_io_data(16, seed=5)
     x, y = _small(data)
-    results = _evaluate(model, x, y)
     predicted_scores, logits = model.predict(x, verbose=0)
+    _losses_in_graph(model, y, {"score_output": predicted_scores, "class_output": logits}, "compile_weighted")
+    results = _evaluate(model, x, y, "compile_weighted")
     se, ce = _by_hand(data.scores, data.classes, predicted_scores, logits)
     score_loss, class_loss = results.get("score_output_loss"), results.get("class_output_loss")
     expect(score_loss is not None and class_loss is not None,
@@ -190,23 +224,22 @@ def _element_ids(value, data, what: str):
     return ids
 
 
-@exercise(
-    "09.2", "A Dataset of dicts",
-    answers=("make_dataset",),
-    starter='''
-def make_dataset(data):
-    """A tf.data.Dataset of batches of 16: ({"img_input": ..., "ts_input": ...},
-    {"score_output": ..., "class_output": ...}), from a kitlib.data.multi_io_data(...)."""
-    return ___
-''',
-    solution='''
+_SOLUTION_2 = '''
 def make_dataset(data):
     """A tf.data.Dataset of batches of 16: ({"img_input": ..., "ts_input": ...},
     {"score_output": ..., "class_output": ...}), from a kitlib.data.multi_io_data(...)."""
     inputs = {"img_input": data.images, "ts_input": data.timeseries}
     targets = {"score_output": data.scores, "class_output": data.classes}
     return tf.data.Dataset.from_tensor_slices((inputs, targets)).shuffle(buffer_size=1024).batch(16)
-''',
+'''
+_SLICES = "from_tensor_slices((inputs, targets))"
+
+
+@exercise(
+    "09.2", "A Dataset of dicts",
+    answers=("make_dataset",),
+    starter=variant(_SOLUTION_2, (_SOLUTION_2[_SOLUTION_2.index("    inputs = "):].rstrip(), "    return ___")),
+    solution=_SOLUTION_2,
     hints=(
         "Section 6 builds such a Dataset: `from_tensor_slices` takes one structure, here a tuple of two dicts.",
         ("The dict keys are the names of the model's inputs and outputs: `img_input`, `ts_input`, "
@@ -216,39 +249,52 @@ def make_dataset(data):
     ),
     context=_context,
     wrong=(
-        Wrong("def make_dataset(data):\n"
-              "    return tf.data.Dataset.from_tensor_slices(((data.images, data.timeseries),\n"
-              "                                               (data.scores, data.classes))).batch(16)", "dicts"),
-        Wrong("def make_dataset(data):\n"
-              "    return tf.data.Dataset.from_tensor_slices(({'image': data.images, 'series': data.timeseries},\n"
-              "        {'score': data.scores, 'class': data.classes})).batch(16)", "img_input"),
-        Wrong("def make_dataset(data):\n"
-              "    return tf.data.Dataset.from_tensor_slices((\n"
-              "        {'img_input': data.images, 'ts_input': data.timeseries},\n"
-              "        {'score_output': data.scores, 'class_output': data.classes}))", "batch"),
-        Wrong("def make_dataset(data):\n"
-              "    x = {'img_input': data.images, 'ts_input': data.timeseries}\n"
-              "    y = {'score_output': data.scores, 'class_output': data.classes}\n"
-              "    xs, ys = tf.data.Dataset.from_tensor_slices(x), tf.data.Dataset.from_tensor_slices(y)\n"
-              "    return tf.data.Dataset.zip(xs.shuffle(64), ys.shuffle(64)).batch(16)", "pairs"),
-        Wrong("def make_dataset(data):\n"
-              "    return tf.data.Dataset.from_tensor_slices((\n"
-              "        {'img_input': data.images, 'ts_input': data.timeseries},\n"
-              "        {'score_output': data.scores, 'class_output': data.classes})).batch(32)", "16"),
+        Wrong(variant(_SOLUTION_2, (_SLICES, ("from_tensor_slices(((data.images, data.timeseries), "
+                                             "(data.scores, data.classes)))"))), "dicts"),
+        Wrong(variant(_SOLUTION_2, ('"img_input"', '"image"'), ('"score_output"', '"score"')), "img_input"),
+        Wrong(variant(_SOLUTION_2, (".shuffle(buffer_size=1024).batch(16)", "")), "batch"),
+        Wrong(variant(_SOLUTION_2, (f"tf.data.Dataset.{_SLICES}.shuffle(buffer_size=1024)",
+                                    ("tf.data.Dataset.zip(tf.data.Dataset.from_tensor_slices(inputs).shuffle(64),\n"
+                                    "        tf.data.Dataset.from_tensor_slices(targets).shuffle(64))"))), "pairs"),
+        Wrong(variant(_SOLUTION_2, ("batch(16)", "batch(32)")), "16"),
+        Wrong(variant(_SOLUTION_2, ("batch(16)", "batch(16, drop_remainder=True)")), "drop_remainder"),
+        Wrong(variant(_SOLUTION_2, (_SLICES, "from_tensor_slices((x_dict, y_dict))")), "argument", kind="hardcoded"),
+        Wrong(variant(_SOLUTION_2, ('inputs = {"img_input": data.images,', ('images = data.images\n'
+                                    '    images -= 0.5   # centre the pixels\n    inputs = {"img_input": images,'))),
+              "in place", kind="mutates"),
     ),
     alternatives=(
-        ("def make_dataset(data):\n"
-        "    x = tf.data.Dataset.from_tensor_slices({'img_input': data.images, 'ts_input': data.timeseries})\n"
-        "    y = tf.data.Dataset.from_tensor_slices({'score_output': data.scores, 'class_output': data.classes})\n"
-        "    return tf.data.Dataset.zip(x, y).batch(16)"),
+        variant(_SOLUTION_2, (f"{_SLICES}.shuffle(buffer_size=1024)", ("zip(tf.data.Dataset.from_tensor_slices("
+                                                                       "inputs), tf.data.Dataset.from_tensor_slices("
+                                                                       "targets))"))),
+        variant(_SOLUTION_2, (".shuffle(buffer_size=1024).batch(16)", ".batch(16, drop_remainder=False).prefetch(2)")),
+        variant(_SOLUTION_2, (".shuffle(buffer_size=1024).batch(16)", ".batch(16).shuffle(8, seed=8)")),  # short first
     ),
+    varies="the data: 40 samples (batches of 16, 16 and 8) and 32 samples (16 and 16), made by the check",
+    exempt={"graph": "tf.data runs every function of a pipeline (a .map() included) as a graph, eagerly or not: "
+                     "nothing can work eagerly yet fail in fit()"},
 )
 def q2(make_dataset, data):
+    """Verifies that make_dataset(data) returns a tf.data.Dataset of (inputs dict, targets dict) keyed by the
+    model's layer names, in batches of 16 (a short last one kept), every image next to its own series, score
+    and class, built from the data it is given (two sizes, with and without a rest), which it leaves unchanged."""
+    import kitlib
+    _check_data(data)
+    for n, seed in ((40, 3), (32, 4)):
+        _check_dataset(make_dataset, kitlib.data.multi_io_data(n, seed=seed))
+    return (f"element_spec: (dict of {sorted(INPUTS)}, dict of {sorted(OUTPUTS)}), batches of 16 with every "
+            f"image still next to its own series, score and class.")
+
+
+def _check_dataset(make_dataset, sample):
+    """09.2 on one data set: spec, keys, batch sizes, pairs, and the data left unchanged."""
     import tensorflow as tf
 
-    _check_data(data)
-    sample = type(data)(*(a[:40] for a in data))  # 40 samples: batches of 16, 16 and 8
+    kept = Kept(sample, "data")
     ds = call(make_dataset, sample, name="make_dataset")
+    kept.expect_unchanged(by="`make_dataset(data)`", fix="make new arrays (`data.images - 0.5`) inside the "
+                                                         "pipeline, or leave the data as it is.")
+    n = len(sample.scores)
     expect(isinstance(ds, tf.data.Dataset), f"`make_dataset` should return a tf.data.Dataset, but it returned "
                                             f"{describe(ds)}.")
     spec = ds.element_spec
@@ -268,24 +314,30 @@ def q2(make_dataset, data):
     expect(rank == 4, f"img_input has shape {inputs['img_input'].shape} in the element_spec; expected "
                       f"(None, 32, 32, 3): batches of images.")
     seen = []
-    for x, y in ds.take(10):
+    for x, y in guarded(lambda: list(ds.take(10)), "make_dataset", doing="Reading your Dataset"):
         sizes = {len(v) for v in list(x.values()) + list(y.values())}
         expect(len(sizes) == 1, f"The parts of one element hold different numbers of samples: {sorted(sizes)}.")
         ids = {name: _element_ids(x[name].numpy(), sample, field)
                for name, field in (("img_input", "images"), ("ts_input", "timeseries"))}
         ids.update({name: _element_ids(y[name].numpy(), sample, field)
                     for name, field in (("score_output", "scores"), ("class_output", "classes"))})
+        if any(-1 in v for k, v in ids.items() if k != "class_output"):
+            raise Incorrect(f"The batches hold samples that are not in the `data` given to make_dataset (the "
+                            f"check passes {n} samples of its own): build the Dataset from the argument `data`, "
+                            f"not from the notebook's arrays (x_dict, y_dict, ...).")
         if len({tuple(v) for k, v in ids.items() if k != "class_output"}) > 1:
             raise Incorrect("Within one element, images, series and scores come from different samples: the "
                             "inputs and targets were shuffled separately, so the pairs are broken. Build one "
                             "Dataset from `(inputs, targets)` and shuffle that.")
         seen.append(len(ids["img_input"]))
-    if seen and seen[0] != 16:
+    if seen and max(seen) != 16:
         raise Incorrect(f"The batches hold {seen} samples; batch 16 samples at a time.")
-    expect(sum(seen) == len(sample.scores), f"One pass yields {sum(seen)} samples; the data has "
-                                            f"{len(sample.scores)}.")
-    return (f"element_spec: (dict of {sorted(INPUTS)}, dict of {sorted(OUTPUTS)}), batches of 16 with every "
-            f"image still next to its own series, score and class.")
+    if seen and set(seen) == {16} and sum(seen) < n:
+        raise Incorrect(f"One pass yields {sum(seen)} of the {n} samples: the last, shorter batch is dropped "
+                        f"(drop_remainder=True?), so fit() never trains on those samples. Keep it.")
+    want = [16] * (n // 16) + [n % 16] * (n % 16 > 0)   # in any order: a shuffle after batching moves the short one
+    expect(sorted(seen, reverse=True) == want, f"One pass yields batches of {seen} samples; {n} samples in "
+                                               f"batches of 16 make batches of {want}.")
 
 
 # --------------------------------------------------------------------------- 3. weights for one head
@@ -324,8 +376,18 @@ head_weights = [np.ones(len(class_head), dtype="float32"), class_head]
         "head_weights = [None, np.where(data.class_ids == 2, 5.0, 1.0)]",
         "head_weights = (np.ones(len(data.scores)), 1.0 + 4.0 * (data.classes[:, 2] == 1))",
     ),
+    varies=("one input is enough: the answer is the weights for the notebook's own `data`; the check recomputes "
+            "them from `data.class_ids` and evaluates a model with them"),
+    exempt={"hardcoded": "the answer is a value for the notebook's own data; the task fixes the class (2) and the "
+                         "factor (5), and the check compares every sample's weight with data.class_ids",
+            "mutates": "the answer is a value; the check calls no learner code, so no object of the caller is "
+                       "handed to it",
+            "graph": "sample weights are data handed to fit(); no learner code runs inside its graph"},
 )
 def q3(head_weights, data):
+    """Verifies that head_weights is a list of two arrays of shape (n,), in the order of the outputs: ones
+    for the score head and 5.0 for class-2 samples (1.0 otherwise) for the class head, and that evaluate()
+    with them gives the plain score loss and the weighted class loss computed by hand."""
     import numpy as np
 
     import kitlib
@@ -373,11 +435,12 @@ def q3(head_weights, data):
            f"The class head's weights should be 5.0 for the {int((data.class_ids == 2).sum())} samples of class 2 "
            f"and 1.0 for the others; yours differ for {int((~np.isclose(class_w, expected)).sum())} samples.")
     k = min(n, 64)
+    _float32_models()
     model = kitlib.models.get_multi_io_model()
     model.compile(loss=["mse", _ce_from_logits()])
     x, y = _small(data, k)
     ws = [None if w is None else np.asarray(w)[:k] for w in head_weights]
-    results = _evaluate(model, x, [y["score_output"], y["class_output"]], sample_weight=ws,
+    results = _evaluate(model, x, [y["score_output"], y["class_output"]], "head_weights", sample_weight=ws,
                         what="evaluate() with your weights")
     predicted_scores, logits = model.predict(x, verbose=0)
     se, ce = _by_hand(data.scores[:k], data.classes[:k], predicted_scores, logits)
@@ -396,32 +459,7 @@ def _ce_from_logits():
 # --------------------------------------------------------------------------- 4. a head without a loss
 
 
-_HEADS = '''
-def three_heads():
-    base = kitlib.models.get_multi_io_model()
-    probabilities = @@
-    return keras.Model(base.inputs, [*base.outputs, probabilities])
-cross_entropy = keras.losses.CategoricalCrossentropy(from_logits=True)
-three_losses = {"score_output": "mse", "class_output": cross_entropy, "class_probabilities": None}
-three_targets = {"score_output": data.scores, "class_output": data.classes, "class_probabilities": None}
-'''
-_SOFTMAX = _HEADS.replace("@@", 'keras.layers.Softmax(name="class_probabilities")(base.outputs[1])')
-
-
-@exercise(
-    "09.4", "A head without a loss",
-    answers=("three_heads", "three_losses", "three_targets"),
-    starter='''
-def three_heads():
-    """The model of section 1 with a third output, "class_probabilities": the softmax of
-    the class logits, for predict() only."""
-    base = kitlib.models.get_multi_io_model()
-    probabilities = ___
-    return keras.Model(base.inputs, [*base.outputs, probabilities])
-three_losses = ___    # a loss per output name (none for the probabilities)
-three_targets = ___   # fit()'s targets for `data`: a dict keyed by output name
-''',
-    solution='''
+_SOLUTION_4 = '''
 def three_heads():
     """The model of section 1 with a third output, "class_probabilities": the softmax of
     the class logits, for predict() only."""
@@ -431,7 +469,20 @@ def three_heads():
 cross_entropy = keras.losses.CategoricalCrossentropy(from_logits=True)
 three_losses = {"score_output": "mse", "class_output": cross_entropy, "class_probabilities": None}
 three_targets = {"score_output": data.scores, "class_output": data.classes, "class_probabilities": None}
-''',
+'''
+_PROBS = 'keras.layers.Softmax(name="class_probabilities")(base.outputs[1])'
+_SOFTMAX = _SOLUTION_4
+_HEADS = _SOLUTION_4.replace(_PROBS, "@@")
+_OWN_MSE_4 = ("cross_entropy = ", "def squared_error(y_true, y_pred):\n    return @@\ncross_entropy = ")
+
+
+@exercise(
+    "09.4", "A head without a loss",
+    answers=("three_heads", "three_losses", "three_targets"),
+    starter=variant(_SOLUTION_4, (_PROBS, "___"), (_SOLUTION_4[_SOLUTION_4.index("cross_entropy"):].rstrip(),
+                    ("three_losses = ___    # a loss per output name (none for the probabilities)\n"
+                    "three_targets = ___   # fit()'s targets for `data`: a dict keyed by output name"))),
+    solution=_SOLUTION_4,
     hints=(
         ("The probabilities are the softmax of `base.outputs[1]`: a layer without weights, named "
         "\"class_probabilities\"."),
@@ -451,17 +502,36 @@ three_targets = {"score_output": data.scores, "class_output": data.classes, "cla
                                '"class_probabilities": keras.losses.CategoricalCrossentropy()}\nthree_targets')
               .replace('"class_probabilities": None}', '"class_probabilities": data.classes}'), "twice"),
         Wrong(_SOFTMAX.replace('"class_probabilities"', '"probs"'), "class_probabilities"),
+        Wrong(variant(_SOFTMAX, _OWN_MSE_4, ('three_losses = {"score_output": "mse"', ('three_losses = {"score_output": '
+                                                                                   'squared_error')),
+                      ("@@", "np.mean(np.square(np.asarray(y_true) - np.asarray(y_pred)), axis=-1)")),
+              "keras.ops", kind="graph"),
     ),
     alternatives=(
         _HEADS.replace("@@", 'keras.layers.Activation("softmax", name="class_probabilities")(base.outputs[1])'),
         _SOFTMAX.replace('"class_output": data.classes, "class_probabilities": None}',
                          '"class_output": data.classes, "class_probabilities": data.classes}'),
+        variant(_SOFTMAX, _OWN_MSE_4, ('three_losses = {"score_output": "mse"', ('three_losses = {"score_output": '
+                                                                              'squared_error')),
+                ("@@", "keras.ops.mean(keras.ops.square(y_true - y_pred), axis=-1)")),
     ),
+    varies=("one input is enough: the output names and the data are the task's own; the check builds the model "
+            "with the learner's three_heads(), evaluates it on 16 samples and runs the learner's own losses in a "
+            "graph"),
+    exempt={"hardcoded": "the task fixes the output names and the targets are the notebook's own `data`; "
+                         "three_heads() takes no parameter it could ignore",
+            "mutates": "three_heads() takes no arguments and the other answers are values: the check hands no "
+                       "object of the caller to learner code"},
 )
 def q4(three_heads, three_losses, three_targets, data):
+    """Verifies that three_heads() returns the two-headed model plus a weightless "class_probabilities"
+    output (the softmax of the class logits), that three_losses names every output with None for the
+    probabilities, that three_targets gives fit() an entry per output, and that evaluate() then reports a
+    total of score + class loss only, with the learner's own losses also run in fit()'s graph mode."""
     import numpy as np
 
     _check_data(data)
+    _float32_models()
     model = call(three_heads, name="three_heads")
     import keras
     expect(isinstance(model, keras.Model), f"`three_heads()` should return a keras.Model, but it returned "
@@ -497,17 +567,18 @@ def q4(three_heads, three_losses, three_targets, data):
              else [first(v) for v in three_targets])
     except TypeError:
         raise Incorrect("Each value in `three_targets` should be an array of targets (or None).") from None
-    from kitlib.checks import attempt
-    compiled = attempt(lambda: model.compile(optimizer="rmsprop", loss=three_losses), show=False)
-    if compiled.error is not None:
-        raise Incorrect(f"compile(loss=three_losses) raised {compiled.raised}: {compiled.message[:200]}")
+    guarded(lambda: model.compile(optimizer="rmsprop", loss=three_losses), "three_losses",
+            doing="compile(loss=three_losses)")
+    _losses_in_graph(model, {"score_output": data.scores[:k], "class_output": data.classes[:k]},
+                     predicted, "three_losses")
     try:
-        results = _evaluate(model, x, y, what="evaluate() with your losses and targets")
+        results = _evaluate(model, x, y, "three_targets", what="evaluate() with your losses and targets")
     except Incorrect as exc:
-        if "KeyError" in str(exc) and "can't be found" in str(exc):
+        error = str(exc.learner_error or "")
+        if isinstance(exc.learner_error, KeyError) and "can't be found" in error:
             raise Incorrect(f"{exc}\nKeras 3.15 wants an entry for every output in a dict of targets, even for "
                             f"an output without a loss: None will do.") from None
-        if "Expected keys" in str(exc):
+        if "Expected keys" in error:
             raise Incorrect(f"{exc}\nA dict of losses must name every output, with None for the one without "
                             f"a loss.") from None
         raise
