@@ -39,7 +39,8 @@ def _machine_paths() -> list[tuple[str, str]]:
     import sysconfig
     pairs = [(sysconfig.get_paths()["purelib"], "…/site-packages"), *[(p, "…/site-packages")
              for p in site.getsitepackages()], (str(ROOT / "notebooks"), "…/notebooks"),
-             (str(ROOT), "<kit>"), (sys.prefix, "<venv>"), (str(Path.home()), "~")]
+             (str(ROOT), "<kit>"), (str(ROOT.parent), "<kit>/.."), (sys.prefix, "<venv>"),
+             (str(Path.home()), "~")]
     data = os.environ.get("KITLIB_DATA_DIR")
     if data:
         pairs.append((str(Path(data).resolve()), "$KITLIB_DATA_DIR"))
@@ -49,17 +50,18 @@ def _machine_paths() -> list[tuple[str, str]]:
     return sorted({(a, b) for a, b in pairs if a and len(a) > 1}, key=lambda ab: -len(ab[0]))
 
 
-def scrub_paths(value):
+def scrub_paths(value, html: bool = False):
     """*value* (an output's text, a list of lines, a dict of MIME data) with this machine's
-    folders replaced (see _machine_paths)."""
+    folders replaced (see _machine_paths); HTML-escaped in ``text/html``."""
     if isinstance(value, str):
+        import html as html_module
         for path, shown in _machine_paths():
-            value = value.replace(path, shown)
+            value = value.replace(path, html_module.escape(shown) if html else shown)
         return value
     if isinstance(value, list):
-        return [scrub_paths(v) for v in value]
+        return [scrub_paths(v, html) for v in value]
     if isinstance(value, dict):
-        return {k: scrub_paths(v) for k, v in value.items()}
+        return {k: scrub_paths(v, html or k == "text/html") for k, v in value.items()}
     return value
 
 
