@@ -55,9 +55,12 @@ def scrub_paths(value, html: bool = False):
     folders replaced (see _machine_paths); HTML-escaped in ``text/html``."""
     if isinstance(value, str):
         import html as html_module
-        for path, shown in _machine_paths():
-            value = value.replace(path, html_module.escape(shown) if html else shown)
-        return value
+        import re
+        pairs = dict(_machine_paths())
+        # one pass, longest folder first, whole path components only ("/work" is not "/workshop"
+        # and is not found again inside the "<kit>/work" that replaced a longer folder)
+        pattern = re.compile("(?<![\\w./-])(?:" + "|".join(f"{re.escape(path)}(?![\\w.-])" for path in pairs) + ")")
+        return pattern.sub(lambda m: html_module.escape(pairs[m.group(0)]) if html else pairs[m.group(0)], value)
     if isinstance(value, list):
         return [scrub_paths(v, html) for v in value]
     if isinstance(value, dict):
