@@ -6,13 +6,21 @@
 3. A penalty that ignores the batch size (thought-provoking): equal to Keras'
    ``ActivityRegularization`` at any batch size, so the loss ``evaluate()`` shows no longer
    depends on it.
+
+A layer's ``call()`` runs inside fit()'s graph: the checks build the learner's layer into a
+model (symbolic, batch size unknown), evaluate it compiled without ``run_eagerly``, and call
+fresh layers inside a ``tf.function`` with other rates, shapes and batch sizes. They run in
+float32 whatever dtype policy the notebook set (the engine puts it back afterwards).
 """
 
 from __future__ import annotations
 
 import math
 
-from kitlib.exercises import Incorrect, Wrong, describe, exercise, expect, guarded
+from kitlib.exercises import Incorrect, Wrong, describe, exercise, expect, guarded, in_graph, tiny_data, variant
+
+_NO_MUTATION = ("a layer receives tensors, which cannot be changed in place; nothing of the caller's "
+                "is handed to the learner's code")
 
 
 def _context():
@@ -20,6 +28,12 @@ def _context():
     import numpy as np
     from keras import layers, ops
     return {"keras": keras, "np": np, "layers": layers, "ops": ops}  # imported by the notebook above
+
+
+def _float32():
+    """Build the check's models in float32, whatever policy the learner set (mixed precision)."""
+    import keras
+    keras.config.set_dtype_policy("float32")
 
 
 def _close(a, b, rtol=1e-5, atol=1e-7) -> bool:
@@ -32,6 +46,9 @@ def _layer_class(value, name: str):
         raise Incorrect(f"`{name}` should be a class that subclasses `keras.layers.Layer` "
                         f"(`class {name}(layers.Layer): ...`), but it is {describe(value)}.")
     return value
+
+
+_EAGER_ONLY = ("symbolic", "numpy array", "float() argument", "__float__", "has no attribute 'numpy'")
 
 
 def _run_keras(action, name: str):
@@ -49,26 +66,35 @@ def _run_keras(action, name: str):
          (f"`{name}` uses `len(inputs)`: inside fit() and evaluate() the batch size is not known when the "
          f"layer is traced (the shape is `(None, ...)`). Use `ops.shape(inputs)[0]` (cast it to float), or "
          f"let `ops.mean` do the dividing, over the batch axis only.")),
+        (lambda text: "None values not supported" in text or "NoneType" in text,
+         (f"`{name}` divides by `inputs.shape[0]`, which is None in fit()'s graph: the batch size is not "
+         f"known when the layer is traced. Use `ops.shape(inputs)[0]` (cast it to float), or let "
+         f"`ops.mean` do the dividing.")),
         (lambda text: "must have the same dtype" in text or "int32" in text and "float32" in text,
          (f"`{name}` mixes integers and floats: `ops.shape(inputs)[0]` is an integer; cast it first, e.g. "
          f"`ops.cast(ops.shape(inputs)[0], inputs.dtype)`.")),
+        (lambda text: any(k in text for k in _EAGER_ONLY),
+         (f"`{name}` works on concrete numbers but fails inside a model, where fit() runs `call()` as a "
+          f"TensorFlow graph: a tensor has no value yet there, so NumPy functions, `.numpy()` and "
+          f"`float(...)` cannot work. Use `keras.ops` (ops.sum, ops.abs, ops.cast, ...) on tensors.")),
     )
     return guarded(action, name, known=known, doing=f"Using `{name}` in a model")
 
 
-def _model_with(layer_fn, *, linear: bool, seed: int = 0):
-    """features (8) → Dense(16) → the learner's layer → Dense(3, softmax), compiled, seeded."""
+def _model_with(layer_fn, *, linear: bool, seed: int = 0, units: int = 16):
+    """features (8) → Dense(units) → the learner's layer → Dense(3, softmax), compiled for
+    graph mode (as the notebook's fit()), seeded."""
     import keras
     from keras import layers
     init = keras.initializers.GlorotUniform
     inputs = keras.Input(shape=(8,), name="features")
-    hidden = layers.Dense(16, activation=None if linear else "relu", name="hidden",
+    hidden = layers.Dense(units, activation=None if linear else "relu", name="hidden",
                           kernel_initializer=init(seed=seed), bias_initializer="zeros")(inputs)
     x = layer_fn()(hidden)
     outputs = layers.Dense(3, activation="softmax", name="out", kernel_initializer=init(seed=seed + 1))(x)
     model = keras.Model(inputs, outputs)
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05),
-                  loss=keras.losses.SparseCategoricalCrossentropy())
+                  loss=keras.losses.SparseCategoricalCrossentropy(), jit_compile=False)
     return model
 
 
@@ -91,38 +117,31 @@ def _added_loss(layer_or_model) -> float:
                         f"(a scalar tensor), e.g. `self.rate * ops.sum(...)`.") from None
 
 
+def _graph_penalty(cls, rate: float, data, name: str) -> float:
+    """A fresh ``cls(rate=rate)`` called on *data* inside a tf.function (as fit() runs it):
+    the sum of the losses it added there."""
+    import numpy as np
+    from keras import ops
+    layer = _run_keras(lambda: cls(rate=rate), name)
+
+    def forward(t):
+        out = layer(t)
+        losses = [ops.sum(ops.cast(v, "float32")) for v in layer.losses]
+        return out, ops.sum(ops.stack(losses)) if losses else ops.convert_to_tensor(np.nan, "float32")
+
+    out, total = in_graph(forward, data, name=name, doing=f"Calling a `{name}` layer")
+    expect(np.shape(out) == data.shape,
+           f"On inputs of shape {data.shape} `call()` returned shape {np.shape(out)}: return the inputs "
+           f"unchanged (the layer only adds a loss).")
+    if np.isnan(total):
+        raise Incorrect(f"Called inside a graph (as fit() runs it), `{name}` added no loss: call "
+                        f"`self.add_loss(penalty)` in `call()`.")
+    return float(total)
+
+
 # --------------------------------------------------------------------------- 1. an L1 penalty
 
-_L1_AS_L2 = """
-class L1Penalty(layers.Layer):
-    def __init__(self, rate=1e-3, **kwargs):
-        super().__init__(**kwargs)
-        self.rate = rate
-
-    def call(self, inputs):
-        self.add_loss(self.rate * ops.sum(ops.square(inputs)))
-        return inputs
-"""
-
-
-
-@exercise(
-    "04.1", "An L1 penalty",
-    answers=("L1Penalty",),
-    starter='''
-class L1Penalty(layers.Layer):
-    """Identity layer that adds rate · Σ|inputs| (over the whole batch) to the loss."""
-
-    def __init__(self, rate=1e-3, **kwargs):
-        super().__init__(**kwargs)
-        self.rate = rate
-
-    def call(self, inputs):
-        penalty = ___
-        self.add_loss(penalty)
-        return inputs
-''',
-    solution='''
+_SOLUTION_1 = '''
 class L1Penalty(layers.Layer):
     """Identity layer that adds rate · Σ|inputs| (over the whole batch) to the loss."""
 
@@ -134,7 +153,37 @@ class L1Penalty(layers.Layer):
         penalty = self.rate * ops.sum(ops.abs(inputs))
         self.add_loss(penalty)
         return inputs
-''',
+'''
+
+
+def _judge_l1(penalty: float, h, rate: float, where: str) -> None:
+    """Name the mistake of an L1 penalty *penalty* added for values *h* at *rate*."""
+    import numpy as np
+    expected = rate * np.sum(np.abs(h))
+    if _close(penalty, expected, rtol=1e-4):
+        return
+    if _close(penalty, rate * np.sum(h ** 2), rtol=1e-4):
+        raise Incorrect(f"On {where} your layer adds {penalty:.5f} = rate · Σ x²: that is the L2 "
+                        f"(squared) penalty. L1 uses the absolute values: {expected:.5f}.")
+    if _close(penalty, rate * np.sum(h), rtol=1e-4, atol=1e-6):
+        raise Incorrect(f"On {where} your layer adds {penalty:.5f} = rate · Σ x. The values here are "
+                        f"partly negative, so they cancel: take the absolute value first ({expected:.5f}).")
+    if _close(penalty, rate * np.mean(np.abs(h)), rtol=1e-4):
+        raise Incorrect(f"On {where} your layer adds {penalty:.5f} = rate · mean|x|: the mean divides by "
+                        f"the number of values. The task is the sum over the batch ({expected:.5f}).")
+    factor = penalty / np.sum(np.abs(h))
+    if any(_close(factor, r, rtol=1e-4) for r in (1e-3, 0.01, 0.003, 0.2) if r != rate):
+        raise Incorrect(f"On {where} your layer adds {factor:g} · Σ|x| = {penalty:.5f}: the rate is fixed in "
+                        f"your code. Multiply by `self.rate`, the rate the layer was built with "
+                        f"({expected:.5f} here).")
+    raise Incorrect(f"On {where} your layer adds {penalty:.5f}, but rate · Σ|x| is {expected:.5f}.")
+
+
+@exercise(
+    "04.1", "An L1 penalty",
+    answers=("L1Penalty",),
+    starter=variant(_SOLUTION_1, ("self.rate * ops.sum(ops.abs(inputs))", "___")),
+    solution=_SOLUTION_1,
     hints=(
         ("Section 1's `ActivityPenalty` adds `rate · Σ x²`; an L1 penalty uses the absolute value instead "
         "of the square."),
@@ -143,19 +192,33 @@ class L1Penalty(layers.Layer):
     ),
     context=_context,
     wrong=(
-        Wrong(_L1_AS_L2, "square"),
-        Wrong(_L1_AS_L2.replace("ops.sum(ops.square(inputs))", "ops.sum(inputs)"), "absolute"),
-        Wrong(_L1_AS_L2.replace("ops.sum(ops.square(inputs))", "ops.mean(ops.abs(inputs))"), "mean"),
-        Wrong(_L1_AS_L2.replace("self.add_loss(self.rate * ops.sum(ops.square(inputs)))",
-                                 "penalty = self.rate * ops.sum(ops.abs(inputs))"), "add_loss"),
+        Wrong(variant(_SOLUTION_1, ("ops.abs(inputs)", "ops.square(inputs)")), "square"),
+        Wrong(variant(_SOLUTION_1, ("ops.sum(ops.abs(inputs))", "ops.sum(inputs)")), "absolute"),
+        Wrong(variant(_SOLUTION_1, ("ops.sum(ops.abs(inputs))", "ops.mean(ops.abs(inputs))")), "mean"),
+        Wrong(variant(_SOLUTION_1, ("        self.add_loss(penalty)\n", "")), "add_loss"),
+        Wrong(variant(_SOLUTION_1, ("self.rate * ops", "0.01 * ops")), "self.rate", kind="hardcoded"),
+        Wrong(variant(_SOLUTION_1, ("ops.sum(ops.abs(inputs))", "np.sum(np.abs(inputs))")), "graph",
+              kind="graph"),
+        Wrong(variant(_SOLUTION_1, ("self.rate * ops.sum(ops.abs(inputs))",
+                                    "self.rate * float(ops.sum(ops.abs(inputs)))")), "graph", kind="graph"),
     ),
     alternatives=(
-        _L1_AS_L2.replace("self.rate * ops.sum(ops.square(inputs))", "keras.regularizers.L1(self.rate)(inputs)"),
+        variant(_SOLUTION_1, ("self.rate * ops.sum(ops.abs(inputs))", "keras.regularizers.L1(self.rate)(inputs)")),
+        variant(_SOLUTION_1, ("ops.sum(ops.abs(inputs))", "ops.sum(ops.where(inputs < 0, -inputs, inputs))")),
     ),
+    varies=("the rate: 0.01, 0.003, 0.2\n"
+            "the inputs: a model's hidden layer (16 samples × 16 units), random batches of shape (5, 7) "
+            "and (3, 4, 2) with negative values\n"
+            "the mode: symbolic model building, an eager forward pass, calls inside a tf.function"),
+    exempt={"mutates": _NO_MUTATION},
 )
 def q1(L1Penalty):
+    """Builds `L1Penalty(rate=0.01)` into a model and compares `model.losses` on a known batch with
+    rate · Σ|h| computed by NumPy from the weights; then calls fresh layers with other rates on
+    other shapes inside a tf.function (as fit() runs them), naming L2, no-abs, mean and
+    fixed-rate penalties."""
     import numpy as np
-    from kitlib.exercises import tiny_data
+    _float32()
     cls = _layer_class(L1Penalty, "L1Penalty")
     rate = 0.01
     x, _ = tiny_data(n=16)
@@ -163,49 +226,22 @@ def q1(L1Penalty):
     outputs = _run_keras(lambda: model(x), "L1Penalty")
     penalty = _added_loss(model)
     h = _hidden(model, x, relu=False)
-    expected = rate * np.sum(np.abs(h))
     expect(tuple(np.shape(outputs)) == (16, 3),
            "`call()` should return its inputs unchanged (the layer only adds a loss).")
-    if _close(penalty, expected, rtol=1e-4):
-        pass
-    elif _close(penalty, rate * np.sum(h ** 2), rtol=1e-4):
-        raise Incorrect(f"On a known batch your layer adds {penalty:.5f} = rate · Σ x²: that is the L2 "
-                        f"(squared) penalty. L1 uses the absolute values: {expected:.5f}.")
-    elif _close(penalty, rate * np.sum(h), rtol=1e-4, atol=1e-6):
-        raise Incorrect(f"On a known batch your layer adds {penalty:.5f} = rate · Σ x. The hidden values "
-                        f"here are partly negative, so they cancel: take the absolute value first "
-                        f"({expected:.5f}).")
-    elif _close(penalty, rate * np.mean(np.abs(h)), rtol=1e-4):
-        raise Incorrect(f"On a known batch your layer adds {penalty:.5f} = rate · mean|x|: the mean "
-                        f"divides by the number of values. The task is the sum over the batch "
-                        f"({expected:.5f}).")
-    else:
-        raise Incorrect(f"On a known batch of 16 samples your layer adds {penalty:.5f}, but rate · Σ|x| "
-                        f"is {expected:.5f}.")
+    _judge_l1(penalty, h, rate, "a known batch of 16 samples")
+    rng = np.random.default_rng(41)
+    for case_rate, shape in ((0.003, (5, 7)), (0.2, (3, 4, 2))):
+        data = rng.standard_normal(shape).astype("float32")
+        got = _graph_penalty(cls, case_rate, data, "L1Penalty")
+        _judge_l1(got, data.astype("float64"), case_rate, f"a batch of shape {shape} with rate={case_rate}")
+    expected = rate * np.sum(np.abs(h))
     return (f"`model.losses` holds rate · Σ|h| = {expected:.4f} on the known batch, as NumPy computes it "
             f"from the hidden layer's weights. fit() adds it to the compiled loss on every batch.")
 
 
 # --------------------------------------------------------------------------- 2. count the dead units
 
-
-@exercise(
-    "04.2", "Count the dead units",
-    answers=("DeadFraction",),
-    starter='''
-class DeadFraction(layers.Layer):
-    """Identity layer for after a ReLU layer: reports the fraction of its inputs that are 0
-    as a metric named "dead_fraction"."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.dead_fraction = ___   # a metric object, created once
-
-    def call(self, inputs):
-        self.dead_fraction.update_state(___)
-        return inputs
-''',
-    solution='''
+_SOLUTION_2 = '''
 class DeadFraction(layers.Layer):
     """Identity layer for after a ReLU layer: reports the fraction of its inputs that are 0
     as a metric named "dead_fraction"."""
@@ -217,7 +253,45 @@ class DeadFraction(layers.Layer):
     def call(self, inputs):
         self.dead_fraction.update_state(ops.cast(ops.equal(inputs, 0.0), "float32"))
         return inputs
-''',
+'''
+_ZEROS = 'ops.cast(ops.equal(inputs, 0.0), "float32")'
+
+
+def _judge_dead(value: float, batches, where: str) -> None:
+    """Name the mistake of a dead fraction *value* reported for ReLU outputs *batches*."""
+    import numpy as np
+    h = np.concatenate(batches)
+    expected = float(np.mean(h == 0))
+    units = h.shape[-1]
+    if _close(value, expected, rtol=1e-5):
+        return
+    if _close(value, np.mean(h), rtol=1e-4):
+        raise Incorrect(f"In {where} your metric reports {value:.4f}, the mean activation (the average of the "
+                        f"values themselves). The fraction of zeros is {expected:.4f}: average a 1.0 for each "
+                        f"zero and 0.0 for each positive value.")
+    if _close(value, 1 - expected, rtol=1e-5):
+        raise Incorrect(f"In {where} your metric reports {value:.4f}, the fraction of *alive* units (values > 0); "
+                        f"the dead ones are the zeros: {expected:.4f}.")
+    if _close(value, np.mean([np.mean(b == 0) for b in batches]), rtol=1e-5):
+        sizes = ", ".join(str(len(b)) for b in batches)
+        raise Incorrect(f"In {where} (batches of {sizes}) your metric reports {value:.4f}, the plain average "
+                        f"of the batches' fractions; {expected:.4f} of all values are 0. One number per batch "
+                        f"counts a small last batch as much as a full one: right only when all batches have "
+                        f"the same size. Give the Mean one 0/1 value per input and let it count them.")
+    if units != 16 and _close(value, expected * units / 16, rtol=1e-5):
+        raise Incorrect(f"In {where} your metric reports {value:.4f} instead of {expected:.4f}: it divides by "
+                        f"16, the width of the notebook's layer. Let `ops.mean` count the units, so the layer "
+                        f"works after a layer of any width.")
+    raise Incorrect(f"In {where} ({units} ReLU units) {expected:.4f} of the values are 0, but the metric "
+                    f"reports dead_fraction = {value:.4f}.")
+
+
+@exercise(
+    "04.2", "Count the dead units",
+    answers=("DeadFraction",),
+    starter=variant(_SOLUTION_2, ('keras.metrics.Mean(name="dead_fraction")', "___   # a metric object, created once"),
+                    (_ZEROS, "___")),
+    solution=_SOLUTION_2,
     hints=(
         ("Section 2's `ActivationMonitor` is the pattern: a metric object made in `__init__`, updated in "
         "`call()`. Which metric averages what you give it?"),
@@ -233,26 +307,8 @@ class DeadFraction(layers.Layer):
         self.add_metric(ops.mean(ops.cast(inputs <= 0, "float32")), name="dead_fraction")
         return inputs
 ''', "add_metric"),
-        Wrong('''
-class DeadFraction(layers.Layer):
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.dead_fraction = keras.metrics.Mean(name="dead_fraction")
-
-    def call(self, inputs):
-        self.dead_fraction.update_state(inputs)
-        return inputs
-''', "mean activation"),
-        Wrong('''
-class DeadFraction(layers.Layer):
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.dead_fraction = keras.metrics.Mean(name="dead_fraction")
-
-    def call(self, inputs):
-        self.dead_fraction.update_state(ops.cast(inputs > 0, "float32"))
-        return inputs
-''', "alive"),
+        Wrong(variant(_SOLUTION_2, (_ZEROS, "inputs")), "mean activation"),
+        Wrong(variant(_SOLUTION_2, (_ZEROS, 'ops.cast(inputs > 0, "float32")')), "alive"),
         Wrong('''
 class DeadFraction(layers.Layer):
     def call(self, inputs):
@@ -260,38 +316,35 @@ class DeadFraction(layers.Layer):
         metric.update_state(ops.cast(inputs <= 0, "float32"))
         return inputs
 ''', "__init__"),
-        Wrong('''
-class DeadFraction(layers.Layer):
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.dead = keras.metrics.Mean()
-
-    def call(self, inputs):
-        self.dead.update_state(ops.cast(inputs <= 0, "float32"))
-        return inputs
-''', "name"),
+        Wrong(variant(_SOLUTION_2, ('keras.metrics.Mean(name="dead_fraction")', "keras.metrics.Mean()")), "name"),
+        Wrong(variant(_SOLUTION_2, (_ZEROS, f"ops.mean({_ZEROS})")), "same size", kind="hardcoded"),
+        Wrong(variant(_SOLUTION_2, (_ZEROS, f"ops.sum({_ZEROS}, axis=-1) / 16")), "units", kind="hardcoded"),
+        Wrong(variant(_SOLUTION_2, (_ZEROS, '(np.asarray(inputs) == 0).astype("float32")')), "graph",
+              kind="graph"),
     ),
-    alternatives=('''
-class DeadFraction(layers.Layer):
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.metric = keras.metrics.Mean(name="dead_fraction")
-
-    def call(self, inputs):
-        self.metric.update_state(ops.where(inputs <= 0, 1.0, 0.0))
-        return inputs
-''',),
+    alternatives=(
+        variant(_SOLUTION_2, (_ZEROS, "ops.where(inputs <= 0, 1.0, 0.0)")),
+        variant(_SOLUTION_2, (_ZEROS, f"ops.mean({_ZEROS}, axis=-1)")),
+    ),
+    varies=("the batches: evaluate() on 48 samples in batches of 20, 20, 8; a layer called on 9 then 4\n"
+            "the layer's width: 16 and 12 ReLU units\n"
+            "the runs: evaluate() twice (reset), fit() with validation data (val_ twin)"),
+    exempt={"mutates": _NO_MUTATION},
 )
 def q2(DeadFraction):
+    """Builds DeadFraction after a ReLU layer, evaluates the compiled model (graph mode) in
+    unequal batches and compares `dead_fraction` with NumPy's fraction of zeros; checks the reset
+    between runs and the `val_dead_fraction` fit() logs; then calls a layer in a tf.function on
+    batches of another width and size."""
     import numpy as np
-    from kitlib.exercises import tiny_data
+    _float32()
     cls = _layer_class(DeadFraction, "DeadFraction")
     x, y = tiny_data(n=48)
     x_val, y_val = tiny_data(n=32, seed=1)
     model = _run_keras(lambda: _model_with(lambda: cls(name="monitor"), linear=False), "DeadFraction")
-    logs = _run_keras(lambda: model.evaluate(x, y, batch_size=16, verbose=0, return_dict=True), "DeadFraction")
     h = _hidden(model, x, relu=True)
     expected = float(np.mean(h == 0))
+    logs = _run_keras(lambda: model.evaluate(x, y, batch_size=20, verbose=0, return_dict=True), "DeadFraction")
     if "dead_fraction" not in logs:
         found = sorted(k for k in logs if k != "loss")
         if found:
@@ -301,18 +354,8 @@ def q2(DeadFraction):
         raise Incorrect(f"evaluate() reports only {sorted(logs)}: no metric of the layer shows up. Keep the "
                         f"metric object as an attribute of the layer (`self.dead_fraction = ...` in "
                         f"`__init__`), name it \"dead_fraction\", and update it in `call()`.")
-    value = logs["dead_fraction"]
-    if not _close(value, expected, rtol=1e-5):
-        if _close(value, np.mean(h), rtol=1e-4):
-            raise Incorrect(f"Your metric reports {value:.4f}, the mean activation (the average of the values "
-                            f"themselves). The fraction of zeros on this data is {expected:.4f}: average a "
-                            f"1.0 for each zero and 0.0 for each positive value.")
-        if _close(value, 1 - expected, rtol=1e-5):
-            raise Incorrect(f"Your metric reports {value:.4f}, the fraction of *alive* units (values > 0); "
-                            f"the dead ones are the zeros: {expected:.4f}.")
-        raise Incorrect(f"On 48 samples (16 hidden ReLU units each) {expected:.4f} of the values are 0, but "
-                        f"evaluate() reports dead_fraction = {value:.4f}.")
-    again = _run_keras(lambda: model.evaluate(x, y, batch_size=16, verbose=0, return_dict=True), "DeadFraction")
+    _judge_dead(logs["dead_fraction"], [h[i:i + 20] for i in range(0, 48, 20)], "evaluate() on 48 samples")
+    again = _run_keras(lambda: model.evaluate(x, y, batch_size=20, verbose=0, return_dict=True), "DeadFraction")
     expect(_close(again["dead_fraction"], expected, rtol=1e-5),
            f"A second evaluate() on the same data reports dead_fraction = {again['dead_fraction']:.4f} instead "
            f"of {expected:.4f}: the metric's state is not reset between runs. A `keras.metrics` object "
@@ -325,6 +368,15 @@ def q2(DeadFraction):
     expect(_close(history["val_dead_fraction"][-1], np.mean(h_val == 0), rtol=1e-5),
            f"After fit(), val_dead_fraction is {history['val_dead_fraction'][-1]:.4f}, but "
            f"{np.mean(h_val == 0):.4f} of the validation activations are 0.")
+    rng = np.random.default_rng(42)
+    batches = [np.maximum(rng.standard_normal((n, 12)), 0).astype("float32") for n in (9, 4)]
+    layer = _run_keras(lambda: cls(name="monitor"), "DeadFraction")
+    for batch in batches:
+        in_graph(layer, batch, name="DeadFraction", doing="Calling a `DeadFraction` layer")
+    metric = next((m for m in layer.metrics if m.name == "dead_fraction"), None)
+    expect(metric is not None, f"A DeadFraction layer lists the metrics {[m.name for m in layer.metrics]}, "
+                               f"none named `dead_fraction`.")
+    _judge_dead(float(metric.result()), batches, "a layer of 12 units called on batches of 9 and 4 samples")
     return (f"dead_fraction = {expected:.4f} on the known batch, equal to NumPy's count of zeros; fit() logs "
             f"it with a `val_dead_fraction` twin, and every epoch and evaluation starts from a reset. "
             f"On a real model, a value that keeps rising during training is a warning sign: those ReLU "
@@ -333,37 +385,7 @@ def q2(DeadFraction):
 
 # --------------------------------------------------------------------------- 3. a penalty that ignores the batch size
 
-_L2_SUM = """
-class L2PerSample(layers.Layer):
-    def __init__(self, rate=1e-3, **kwargs):
-        super().__init__(**kwargs)
-        self.rate = rate
-
-    def call(self, inputs):
-        self.add_loss(self.rate * ops.sum(ops.square(inputs)))
-        return inputs
-"""
-
-
-
-@exercise(
-    "04.3", "A penalty that ignores the batch size",
-    answers=("L2PerSample",),
-    starter='''
-class L2PerSample(layers.Layer):
-    """Identity layer that adds an L2 activity penalty whose size does not depend on how
-    many samples a batch holds."""
-
-    def __init__(self, rate=1e-3, **kwargs):
-        super().__init__(**kwargs)
-        self.rate = rate
-
-    def call(self, inputs):
-        penalty = ___
-        self.add_loss(penalty)
-        return inputs
-''',
-    solution='''
+_SOLUTION_3 = '''
 class L2PerSample(layers.Layer):
     """Identity layer that adds an L2 activity penalty whose size does not depend on how
     many samples a batch holds."""
@@ -376,7 +398,39 @@ class L2PerSample(layers.Layer):
         penalty = self.rate * ops.mean(ops.sum(ops.square(inputs), axis=-1))
         self.add_loss(penalty)
         return inputs
-''',
+'''
+_PER_SAMPLE = "ops.mean(ops.sum(ops.square(inputs), axis=-1))"
+
+
+def _judge_l2(got: float, data, rate: float, where: str) -> None:
+    """Name the mistake of a per-sample L2 penalty *got* added for *data* (one batch) at *rate*."""
+    import numpy as np
+    data = data.astype("float64")
+    per_sample = float(np.mean(np.sum(data ** 2, axis=-1)))
+    expected = rate * per_sample
+    if _close(got, expected, rtol=1e-4):
+        return
+    if _close(got, rate * np.sum(data ** 2), rtol=1e-4):
+        raise Incorrect(f"On {where} your layer adds {got:.4f} = rate · Σx² over the whole batch: it grows "
+                        f"with the batch (ActivityRegularization gives {expected:.4f}, the same per-sample "
+                        f"amount at any batch size).")
+    if _close(got, rate * np.mean(data ** 2), rtol=1e-4):
+        raise Incorrect(f"On {where} your layer adds {got:.5f}: `ops.mean` of the squares divides by the "
+                        f"number of samples *and* the number of units ({data.shape[-1]}). Divide by the "
+                        f"batch size only: sum over the units, average over the samples ({expected:.5f}).")
+    if any(_close(got, r * per_sample, rtol=1e-4) for r in (1e-3, 0.01, 0.05) if r != rate):
+        raise Incorrect(f"On {where} your layer adds {got / per_sample:g} · (mean Σx² per sample): the rate "
+                        f"is fixed in your code. Multiply by `self.rate`, the rate the layer was built with "
+                        f"({expected:.5f} here).")
+    raise Incorrect(f"On {where} your layer adds {got:.5f}, but ActivityRegularization(l2=rate) adds "
+                    f"{expected:.5f}.")
+
+
+@exercise(
+    "04.3", "A penalty that ignores the batch size",
+    answers=("L2PerSample",),
+    starter=variant(_SOLUTION_3, (f"self.rate * {_PER_SAMPLE}", "___")),
+    solution=_SOLUTION_3,
     hints=(
         ("Section 1's penalty is rate · Σx² over the whole batch: twice the samples, twice the penalty. "
         "What do you divide by so that it stops growing with the batch?"),
@@ -387,64 +441,58 @@ class L2PerSample(layers.Layer):
     ),
     context=_context,
     wrong=(
-        Wrong(_L2_SUM, "grows with the batch"),
-        Wrong(_L2_SUM.replace("ops.sum(ops.square(inputs))", "ops.sum(ops.square(inputs)) / 64"), "batch size"),
-        Wrong(_L2_SUM.replace("ops.sum(ops.square(inputs))", "ops.mean(ops.square(inputs))"), "units"),
-        Wrong(_L2_SUM.replace("ops.sum(ops.square(inputs))", "ops.sum(ops.square(inputs)) / len(inputs)"),
-              "len(inputs)"),
+        Wrong(variant(_SOLUTION_3, (_PER_SAMPLE, "ops.sum(ops.square(inputs))")), "grows with the batch"),
+        Wrong(variant(_SOLUTION_3, (_PER_SAMPLE, "ops.sum(ops.square(inputs)) / 64")), "batch size",
+              kind="hardcoded"),
+        Wrong(variant(_SOLUTION_3, (_PER_SAMPLE, "ops.mean(ops.square(inputs))")), "units"),
+        Wrong(variant(_SOLUTION_3, ("self.rate * ops", "0.01 * ops")), "self.rate", kind="hardcoded"),
+        Wrong(variant(_SOLUTION_3, (_PER_SAMPLE, "ops.sum(ops.square(inputs)) / len(inputs)")), "len(inputs)",
+              kind="graph"),
+        Wrong(variant(_SOLUTION_3, (_PER_SAMPLE, "ops.sum(ops.square(inputs)) / inputs.shape[0]")), "None",
+              kind="graph"),
     ),
     alternatives=(
-        _L2_SUM.replace("ops.sum(ops.square(inputs))",
-                       "ops.sum(ops.square(inputs)) / ops.cast(ops.shape(inputs)[0], inputs.dtype)"),
-        _L2_SUM.replace("self.rate * ops.sum(ops.square(inputs))",
-                       "keras.regularizers.L2(self.rate)(inputs) / ops.cast(ops.shape(inputs)[0], \"float32\")"),
+        variant(_SOLUTION_3, (_PER_SAMPLE,
+                              "ops.sum(ops.square(inputs)) / ops.cast(ops.shape(inputs)[0], inputs.dtype)")),
+        variant(_SOLUTION_3, (f"self.rate * {_PER_SAMPLE}",
+                              "keras.regularizers.L2(self.rate)(inputs) / ops.cast(ops.shape(inputs)[0], \"float32\")")),
     ),
+    varies=("the batch size: 8 and 64 samples, 13 in a graph, and evaluate() in batches of 8, 64 and 24 "
+            "(64 = 24 + 24 + 16: a short last batch)\n"
+            "the rate: 0.01 and 0.05; the width: 16 and 6 units"),
+    exempt={"mutates": _NO_MUTATION},
 )
 def q3(L2PerSample):
-    import keras
+    """Builds L2PerSample into a model (batch size unknown, as in fit()), compares its penalty inside
+    a tf.function with rate · mean per-sample Σx² (what `ActivityRegularization(l2=rate)` adds) on
+    batches of 8 and 64 and, at another rate, 13 × 6; then checks that the compiled model's
+    evaluate() loss (graph mode) is the same in batches of 8, 64 and 24."""
     import numpy as np
-    from kitlib.exercises import tiny_data
+    _float32()
     cls = _layer_class(L2PerSample, "L2PerSample")
     rate = 0.01
-    x, _ = tiny_data(n=64, input_dim=16)
-    got, builtin = {}, {}
-    for batch in (8, 64):
-        data = x[:batch]
-        layer = _run_keras(lambda: cls(rate=rate), "L2PerSample")
-        _run_keras(lambda: layer(data), "L2PerSample")
-        got[batch] = _added_loss(layer)
-        reference = keras.layers.ActivityRegularization(l2=rate)
-        reference(data)
-        builtin[batch] = float(reference.losses[0])
-    for batch in (8, 64):
-        data = x[:batch].astype("float64")
-        if _close(got[batch], builtin[batch], rtol=1e-4):
-            continue
-        if _close(got[batch], rate * np.sum(data ** 2), rtol=1e-4):
-            raise Incorrect(f"On a batch of {batch} samples your layer adds {got[batch]:.4f} = rate · Σx² over "
-                            f"the whole batch: it grows with the batch (ActivityRegularization gives "
-                            f"{builtin[batch]:.4f}, the same per-sample amount at any batch size).")
-        if _close(got[batch], rate * np.mean(data ** 2), rtol=1e-4):
-            raise Incorrect(f"On a batch of {batch} samples your layer adds {got[batch]:.5f}: `ops.mean` of "
-                            f"the squares divides by the number of samples *and* the number of units "
-                            f"({data.shape[1]}). Divide by the batch size only: sum over the units, "
-                            f"average over the samples ({builtin[batch]:.5f}).")
-        other = 64 if batch == 8 else 8
-        if _close(got[other], builtin[other], rtol=1e-4):
-            raise Incorrect(f"Right at {other} samples per batch, wrong at {batch} ({got[batch]:.4f} instead of "
-                            f"{builtin[batch]:.4f}): the batch size is fixed in your code. Use the size of "
-                            f"the batch that arrives (the last batch of an epoch is often smaller).")
-        raise Incorrect(f"On a batch of {batch} samples your layer adds {got[batch]:.5f}, but "
-                        f"ActivityRegularization(l2=rate) adds {builtin[batch]:.5f}.")
     model = _run_keras(lambda: _model_with(lambda: cls(rate=rate), linear=True), "L2PerSample")
+    x, _ = tiny_data(n=64, input_dim=16)
+    small = np.random.default_rng(43).standard_normal((13, 6)).astype("float32")
+    cases = ((rate, x[:8], "a batch of 8 samples"), (rate, x, "a batch of 64 samples"),
+             (0.05, small, "a batch of 13 samples × 6 units with rate=0.05"))
+    got = [_graph_penalty(cls, r, data, "L2PerSample") for r, data, _ in cases]
+    right = [_close(g, r * np.mean(np.sum(d.astype("float64") ** 2, axis=-1)), rtol=1e-4)
+             for g, (r, d, _) in zip(got, cases)]
+    if right[1] and not right[0]:
+        raise Incorrect(f"Right at 64 samples per batch, wrong at 8 ({got[0]:.4f} instead of "
+                        f"{rate * np.mean(np.sum(x[:8].astype('float64') ** 2, axis=-1)):.4f}): the batch size is "
+                        f"fixed in your code. Use the size of the batch that arrives (the last batch of an epoch "
+                        f"is often smaller).")
+    for g, (r, data, where) in zip(got, cases):
+        _judge_l2(g, data, r, where)
     x8, y8 = tiny_data(n=64)
-    loss_8 = _run_keras(lambda: model.evaluate(x8, y8, batch_size=8, verbose=0, return_dict=True)["loss"],
-                        "L2PerSample")
-    loss_64 = _run_keras(lambda: model.evaluate(x8, y8, batch_size=64, verbose=0, return_dict=True)["loss"],
-                         "L2PerSample")
-    expect(_close(loss_8, loss_64, rtol=1e-5),
-           f"In a model, evaluate() reports loss {loss_8:.5f} in batches of 8 and {loss_64:.5f} in one batch "
-           f"of 64: the penalty still depends on the batch size.")
+    loss = {b: _run_keras(lambda: model.evaluate(x8, y8, batch_size=b, verbose=0, return_dict=True)["loss"],
+                          "L2PerSample") for b in (8, 64, 24)}
+    for b in (64, 24):
+        expect(_close(loss[8], loss[b], rtol=1e-5),
+               f"In a model, evaluate() reports loss {loss[8]:.5f} in batches of 8 and {loss[b]:.5f} in "
+               f"batches of {b}: the penalty still depends on the batch size.")
     return (f"Your penalty equals `ActivityRegularization(l2={rate})` at 8 and at 64 samples per batch, and "
-            f"evaluate() now reports the same loss ({loss_8:.4f}) in batches of 8 or 64. A rate tuned at one "
+            f"evaluate() now reports the same loss ({loss[8]:.4f}) in batches of 8 or 64. A rate tuned at one "
             f"batch size now means the same at another, and a smaller last batch is not penalised less.")

@@ -5,13 +5,19 @@
 3. Split a Dataset (medium): ``take``/``skip`` before ``shuffle``: a holdout that stays put.
 4. A leak on purpose (thought-provoking): arrays for which ``validation_split`` validates
    only on samples it also trains on.
+
+The checks try several sizes and fractions (with remainders), hand the learner's functions
+the arrays themselves (kept with ``Kept``) and name an answer that changes them in place.
 """
 
 from __future__ import annotations
 
 import math
 
-from kitlib.exercises import Incorrect, Wrong, call, describe, exercise, expect, expect_type
+from kitlib.exercises import (Incorrect, Kept, Wrong, call, describe, exercise, expect, expect_type, guarded,
+                              variant)
+
+_NO_GRAPH = "the answer works on NumPy arrays in plain Python; fit() never runs it inside a tf.function"
 
 
 def _context():
@@ -48,7 +54,19 @@ def _pair(value, what: str, shape: str = "(a, b)"):
     return value[0], value[1]
 
 
+def _call_keeping(fn, name: str, fix: str, *arrays_and_args):
+    """Call *fn* with the real arrays (the first two arguments), then name an in-place change."""
+    x, y, *rest = arrays_and_args
+    kept = (Kept(x, "x"), Kept(y, "y"))
+    result = call(fn, x, y, *rest, name=name)
+    for k in kept:
+        k.expect_unchanged(by=f"`{name}`", fix=fix)
+    return result, kept[0].original, kept[1].original
+
+
 # --------------------------------------------------------------------------- 1. how many
+
+_CASES_1 = [(2500, 0.15), (1003, 0.25), (700, 0.3), (10, 0.5), (99, 0.2), (37, 0.3), (7, 0.33), (1001, 0.1)]
 
 
 @exercise(
@@ -76,16 +94,24 @@ def n_validation(n, split):
         Wrong("def n_validation(n, split):\n    return round(n * split)", "floating point"),
         Wrong("def n_validation(n, split):\n    return n * split", "whole number"),
         Wrong("def n_validation(n, split):\n    return int(np.floor(n * (1 - split)))", "training part"),
+        Wrong("def n_validation(n, split):\n    return int(np.ceil(n * split))", "validates on"),
+        Wrong("def n_validation(n, split):\n    return n - int(np.floor(n * 0.7))", "`split`", kind="hardcoded"),
     ),
     alternatives=(
         "def n_validation(n, split):\n    return n - int(n * (1.0 - split))",
         "def n_validation(n, split):\n    return len(np.arange(n)[int(np.floor(n * (1 - split))):])",
     ),
+    varies=("n and split: 8 cases, 2500·0.15, 1003·0.25, 700·0.3, 10·0.5, 99·0.2, 37·0.3, 7·0.33, "
+            "1001·0.1 (most with a remainder, one where floating point decides)"),
+    exempt={"mutates": "the answer receives two numbers; no object of the caller is passed to it",
+            "graph": _NO_GRAPH},
 )
 def q1(n_validation):
+    """Calls n_validation on eight (n, split) pairs, most with a remainder and one where floating
+    point decides, and compares with Keras' own rule n − floor(n · (1 − split)), naming the
+    training part, a rounded fraction, a float count and a fixed split."""
     import numpy as np
-    cases = [(2500, 0.15), (1003, 0.25), (700, 0.3), (10, 0.5)]
-    for n, split in cases:
+    for n, split in _CASES_1:
         expected = _keras_n_val(n, split)
         got = call(n_validation, n, split, name="n_validation")
         if isinstance(got, (float, np.floating)) and not isinstance(got, bool):
@@ -101,6 +127,9 @@ def q1(n_validation):
         if got == n_train:
             raise Incorrect(f"`n_validation({n}, {split})` returned {got}: that is the training part "
                             f"(floor(n · (1 − split))). Validation is what is left: n minus that.")
+        if any(got == _keras_n_val(n, s) for _, s in _CASES_1 if s != split):
+            raise Incorrect(f"`n_validation({n}, {split})` returned {got}, the answer for another fraction: "
+                            f"the split is fixed in your code. Use the argument `split`.")
         if got == int(n * split) and got != round(n * split):
             raise Incorrect(f"`n_validation({n}, {split})` returned {got}, but Keras validates on {expected}: "
                             f"{n} · {split} = {n * split:g} is not whole, and Keras rounds the training part "
@@ -112,7 +141,8 @@ def q1(n_validation):
                             f"it is {n * (1.0 - split)!r}, and the floor of that is {n_train}. Compute it "
                             f"the way Keras does: n − floor(n · (1 − split)).")
         raise Incorrect(f"`n_validation({n}, {split})` returned {got}, but Keras validates on {expected} of "
-                        f"{n} samples.")
+                        f"{n} samples: Keras cuts at floor(n · (1 − split)) = {n_train} and validates on the "
+                        f"rest.")
     return ("Right on every case, including 700 samples with `validation_split=0.3`: Keras validates on "
             "211, not 210, because 700 · 0.7 is 489.99999999999994 in floating point and Keras rounds "
             "the training part down. Count from the cut, not from the fraction.")
@@ -124,7 +154,7 @@ def q1(n_validation):
 def _sorted_problem(n: int = 1000, classes: int = 10):
     """x: (n, 2) float32 with x[:, 0] a sample id; y: labels sorted by class."""
     import numpy as np
-    y = np.repeat(np.arange(classes), n // classes).astype("float32")
+    y = np.repeat(np.arange(classes), -(-n // classes))[:n].astype("float32")
     x = np.stack([np.arange(n, dtype="float32"), np.linspace(0, 1, n, dtype="float32")], axis=1)
     return x, y
 
@@ -145,21 +175,43 @@ def _split_parts(result, what: str):
     return np.asarray(xt), np.asarray(yt).reshape(-1), np.asarray(xv), np.asarray(yv).reshape(-1)
 
 
-@exercise(
-    "05.2", "Shuffle once, then split",
-    answers=("split_shuffled",),
-    starter='''
-def split_shuffled(x, y, fraction, seed):
-    """Shuffle (x, y) once with `seed`, hold out `fraction` of it for validation.
+def _split_once(split_shuffled, n: int, fraction: float, seed: int, classes: int):
+    """Split n sorted samples with the learner's function; check what any split must satisfy.
+    Returns (train ids, val ids, val labels, train labels)."""
+    import numpy as np
+    x, y = _sorted_problem(n, classes)
+    result, x0, y0 = _call_keeping(
+        split_shuffled, "split_shuffled", "index with a permutation instead (`x[order]` makes a new array), "
+        "so the notebook's own `x_train` keeps its order.", x, y, fraction, seed)
+    xt, yt, xv, yv = _split_parts(result, "split_shuffled")
+    ids_t, ids_v = xt[:, 0].astype(int), xv[:, 0].astype(int)
+    where = f"With {n} samples, fraction={fraction} and seed={seed}"
+    expect(set(ids_t).isdisjoint(ids_v),
+           f"{where}, {len(set(ids_t) & set(ids_v))} samples are in both parts: the validation samples are "
+           f"also trained on, so the validation score is not about unseen data. Hold out samples the "
+           f"training part does not contain.")
+    everything = np.concatenate([ids_t, ids_v])
+    expect(len(everything) == n and len(set(everything.tolist())) == n,
+           f"{where}, the two parts together hold {len(everything)} samples ({len(set(everything.tolist()))} "
+           f"different ones), but the input had {n}: every sample belongs in exactly one part.")
+    allowed = {math.floor(n * fraction), math.ceil(n * fraction), _keras_n_val(n, fraction)}
+    if len(ids_v) not in allowed:
+        fixed = (" The size is fixed in your code: compute it from `len(x)` and `fraction`."
+                 if len(ids_v) in {min(200, n), math.floor(n * 0.2), round(n * 0.2), math.ceil(n * 0.2)} else "")
+        raise Incorrect(f"{where}, the validation part should hold about {round(n * fraction)} samples; yours "
+                        f"holds {len(ids_v)} (and training {len(ids_t)}).{fixed}")
+    mismatched = int(np.sum(np.concatenate([yt, yv]) != y0[everything]))
+    expect(mismatched == 0,
+           f"{where}, {mismatched} of {n} samples came back with another sample's label: x and y were "
+           f"shuffled with different orders, so the labels no longer match the images. Draw one permutation "
+           f"and index both arrays with it.")
+    expect(set(ids_v.tolist()) not in ({*range(n - len(ids_v), n)}, {*range(len(ids_v))}),
+           f"{where}, the validation part is the last (or first) {len(ids_v)} samples: the split was taken "
+           f"without shuffling first. Shuffle the indices once, then cut.")
+    return ids_t, ids_v, yv, yt
 
-    Returns (x_train, y_train), (x_val, y_val). The same seed gives the same split.
-    """
-    order = ___
-    n_val = ___
-    # your lines here
-    return (___, ___), (___, ___)
-''',
-    solution='''
+
+_SOLUTION_2 = '''
 def split_shuffled(x, y, fraction, seed):
     """Shuffle (x, y) once with `seed`, hold out `fraction` of it for validation.
 
@@ -169,7 +221,20 @@ def split_shuffled(x, y, fraction, seed):
     n_val = int(round(len(x) * fraction))
     train, val = order[n_val:], order[:n_val]
     return (x[train], y[train]), (x[val], y[val])
-''',
+'''
+_CUT = ("def split_shuffled(x, y, fraction, seed):\n"
+        "    cut = int(len(x) * (1 - fraction))\n"
+        "    return (x[:cut], y[:cut]), (x[cut:], y[cut:])")
+
+
+@exercise(
+    "05.2", "Shuffle once, then split",
+    answers=("split_shuffled",),
+    starter=variant(_SOLUTION_2, ("np.random.default_rng(seed).permutation(len(x))", "___"),
+                    ("int(round(len(x) * fraction))", "___"),
+                    ("    train, val = order[n_val:], order[:n_val]\n    return (x[train], y[train]), (x[val], y[val])",
+                     "    # your lines here\n    return (___, ___), (___, ___)")),
+    solution=_SOLUTION_2,
     hints=(
         "Shuffle *indices*, not the arrays: one permutation of `0 … n−1` keeps each image with its label.",
         ("`np.random.default_rng(seed).permutation(len(x))` gives the same order for the same seed; "
@@ -180,71 +245,42 @@ def split_shuffled(x, y, fraction, seed):
     ),
     context=_context,
     wrong=(
-        Wrong("def split_shuffled(x, y, fraction, seed):\n"
-              "    cut = int(len(x) * (1 - fraction))\n"
-              "    return (x[:cut], y[:cut]), (x[cut:], y[cut:])", "classes"),
-        Wrong("def split_shuffled(x, y, fraction, seed):\n"
-              "    rng = np.random.default_rng(seed)\n"
-              "    x, y = rng.permutation(x), rng.permutation(y)\n"
-              "    cut = int(len(x) * (1 - fraction))\n"
-              "    return (x[:cut], y[:cut]), (x[cut:], y[cut:])", "labels"),
-        Wrong("def split_shuffled(x, y, fraction, seed):\n"
-              "    order = np.random.permutation(len(x))\n"
-              "    cut = int(len(x) * (1 - fraction))\n"
-              "    return (x[order[:cut]], y[order[:cut]]), (x[order[cut:]], y[order[cut:]])", "seed"),
-        Wrong("def split_shuffled(x, y, fraction, seed):\n"
-              "    np.random.default_rng(seed).shuffle(x)\n"
-              "    np.random.default_rng(seed).shuffle(y)\n"
-              "    cut = int(len(x) * (1 - fraction))\n"
-              "    return (x[:cut], y[:cut]), (x[cut:], y[cut:])", "in place"),
+        Wrong(_CUT, "without shuffling"),
+        Wrong(variant(_CUT, ("    cut", ("    rng = np.random.default_rng(seed)\n"
+                                        "    x, y = rng.permutation(x), rng.permutation(y)\n    cut"))), "labels"),
+        Wrong(variant(_SOLUTION_2, ("np.random.default_rng(seed)", "np.random.default_rng()")), "seed"),
+        Wrong(variant(_SOLUTION_2, ("np.random.default_rng(seed)", "np.random.default_rng(7)")), "seed",
+              kind="hardcoded"),
+        Wrong(variant(_SOLUTION_2, ("int(round(len(x) * fraction))", "200")), "fixed", kind="hardcoded"),
+        Wrong(variant(_SOLUTION_2, ("int(round(len(x) * fraction))", "int(len(x) * 0.2)")), "fixed",
+              kind="hardcoded"),
+        Wrong(variant(_CUT, ("    cut", ("    np.random.default_rng(seed).shuffle(x)\n"
+                                       "    np.random.default_rng(seed).shuffle(y)\n    cut"))), "in place",
+              kind="mutates"),
         Wrong("def split_shuffled(x, y, fraction, seed):\n"
               "    val = np.random.default_rng(seed).choice(len(x), int(len(x) * fraction))\n"
               "    return (x, y), (x[val], y[val])", "both"),
     ),
     alternatives=(
-        ("def split_shuffled(x, y, fraction, seed):\n"
-        "    order = np.random.RandomState(seed).permutation(len(x))\n"
-        "    x, y = x[order], y[order]\n"
-        "    cut = int(np.floor(len(x) * (1 - fraction)))\n"
-        "    return (x[:cut], y[:cut]), (x[cut:], y[cut:])"),
+        variant(_CUT, ("    cut", ("    order = np.random.RandomState(seed).permutation(len(x))\n"
+                                   "    x, y = x[order], y[order]\n    cut"))),
         ("def split_shuffled(x, y, fraction, seed):\n"
         "    from sklearn.model_selection import train_test_split\n"
         "    x_train, x_val, y_train, y_val = train_test_split(x, y, test_size=fraction, random_state=seed)\n"
         "    return (x_train, y_train), (x_val, y_val)"),
     ),
+    varies=("n, fraction and seed: 1000 samples · 0.2 · seeds 7 and 8 (10 sorted classes), 53 · 0.3 · 11 "
+            "and 41 · 0.15 · 3 (sizes with a remainder)\n"
+            "the arrays themselves are passed (not copies): an in-place shuffle is named"),
+    exempt={"graph": _NO_GRAPH},
 )
 def q2(split_shuffled):
-    import numpy as np
-    fraction = 0.2
-    x, y = _sorted_problem()
-    n = len(x)
-    x_in, y_in = x.copy(), y.copy()
-    xt, yt, xv, yv = _split_parts(call(split_shuffled, x_in, y_in, fraction, 7, name="split_shuffled"),
-                                  "split_shuffled")
-    changed = not (np.array_equal(x_in, x) and np.array_equal(y_in, y))
-    if changed:
-        raise Incorrect("`split_shuffled` shuffled the caller's arrays in place (`rng.shuffle(x)` reorders "
-                        "`x` itself): after the call, the notebook's own `x_train` would be in a new order. "
-                        "Index with a permutation instead (`x[order]` makes a new array).")
-    ids_t, ids_v = xt[:, 0].astype(int), xv[:, 0].astype(int)
-    expect(set(ids_t).isdisjoint(ids_v),
-           f"{len(set(ids_t) & set(ids_v))} samples are in both parts: the validation samples are also "
-           f"trained on, so the validation score is not about unseen data. Hold out samples the training "
-           f"part does not contain.")
-    everything = np.concatenate([ids_t, ids_v])
-    expect(len(everything) == n and len(set(everything.tolist())) == n,
-           f"The two parts together hold {len(everything)} samples ({len(set(everything.tolist()))} "
-           f"different ones), but the input had {n}: every sample belongs in exactly one part.")
-    allowed = {math.floor(n * fraction), math.ceil(n * fraction), _keras_n_val(n, fraction)}
-    expect(len(ids_v) in allowed,
-           f"With {n} samples and fraction {fraction}, the validation part should hold about "
-           f"{round(n * fraction)} samples; yours holds {len(ids_v)} (and training {len(ids_t)}).")
-    true_label = y[np.concatenate([ids_t, ids_v])]
-    mismatched = int(np.sum(np.concatenate([yt, yv]) != true_label))
-    expect(mismatched == 0,
-           f"{mismatched} of {n} samples came back with another sample's label: x and y were shuffled "
-           f"with different orders, so the labels no longer match the images. Draw one permutation "
-           f"and index both arrays with it.")
+    """Splits 1,000 samples sorted by label and two smaller sets with remainders, passing the
+    arrays themselves: checks sizes, no overlap, every sample once with its own label, a
+    shuffle before the cut (all classes in both parts), the arrays left unchanged, and the
+    same split for the same seed but another for another seed."""
+    n, fraction = 1000, 0.2
+    ids_t, ids_v, yv, yt = _split_once(split_shuffled, n, fraction, 7, 10)
     classes = sorted(set(yv.astype(int).tolist()))
     if len(classes) < 10:
         raise Incorrect(f"On {n} samples sorted by label (10 classes), your validation part holds only "
@@ -254,16 +290,17 @@ def q2(split_shuffled):
     if missing:
         raise Incorrect(f"The training part has no sample of class(es) {missing}: the model could never learn "
                         f"them. Shuffle the indices once, then cut.")
-    again = _split_parts(call(split_shuffled, x.copy(), y.copy(), fraction, 7, name="split_shuffled"),
-                         "split_shuffled")
-    if not np.array_equal(np.sort(again[2][:, 0]), np.sort(ids_v)):
+    for case in ((53, 0.3, 11, 3), (41, 0.15, 3, 4)):
+        _split_once(split_shuffled, *case)
+    again = _split_once(split_shuffled, n, fraction, 7, 10)[1]
+    if sorted(again) != sorted(ids_v):
         raise Incorrect("Two calls with the same seed (7) gave different validation samples: the shuffle "
                         "ignores `seed`, so every run (and every rerun of the notebook) validates on other "
                         "samples. Use `np.random.default_rng(seed)`.")
-    other = _split_parts(call(split_shuffled, x.copy(), y.copy(), fraction, 8, name="split_shuffled"),
-                         "split_shuffled")
-    expect(not np.array_equal(np.sort(other[2][:, 0]), np.sort(ids_v)),
-           "Seeds 7 and 8 gave the same validation samples: the shuffle should depend on `seed`.")
+    other = _split_once(split_shuffled, n, fraction, 8, 10)[1]
+    expect(sorted(other) != sorted(ids_v),
+           "Seeds 7 and 8 gave the same validation samples: the shuffle should depend on `seed` (a fixed "
+           "seed in your code gives every caller the same split).")
     return (f"{len(ids_v)} of {n} sorted samples held out, all 10 classes in both parts, every image "
             f"with its own label, the same split for the same seed, and the caller's arrays untouched. "
             f"After this split, `validation_split` is no longer needed: pass `validation_data=(x_val, y_val)`.")
@@ -278,8 +315,9 @@ def _elements(ds, what: str) -> list[int]:
     iterate = getattr(ds, "as_numpy_iterator", None)
     if not callable(iterate):
         raise Incorrect(f"{what} should be a `tf.data.Dataset`, but it is {describe(ds)}.")
-    out: list[int] = []
-    try:
+
+    def one_pass():
+        out: list[int] = []
         for item in iterate():
             arr = np.asarray(item)
             if arr.ndim != 0:
@@ -290,28 +328,12 @@ def _elements(ds, what: str) -> list[int]:
             if len(out) > 10_000:
                 raise Incorrect(f"{what} does not end: split a finite dataset (no `.repeat()` before "
                                 f"splitting).")
-    except Incorrect:
-        raise
-    except Exception as exc:
-        raise Incorrect(f"Iterating over {what} raised {type(exc).__name__}: {exc}") from None
-    return out
+        return out
+
+    return guarded(one_pass, "split_dataset", doing=f"Iterating over {what}")
 
 
-@exercise(
-    "05.3", "Split a Dataset",
-    answers=("split_dataset",),
-    starter='''
-def split_dataset(ds, n_val, seed):
-    """Split a Dataset of samples into (train_ds, val_ds).
-
-    val_ds: n_val samples, the same ones on every pass. train_ds: all the others,
-    in a new random order on every pass. Neither is batched yet.
-    """
-    val_ds = ___
-    train_ds = ___
-    return train_ds, val_ds
-''',
-    solution='''
+_SOLUTION_3 = '''
 def split_dataset(ds, n_val, seed):
     """Split a Dataset of samples into (train_ds, val_ds).
 
@@ -321,7 +343,14 @@ def split_dataset(ds, n_val, seed):
     val_ds = ds.take(n_val)
     train_ds = ds.skip(n_val).shuffle(1024, seed=seed)
     return train_ds, val_ds
-''',
+'''
+
+
+@exercise(
+    "05.3", "Split a Dataset",
+    answers=("split_dataset",),
+    starter=variant(_SOLUTION_3, ("ds.take(n_val)", "___"), ("ds.skip(n_val).shuffle(1024, seed=seed)", "___")),
+    solution=_SOLUTION_3,
     hints=(
         "`take(k)` keeps the first k elements and `skip(k)` the rest: together they split without overlap.",
         ("Where does `shuffle()` go? It reshuffles on every pass, so anything taken *after* it changes "
@@ -336,49 +365,57 @@ def split_dataset(ds, n_val, seed):
         Wrong("def split_dataset(ds, n_val, seed):\n"
               "    batches = ds.batch(4)\n"
               "    return batches.skip(n_val).shuffle(64, seed=seed), batches.take(n_val)", "batch"),
-        Wrong("def split_dataset(ds, n_val, seed):\n"
-              "    return ds.take(n_val), ds.skip(n_val).shuffle(1024, seed=seed)", "(train_ds, val_ds)"),
-        Wrong("def split_dataset(ds, n_val, seed):\n"
-              "    return ds.skip(n_val), ds.take(n_val)", "order"),
+        Wrong(variant(_SOLUTION_3, ("return train_ds, val_ds", "return val_ds, train_ds")), "(train_ds, val_ds)"),
+        Wrong(variant(_SOLUTION_3, (".shuffle(1024, seed=seed)", "")), "order"),
+        Wrong(variant(_SOLUTION_3, ("ds.take(n_val)", "ds.take(8)"), ("ds.skip(n_val)", "ds.skip(8)")), "n_val",
+              kind="hardcoded"),
     ),
     alternatives=(
         ("def split_dataset(ds, n_val, seed):\n"
         "    fixed = ds.shuffle(10_000, seed=seed, reshuffle_each_iteration=False)\n"
         "    return fixed.skip(n_val).shuffle(1024, seed=seed), fixed.take(n_val)"),
+        variant(_SOLUTION_3, ("shuffle(1024, seed=seed)", "shuffle(buffer_size=64)")),
     ),
+    varies="n, n_val and seed: 40 samples · 8 · seed 3, and 23 · 5 · seed 9",
+    exempt={"mutates": "a tf.data.Dataset cannot be changed in place: every method returns a new one",
+            "graph": ("the answer only chains Dataset methods; any function it maps is traced when the check "
+                      "iterates the datasets, as fit() would")},
 )
 def q3(split_dataset):
+    """Splits Dataset.range(n) for two sizes (40 with n_val=8, 23 with n_val=5), iterates each part
+    twice (two epochs) and checks: the holdout's size and that it stays put, no overlap, every
+    sample in exactly one part, and a training order that changes from pass to pass."""
     import tensorflow as tf
-    n, n_val = 40, 8
-    ds = tf.data.Dataset.range(n)
-    result = call(split_dataset, ds, n_val, 3, name="split_dataset")
-    train_ds, val_ds = _pair(result, "What `split_dataset` returns", "(train_ds, val_ds)")
-    val_1, val_2 = _elements(val_ds, "val_ds"), _elements(val_ds, "val_ds")
-    train_1, train_2 = _elements(train_ds, "train_ds"), _elements(train_ds, "train_ds")
-    if len(val_1) == n - n_val and len(train_1) == n_val:
-        raise Incorrect(f"val_ds has {len(val_1)} samples and train_ds {len(train_1)}: the two are swapped. "
-                        f"Return them in the order `(train_ds, val_ds)`.")
-    expect(len(val_1) == n_val,
-           f"On a dataset of {n} samples with n_val={n_val}, val_ds holds {len(val_1)} samples.")
-    if sorted(val_1) != sorted(val_2):
-        trained_on = sorted((set(val_1) | set(val_2)) & (set(train_1) | set(train_2)))
-        raise Incorrect(f"val_ds held {sorted(val_1)} on one pass and {sorted(val_2)} on the next: a "
-                        f"`shuffle()` before `take()` reshuffles on each pass, so over two epochs "
-                        f"{len(trained_on)} \"validation\" samples were also trained on. Take the holdout "
-                        f"before shuffling, and shuffle only the training part.")
-    for i, (train, val) in enumerate(((train_1, val_1), (train_2, val_2)), 1):
-        both = sorted(set(train) & set(val))
-        expect(not both, f"On pass {i}, samples {both} are in both train_ds and val_ds.")
-        expect(sorted(train + val) == list(range(n)),
-               f"On pass {i}, train_ds and val_ds together hold {len(train) + len(val)} samples "
-               f"({len(set(train) | set(val))} different ones) of the {n}: each sample belongs in exactly "
-               f"one part.")
-    expect(train_1 != train_2 and train_1 != sorted(train_1),
-           "train_ds gives the samples in the same order on every pass: shuffle the training part "
-           "(after splitting off the holdout), so each epoch sees a new order.")
-    return (f"The holdout holds the same {n_val} samples on every pass and never meets the training "
-            f"part, which is reshuffled each epoch. Batch both parts after this (`.batch(64)`) and "
-            f"pass `validation_data=val_ds`.")
+    for n, n_val, seed in ((40, 8, 3), (23, 5, 9)):
+        result = call(split_dataset, tf.data.Dataset.range(n), n_val, seed, name="split_dataset")
+        train_ds, val_ds = _pair(result, "What `split_dataset` returns", "(train_ds, val_ds)")
+        val_1, val_2 = _elements(val_ds, "val_ds"), _elements(val_ds, "val_ds")
+        train_1, train_2 = _elements(train_ds, "train_ds"), _elements(train_ds, "train_ds")
+        if len(val_1) == n - n_val and len(train_1) == n_val:
+            raise Incorrect(f"val_ds has {len(val_1)} samples and train_ds {len(train_1)}: the two are swapped. "
+                            f"Return them in the order `(train_ds, val_ds)`.")
+        expect(len(val_1) == n_val,
+               f"On a dataset of {n} samples with n_val={n_val}, val_ds holds {len(val_1)} samples"
+               f"{': the number is fixed in your code, use `n_val`' if len(val_1) == 8 else ''}.")
+        if sorted(val_1) != sorted(val_2):
+            trained_on = sorted((set(val_1) | set(val_2)) & (set(train_1) | set(train_2)))
+            raise Incorrect(f"val_ds held {sorted(val_1)} on one pass and {sorted(val_2)} on the next: a "
+                            f"`shuffle()` before `take()` reshuffles on each pass, so over two epochs "
+                            f"{len(trained_on)} \"validation\" samples were also trained on. Take the holdout "
+                            f"before shuffling, and shuffle only the training part.")
+        for i, (train, val) in enumerate(((train_1, val_1), (train_2, val_2)), 1):
+            both = sorted(set(train) & set(val))
+            expect(not both, f"On pass {i} over {n} samples, samples {both} are in both train_ds and val_ds.")
+            expect(sorted(train + val) == list(range(n)),
+                   f"On pass {i}, train_ds and val_ds together hold {len(train) + len(val)} samples "
+                   f"({len(set(train) | set(val))} different ones) of the {n}: each sample belongs in exactly "
+                   f"one part.")
+        expect(train_1 != train_2 and train_1 != sorted(train_1),
+               "train_ds gives the samples in the same order on every pass: shuffle the training part "
+               "(after splitting off the holdout), so each epoch sees a new order.")
+    return ("The holdout holds the same 8 samples on every pass and never meets the training "
+            "part, which is reshuffled each epoch. Batch both parts after this (`.batch(64)`) and "
+            "pass `validation_data=val_ds`.")
 
 
 # --------------------------------------------------------------------------- 4. a leak on purpose
@@ -392,6 +429,53 @@ def _leak_problem(n: int = 100):
     return x, y
 
 
+_SOLUTION_4 = '''
+def make_leaky(x, y):
+    """Return new arrays (x2, y2) such that fit(x2, y2, validation_split=0.2) validates
+    only on samples that it also trains on."""
+    k = int(np.ceil(len(x) / 4))   # at least a quarter more: the last 20 % are all copies
+    x2 = np.concatenate([x, x[:k]])
+    y2 = np.concatenate([y, y[:k]])
+    return x2, y2
+'''
+
+
+def _leak_verdict(make_leaky, n: int) -> int:
+    """Check make_leaky on n samples (the arrays themselves); return the number validated on."""
+    import numpy as np
+    x, y = _leak_problem(n)
+    result, x, y = _call_keeping(make_leaky, "make_leaky", "build new arrays (`np.concatenate` makes them) "
+                                 "and leave `x` and `y` as they were.", x, y)
+    x2, y2 = _pair(result, "What `make_leaky` returns", "(x2, y2)")
+    x2, y2 = _array(x2, "x2"), _array(y2, "y2")
+    expect(x2.ndim == 2 and x2.shape[1:] == x.shape[1:],
+           f"x2 should hold samples shaped like x's rows {x.shape[1:]}; it has shape {x2.shape}.")
+    y2 = y2.reshape(len(y2), -1)[:, 0] if y2.ndim > 1 else y2
+    expect(len(x2) == len(y2),
+           f"x2 has {len(x2)} rows but y2 has {len(y2)} labels: fit() needs one label per sample, so "
+           f"whatever you do to x, do to y (the labels too).")
+    expect(len(x2) >= 5, f"x2 holds only {len(x2)} samples: validation_split=0.2 would validate on almost nothing.")
+    cut = len(x2) - _keras_n_val(len(x2), 0.2)
+    key = lambda row: tuple(np.round(row.astype("float64"), 5).tolist())  # noqa: E731
+    trained = {}
+    for row, label in zip(x2[:cut], y2[:cut]):
+        trained.setdefault(key(row), set()).add(float(label))
+    unseen = [i for i in range(cut, len(x2)) if key(x2[i]) not in trained]
+    added = len(x2) - n
+    few = (f" You appended {added} rows, fewer than n/4 = {n / 4:g}: the last 20 % then reach back into "
+           f"the original rows (right only where n is a multiple of 4)." if 0 < added < n / 4 else "")
+    if unseen:
+        raise Incorrect(f"With {n} samples, fit(x2, y2, validation_split=0.2) trains on rows 0…{cut - 1} of "
+                        f"x2 and validates on rows {cut}…{len(x2) - 1}; {len(unseen)} of those {len(x2) - cut} "
+                        f"validation samples were never trained on (e.g. row {unseen[0]}). Every row after the "
+                        f"cut must also appear before it.{few}")
+    relabelled = [i for i in range(cut, len(x2)) if float(y2[i]) not in trained[key(x2[i])]]
+    if relabelled:
+        raise Incorrect(f"{len(relabelled)} validation samples are copies of training samples but with "
+                        f"another label (e.g. row {relabelled[0]}): copy each sample's own label with it.")
+    return len(x2) - cut
+
+
 @exercise(
     "05.4", "A leak on purpose",
     answers=("make_leaky",),
@@ -403,68 +487,47 @@ def make_leaky(x, y):
     y2 = ___
     return x2, y2
 ''',
-    solution='''
-def make_leaky(x, y):
-    """Return new arrays (x2, y2) such that fit(x2, y2, validation_split=0.2) validates
-    only on samples that it also trains on."""
-    x2 = np.concatenate([x, x[: len(x) // 4]])
-    y2 = np.concatenate([y, y[: len(y) // 4]])
-    return x2, y2
-''',
+    solution=_SOLUTION_4,
     hints=(
         ("`validation_split=0.2` validates on the *last* 20 % of the arrays you pass. What must those "
         "last rows be, so that the model has seen each of them during training?"),
         ("Copies: append rows that already appear earlier. How many must you append so that the last "
         "20 % of the longer arrays are all copies?"),
-        ("If you append k = n/4 copies, the arrays hold 1.25 n rows, and the last 20 % of 1.25 n is "
-        "exactly the k copies. `np.concatenate([x, x[:len(x) // 4]])`, and the same for `y`."),
+        ("If you append k ≥ n/4 copies, the arrays hold at least 1.25 n rows, and the last 20 % of them "
+        "are copies. Round k up (`int(np.ceil(len(x) / 4))`): `np.concatenate([x, x[:k]])`, and the "
+        "same for `y`."),
     ),
     context=_context,
     wrong=(
         Wrong("def make_leaky(x, y):\n    return x, y", "never trained on"),
+        Wrong(variant(_SOLUTION_4, ("int(np.ceil(len(x) / 4))", "len(x) // 5")), "never trained on"),
+        Wrong(variant(_SOLUTION_4, ("np.concatenate([y, y[:k]])", "y")), "labels"),
+        Wrong(variant(_SOLUTION_4, ("np.concatenate([y, y[:k]])", "np.concatenate([y, y[-k:]])")), "label"),
+        Wrong(variant(_SOLUTION_4, ("int(np.ceil(len(x) / 4))", "len(x) // 4")), "multiple of 4",
+              kind="hardcoded"),
+        Wrong(variant(_SOLUTION_4, ("int(np.ceil(len(x) / 4))", "25")), "never trained on", kind="hardcoded"),
         Wrong("def make_leaky(x, y):\n"
-              "    return np.concatenate([x, x[: len(x) // 5]]), np.concatenate([y, y[: len(y) // 5]])",
-              "never trained on"),
-        Wrong("def make_leaky(x, y):\n"
-              "    return np.concatenate([x, x[: len(x) // 4]]), y", "labels"),
-        Wrong("def make_leaky(x, y):\n"
-              "    return np.concatenate([x, x[: len(x) // 4]]), np.concatenate([y, y[-(len(y) // 4):]])",
-              "label"),
+              "    k = len(x) // 5 + 1\n"
+              "    x[-k:], y[-k:] = x[:k], y[:k]\n"
+              "    return x, y", "in place", kind="mutates"),
     ),
     alternatives=(
         "def make_leaky(x, y):\n    return np.concatenate([x, x]), np.concatenate([y, y])",
         "def make_leaky(x, y):\n    return np.tile(x, (3, 1)), np.tile(y, 3)",
+        variant(_SOLUTION_4, ("int(np.ceil(len(x) / 4))", "len(x) // 4 + 1")),
     ),
+    varies=("n: 100, 37 and 137 samples (37 and 137 are not multiples of 4 or 5)\n"
+            "the arrays themselves are passed (not copies): overwriting them in place is named"),
+    exempt={"graph": _NO_GRAPH},
 )
 def q4(make_leaky):
-    import numpy as np
-    x, y = _leak_problem()
-    result = call(make_leaky, x.copy(), y.copy(), name="make_leaky")
-    x2, y2 = _pair(result, "What `make_leaky` returns", "(x2, y2)")
-    x2, y2 = _array(x2, "x2"), _array(y2, "y2")
-    expect(x2.ndim == 2 and x2.shape[1:] == x.shape[1:],
-           f"x2 should hold samples shaped like x's rows {x.shape[1:]}; it has shape {x2.shape}.")
-    y2 = y2.reshape(len(y2), -1)[:, 0] if y2.ndim > 1 else y2
-    expect(len(x2) == len(y2),
-           f"x2 has {len(x2)} rows but y2 has {len(y2)} labels: fit() needs one label per sample, so "
-           f"whatever you do to x, do to y (the labels too).")
-    expect(len(x2) >= 5, f"x2 holds only {len(x2)} samples: validation_split=0.2 would validate on almost nothing.")
-    cut = int(math.floor(len(x2) * 0.8))
-    key = lambda row: tuple(np.round(row.astype("float64"), 5).tolist())  # noqa: E731
-    trained = {}
-    for row, label in zip(x2[:cut], y2[:cut]):
-        trained.setdefault(key(row), set()).add(float(label))
-    unseen = [i for i in range(cut, len(x2)) if key(x2[i]) not in trained]
-    if unseen:
-        raise Incorrect(f"fit(x2, y2, validation_split=0.2) trains on rows 0…{cut - 1} and validates on "
-                        f"rows {cut}…{len(x2) - 1}; {len(unseen)} of those {len(x2) - cut} validation "
-                        f"samples were never trained on (e.g. row {unseen[0]}). Every row after the cut "
-                        f"must also appear before it.")
-    relabelled = [i for i in range(cut, len(x2)) if float(y2[i]) not in trained[key(x2[i])]]
-    if relabelled:
-        raise Incorrect(f"{len(relabelled)} validation samples are copies of training samples but with "
-                        f"another label (e.g. row {relabelled[0]}): copy each sample's own label with it.")
-    return (f"All {len(x2) - cut} validation samples are also training samples: the validation score "
+    """Gives make_leaky the arrays themselves for 100, 37 and 137 samples and applies Keras'
+    validation_split=0.2 cut to what it returns: every validation row must be a copy of a
+    training row with its own label, and the caller's arrays must be left unchanged."""
+    n_val = _leak_verdict(make_leaky, 100)
+    for n in (37, 137):
+        _leak_verdict(make_leaky, n)
+    return (f"All {n_val} validation samples are also training samples: the validation score "
             f"now measures memory, not generalization. Real leaks look like this: duplicates, "
             f"augmented copies, or several photos of one patient on both sides of the cut. The last-"
             f"fraction rule itself is what you want for time-ordered data (validate on the latest "

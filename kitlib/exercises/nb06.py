@@ -6,14 +6,19 @@
    on samples whose length Keras cannot know.
 
 The checks number their samples (sample *i* has the single feature *i*) and watch what a
-``kitlib.pipeline.BatchSpy`` model trains on, as the notebook does.
+``kitlib.pipeline.BatchSpy`` model trains on, as the notebook does. They try several sizes,
+with and without a remainder.
 """
 
 from __future__ import annotations
 
 import math
 
-from kitlib.exercises import Incorrect, Wrong, call, describe, exercise, expect
+from kitlib.exercises import Incorrect, Wrong, call, describe, exercise, expect, guarded, shorten_text, variant
+
+_IMMUTABLE = "a tf.data.Dataset cannot be changed in place: every method returns a new one"
+_NO_GRAPH = ("the answer only chains Dataset methods in Python; any function it maps is traced when the "
+             "check iterates the Dataset or fits on it, as fit() would")
 
 # --------------------------------------------------------------------------- helpers
 
@@ -37,16 +42,15 @@ def _sample_ids(dataset, what: str, limit: int = 200) -> list[int]:
     if int(dataset.cardinality()) == int(tf.data.INFINITE_CARDINALITY):
         raise Incorrect(f"{what} never ends (`cardinality()` is infinite): a `.repeat()` does not belong "
                         f"here. Keras needs a finite set to validate on and a pass to call an epoch.")
-    ids: list[int] = []
-    try:
+    def read():
+        ids: list[int] = []
         for element in dataset.take(limit):
             x = element[0] if isinstance(element, (tuple, list)) else element
             ids.extend(int(round(float(v))) for v in np.asarray(x).reshape(-1))
-    except Incorrect:
-        raise
-    except Exception as exc:
-        raise Incorrect(f"Reading {what} raised {type(exc).__name__}: {str(exc)[:200]}\n"
-                        f"Keep each element a sample `(x, y)` as it comes from `samples`.") from None
+        return ids
+
+    ids = guarded(read, "your function", doing=f"Reading {what} (keep each element a sample `(x, y)` as "
+                                               f"it comes from `samples`)")
     return ids
 
 
@@ -58,22 +62,7 @@ def _context():
 
 # --------------------------------------------------------------------------- 1. hold-out
 
-
-@exercise(
-    "06.1", "A hold-out that stays put",
-    answers=("split_holdout",),
-    starter='''
-def split_holdout(samples, n_holdout):
-    """Split a Dataset of single samples into (holdout, train).
-
-    holdout: the same n_holdout samples on every pass, never shown to training;
-    train: all the other samples, in a new random order on every pass.
-    """
-    holdout = ___
-    train = ___
-    return holdout, train
-''',
-    solution='''
+_SOLUTION_1 = '''
 def split_holdout(samples, n_holdout):
     """Split a Dataset of single samples into (holdout, train).
 
@@ -83,7 +72,15 @@ def split_holdout(samples, n_holdout):
     holdout = samples.take(n_holdout)
     train = samples.skip(n_holdout).shuffle(buffer_size=1024)
     return holdout, train
-''',
+'''
+
+
+@exercise(
+    "06.1", "A hold-out that stays put",
+    answers=("split_holdout",),
+    starter=variant(_SOLUTION_1, ("samples.take(n_holdout)", "___"),
+                    ("samples.skip(n_holdout).shuffle(buffer_size=1024)", "___")),
+    solution=_SOLUTION_1,
     hints=(
         ("Section 6 of the notebook splits `numbers` in two. Which comes first there: the split or "
         "the shuffle?"),
@@ -97,10 +94,10 @@ def split_holdout(samples, n_holdout):
               '    return shuffled.take(n_holdout), shuffled.skip(n_holdout)', "changes from pass to pass"),
         Wrong('def split_holdout(samples, n_holdout):\n'
               '    return samples.skip(n_holdout), samples.take(n_holdout).shuffle(1024)', "swapped"),
-        Wrong('def split_holdout(samples, n_holdout):\n'
-              '    return samples.take(n_holdout), samples.shuffle(1024)', "also trains on"),
-        Wrong('def split_holdout(samples, n_holdout):\n'
-              '    return samples.take(n_holdout), samples.skip(n_holdout)', "same order"),
+        Wrong(variant(_SOLUTION_1, ("samples.skip(n_holdout)", "samples")), "also trains on"),
+        Wrong(variant(_SOLUTION_1, (".shuffle(buffer_size=1024)", "")), "same order"),
+        Wrong(variant(_SOLUTION_1, ("take(n_holdout)", "take(5)"), ("skip(n_holdout)", "skip(5)")), "n_holdout",
+              kind="hardcoded"),
     ),
     alternatives=(
         ('def split_holdout(samples, n_holdout):\n'
@@ -109,9 +106,20 @@ def split_holdout(samples, n_holdout):
         ('def split_holdout(samples, n_holdout):\n'
         '    return samples.take(n_holdout).batch(2), samples.skip(n_holdout).shuffle(100).batch(4)'),
     ),
+    varies="the sizes: 20 samples with n_holdout=5, 23 with n_holdout=7 (three passes over each part)",
+    exempt={"mutates": _IMMUTABLE, "graph": _NO_GRAPH},
 )
 def q1(split_holdout):
-    n, n_holdout = 20, 5
+    """Splits numbered Datasets of 20 and 23 samples (hold-outs of 5 and 7), iterates each part
+    three times and checks: the hold-out's size, that it is the same every pass and never reaches
+    training, that training gets all the other samples once per pass, in a new order."""
+    for n, n_holdout in ((20, 5), (23, 7)):
+        _check_holdout(split_holdout, n, n_holdout)
+    return ("The 5 held-out samples are the same on every pass and never reach training, "
+            "which gets the other 15 in a new order each time. Split first, shuffle second.")
+
+
+def _check_holdout(split_holdout, n: int, n_holdout: int) -> None:
     out = call(split_holdout, _numbered(n), n_holdout, name="split_holdout")
     expect(isinstance(out, (tuple, list)) and len(out) == 2,
            f"`split_holdout` should return two Datasets `(holdout, train)`, but it returned {describe(out)}.")
@@ -126,7 +134,8 @@ def q1(split_holdout):
                         f"`skip(n)` the rest.")
     expect(len(passes_h[0]) == n_holdout,
            f"On {n} samples with n_holdout={n_holdout} your hold-out yields {len(passes_h[0])} samples; "
-           f"it should yield {n_holdout}.")
+           f"it should yield {n_holdout}"
+           f"{': the size is fixed in your code, use `n_holdout`' if len(passes_h[0]) == 5 else ''}.")
     held = [frozenset(p) for p in passes_h]
     if len(set(held)) > 1:
         leaked = len(frozenset().union(*held))
@@ -139,13 +148,11 @@ def q1(split_holdout):
         if overlap:
             raise Incorrect(f"Training also trains on held-out samples ({len(overlap)} of {n_holdout} on one "
                             f"pass). Build `train` from what `take()` leaves: `samples.skip(n_holdout)`.")
-        expect(sorted(p) == rest, f"One pass over `train` should give each of the other {len(rest)} samples "
-                                  f"once; it gave {len(p)} samples ({len(set(p))} different).")
+        expect(sorted(p) == rest, f"On {n} samples, one pass over `train` should give each of the other "
+                                  f"{len(rest)} samples once; it gave {len(p)} samples ({len(set(p))} different).")
     if len({tuple(p) for p in passes_t}) == 1:
         raise Incorrect("Training gets its samples in the same order on every pass. Add `.shuffle(...)` to "
                         "the training part (it reshuffles on each pass by default).")
-    return (f"The {n_holdout} held-out samples are the same on every pass and never reach training, "
-            f"which gets the other {n - n_holdout} in a new order each time. Split first, shuffle second.")
 
 
 # --------------------------------------------------------------------------- 2. predict the batches
@@ -206,8 +213,19 @@ predicted = [[0, 1, 2], [3, 4, 5], [6, 7], [0, 1, 2], [3, 4, 5]]
         Wrong("predicted = [[0, 1, 2], [3, 4, 5], [6, 7], [0, 1, 2], [3, 4]]", "epoch 5"),
         Wrong("predicted = [[0, 1, 2], [3, 4, 5], [6, 7], [0, 1, 2], '3, 4, 5']", "one list per epoch"),
     ),
+    alternatives=("predicted = [list(range(i, min(i + 3, 8))) for i in (0, 3, 6, 0, 3)]",
+                  "predicted = ((0, 1, 2), (3, 4, 5), (6, 7), (0, 1, 2), (3, 4, 5))"),
+    varies=("nothing to vary: the answer is a prediction of one fit() call (8 batches, steps_per_epoch=3, "
+            "5 epochs), compared with a spy run of that same call"),
+    exempt={"hardcoded": ("the answer is the prediction for the one fit() call the exercise describes; it "
+                          "has no parameter that could be hard-coded"),
+            "mutates": "the answer is a list of numbers; no object of the caller is passed to learner code",
+            "graph": "the answer is a list of numbers; no learner code runs inside fit()"},
 )
 def q2(predicted):
+    """Runs the fit() the exercise describes (8 batches, steps_per_epoch=3, 5 epochs, no repeat)
+    with a BatchSpy and compares the batches each epoch trained on with the prediction, naming a
+    repeated stream, restarted epochs, missing or empty epochs."""
     n_batches, steps, epochs = 8, 3, 5
     guess = _as_epochs(predicted, "predicted")
     actual = _spy_run(n_batches, steps, epochs)
@@ -239,23 +257,7 @@ def q2(predicted):
 
 # --------------------------------------------------------------------------- 3. clean epochs
 
-
-@exercise(
-    "06.3", "Clean epochs",
-    answers=("clean_epochs",),
-    starter='''
-def clean_epochs(samples, n_samples, batch_size):
-    """A training Dataset and the steps_per_epoch that make every epoch one full pass.
-
-    samples: a Dataset of n_samples single (x, y) samples, whose length Keras may not
-    know (read from files, or after filter()). Every epoch must train on each sample
-    exactly once, in a new random order, in batches of batch_size.
-    """
-    dataset = ___
-    steps_per_epoch = ___
-    return dataset, steps_per_epoch
-''',
-    solution='''
+_SOLUTION_3 = '''
 def clean_epochs(samples, n_samples, batch_size):
     """A training Dataset and the steps_per_epoch that make every epoch one full pass.
 
@@ -266,7 +268,15 @@ def clean_epochs(samples, n_samples, batch_size):
     dataset = samples.shuffle(buffer_size=n_samples).batch(batch_size).repeat()
     steps_per_epoch = math.ceil(n_samples / batch_size)
     return dataset, steps_per_epoch
-''',
+'''
+_PIPELINE = "samples.shuffle(buffer_size=n_samples).batch(batch_size).repeat()"
+
+
+@exercise(
+    "06.3", "Clean epochs",
+    answers=("clean_epochs",),
+    starter=variant(_SOLUTION_3, (_PIPELINE, "___"), ("math.ceil(n_samples / batch_size)", "___")),
+    solution=_SOLUTION_3,
     hints=(
         "Three steps, in an order that matters: `shuffle`, `batch`, `repeat`. Section 4 ends with the recipe.",
         ("Each pass is `ceil(n_samples / batch_size)` batches: the last one may be smaller. Without "
@@ -276,44 +286,57 @@ def clean_epochs(samples, n_samples, batch_size):
     ),
     context=_context,
     wrong=(
-        Wrong('def clean_epochs(samples, n_samples, batch_size):\n'
-              '    return samples.shuffle(n_samples).batch(batch_size), math.ceil(n_samples / batch_size)',
-              "nothing"),
-        Wrong('def clean_epochs(samples, n_samples, batch_size):\n'
-              '    return samples.repeat().shuffle(n_samples).batch(batch_size), math.ceil(n_samples / batch_size)',
-              "twice"),
-        Wrong('def clean_epochs(samples, n_samples, batch_size):\n'
-              '    return samples.shuffle(n_samples).batch(batch_size).repeat(), n_samples // batch_size',
-              "ceil"),
-        Wrong('def clean_epochs(samples, n_samples, batch_size):\n'
-              '    return samples.batch(batch_size).shuffle(n_samples).repeat(), math.ceil(n_samples / batch_size)',
+        Wrong(variant(_SOLUTION_3, (".repeat()", "")), "nothing"),
+        Wrong(variant(_SOLUTION_3, (_PIPELINE, "samples.repeat().shuffle(n_samples).batch(batch_size)")),
+              "before `.shuffle()`"),
+        Wrong(variant(_SOLUTION_3, (_PIPELINE, "samples.shuffle(n_samples).repeat().batch(batch_size)")),
+              "before `.batch()`"),
+        Wrong(variant(_SOLUTION_3, (_PIPELINE, "samples.shuffle(n_samples).repeat(3).batch(batch_size)")),
+              "before `.batch()`"),
+        Wrong(variant(_SOLUTION_3, ("math.ceil(n_samples / batch_size)", "n_samples // batch_size")), "ceil"),
+        Wrong(variant(_SOLUTION_3, (_PIPELINE, "samples.batch(batch_size).shuffle(n_samples).repeat()")),
               "same groups"),
-        Wrong('def clean_epochs(samples, n_samples, batch_size):\n'
-              '    ds = samples.shuffle(n_samples, reshuffle_each_iteration=False).batch(batch_size).repeat()\n'
-              '    return ds, math.ceil(n_samples / batch_size)', "same order"),
-        Wrong('def clean_epochs(samples, n_samples, batch_size):\n'
-              '    return samples.shuffle(n_samples).batch(batch_size).repeat(), n_samples', "counts batches"),
-        Wrong('def clean_epochs(samples, n_samples, batch_size):\n'
-              '    return samples.shuffle(n_samples).batch(batch_size).repeat(), n_samples / batch_size',
-              "whole number"),
+        Wrong(variant(_SOLUTION_3, ("buffer_size=n_samples)", "buffer_size=n_samples, reshuffle_each_iteration=False)")),
+              "same order"),
+        Wrong(variant(_SOLUTION_3, ("math.ceil(n_samples / batch_size)", "n_samples")), "counts batches"),
+        Wrong(variant(_SOLUTION_3, ("math.ceil(n_samples / batch_size)", "n_samples / batch_size")), "whole number"),
+        Wrong(variant(_SOLUTION_3, (".batch(batch_size)", ".batch(batch_size, drop_remainder=True)")),
+              "drop_remainder"),
+        Wrong(variant(_SOLUTION_3, (".batch(batch_size)", ".batch(4)")), "batch_size", kind="hardcoded"),
+        Wrong(variant(_SOLUTION_3, ("math.ceil(n_samples / batch_size)", "math.ceil(18 / 4)")), "fixed",
+              kind="hardcoded"),
     ),
     alternatives=(
         ('def clean_epochs(samples, n_samples, batch_size):\n'
         '    steps = -(-n_samples // batch_size)\n'
         '    return samples.shuffle(1024).batch(batch_size).repeat(), steps'),
+        variant(_SOLUTION_3, (".batch(batch_size).repeat()", ".batch(batch_size).shuffle(8).repeat()")),
     ),
+    varies=("n_samples and batch_size: 18 in batches of 4 and 13 in batches of 5 (short last batches), "
+            "3 epochs each, samples whose length Keras cannot know"),
+    exempt={"mutates": _IMMUTABLE, "graph": _NO_GRAPH},
 )
 def q3(clean_epochs):
-    import numpy as np
-    from kitlib.checks import attempt
-    from kitlib.pipeline import BatchSpy
-
+    """Calls clean_epochs for 18 samples in batches of 4 and 13 in batches of 5 (length unknown to
+    Keras), checks steps_per_epoch = ceil(n / batch_size), then fits a spy model for 3 epochs and
+    checks that every epoch trains on each sample once, in batches of batch_size, in a new order
+    and new groups, without running out of data; it names the misplaced step."""
     import tensorflow as tf
 
-    n, batch_size, epochs = 18, 4, 3
     # Unseeded shuffles in the answer draw from TensorFlow's global seed: fix it, so the verdict
     # never depends on what ran before (the engine puts the learner's seed back afterwards).
     tf.random.set_seed(6_3)
+    for n, batch_size in ((18, 4), (13, 5)):
+        _check_clean_epochs(clean_epochs, n, batch_size, epochs=3)
+    return ("Every epoch trained on all 18 samples once, in a new order and new batches, with no "
+            "'ran out of data' warning. (Without `.repeat()` this only works when Keras knows the "
+            "Dataset's length; here it could not, as with files or `filter()`.)")
+
+
+def _check_clean_epochs(clean_epochs, n: int, batch_size: int, epochs: int) -> None:
+    import numpy as np
+    from kitlib.checks import attempt
+    from kitlib.pipeline import BatchSpy
     out = call(clean_epochs, _numbered(n, known_length=False), n, batch_size, name="clean_epochs")
     expect(isinstance(out, (tuple, list)) and len(out) == 2,
            f"`clean_epochs` should return `(dataset, steps_per_epoch)`, but it returned {describe(out)}.")
@@ -324,39 +347,67 @@ def q3(clean_epochs):
            f"steps_per_epoch should be a whole number of batches (>= 1), but it is {describe(steps)}.")
     steps = int(steps)
     full = math.ceil(n / batch_size)
+    where = f"With {n} samples in batches of {batch_size}"
     if steps == n:
         raise Incorrect(f"steps_per_epoch counts batches, not samples: {n} samples in batches of {batch_size} "
                         f"make {full} batches.")
+    if steps == 5 and full != 5:
+        raise Incorrect(f"{where}, your steps_per_epoch is 5, the notebook's number (18 samples in batches of 4): "
+                        f"it is fixed in your code. Compute it from `n_samples` and `batch_size` ({full} here).")
     if steps < full:
-        raise Incorrect(f"With {n} samples in batches of {batch_size}, one pass is {full} batches (the last "
-                        f"holds {n - (full - 1) * batch_size}); {steps} steps leave samples out of every epoch "
-                        f"and shift the later ones. Round up: `math.ceil(n_samples / batch_size)`.")
+        raise Incorrect(f"{where}, one pass is {full} batches (the last holds {n - (full - 1) * batch_size}); "
+                        f"{steps} steps leave samples out of every epoch and shift the later ones. Round up: "
+                        f"`math.ceil(n_samples / batch_size)`.")
     if steps > full:
-        raise Incorrect(f"With {n} samples in batches of {batch_size}, one pass is {full} batches; {steps} "
-                        f"steps per epoch run into the next pass, so an epoch trains on some samples twice.")
+        raise Incorrect(f"{where}, one pass is {full} batches; {steps} steps per epoch run into the next pass, "
+                        f"so an epoch trains on some samples twice.")
     spy = BatchSpy()
     model = spy.model()
     run = attempt(lambda: model.fit(dataset, epochs=epochs, steps_per_epoch=steps, callbacks=[spy],
                                     verbose=0, shuffle=False), show=False)
     if run.error is not None:
-        raise Incorrect(f"Training the spy model on your Dataset raised {run.raised}: {run.message[:200]}\n"
+        raise Incorrect(f"Training the spy model on your Dataset raised {run.raised}: {shorten_text(run.message)}\n"
                         f"Keep the samples' `(x, y)` structure; only shuffle, batch and repeat.")
     seen = spy.samples()
-    sizes = [len(s) for s in seen]
-    if any(size == 0 for size in sizes):
-        raise Incorrect(f"Over {epochs} epochs the spy saw {sizes} samples: an epoch trained on nothing. "
+    counts = [len(s) for s in seen]
+    if any(c == 0 for c in counts):
+        raise Incorrect(f"Over {epochs} epochs the spy saw {counts} samples: an epoch trained on nothing. "
                         f"Keras cannot know this Dataset's length, so after a full pass the next epoch finds "
                         f"it exhausted (warning: 'ran out of data'). `.repeat()` at the end keeps it flowing.")
+    sizes = [sorted(len(b) for b in epoch) for epoch in spy.train]
+    wanted = sorted([batch_size] * (full - 1) + [n - (full - 1) * batch_size])
+    flat = [len(b) for epoch in spy.train for b in epoch]
+    stream = [i for s in seen for i in s]
+    if n % batch_size and any(sorted(s) != list(range(n)) for s in seen):
+        if (all(size == batch_size for size in flat[:-1])
+                and all(sorted(stream[k:k + n]) == list(range(n)) for k in range(0, len(stream) - n + 1, n))):
+            twice = sorted({i for i in seen[0] if seen[0].count(i) > 1})
+            raise Incorrect(f"{where}, epoch 1 trained on {len(seen[0])} samples, {twice[:3]} twice: with "
+                            f"`.repeat()` before `.batch()`, a pass's short last batch is filled up with "
+                            f"samples of the next pass, so batches (and epochs) straddle two passes. Batch "
+                            f"first, then repeat: shuffle → batch → repeat.")
+        if all(size == batch_size for size in flat):
+            whole = (n // batch_size) * batch_size
+            if all(len(set(stream[k:k + whole])) == whole for k in range(0, len(stream) - whole + 1, whole)):
+                raise Incorrect(f"{where}, every batch the spy saw was full: each pass dropped its short last "
+                                f"batch (`drop_remainder=True`), so {n - whole} samples miss every pass and the "
+                                f"epochs of {full} steps run into the next pass. Keep the short batch: "
+                                f"`.batch(batch_size)`.")
+            raise Incorrect(f"{where}, every batch the spy saw was full and epochs mixed samples of two passes "
+                            f"(some twice, others missing): with `.repeat()` before `.shuffle()` the shuffle "
+                            f"mixes samples of the next pass into this one. Shuffle, then batch, then repeat.")
+    for e, epoch in enumerate(sizes, start=1):
+        expect(epoch == wanted,
+               f"{where}, epoch {e} trained on batches of {epoch} samples; one pass in batches of "
+               f"{batch_size} is {wanted}. Batch with the `batch_size` you were given.")
     for e, s in enumerate(seen, start=1):
         twice = sorted({i for i in s if s.count(i) > 1})
         if twice:
-            raise Incorrect(f"Epoch {e} trained on sample {twice[0]} twice (and missed others): with "
-                            f"`.repeat()` before `.shuffle()` the shuffle mixes samples of the next pass into "
-                            f"this one. Shuffle, then batch, then repeat.")
-    for e, s in enumerate(seen, start=1):
+            raise Incorrect(f"{where}, epoch {e} trained on sample {twice[0]} twice (and missed others): an "
+                            f"epoch must be exactly one pass over the samples. Shuffle, then batch, then repeat.")
         expect(sorted(s) == list(range(n)),
-               f"Epoch {e} trained on {len(s)} samples ({len(set(s))} different); each of the {n} should "
-               f"come exactly once.")
+               f"{where}, epoch {e} trained on {len(s)} samples ({len(set(s))} different); each of the {n} "
+               f"should come exactly once.")
     orders = {tuple(s) for s in seen}
     if len(orders) == 1:
         raise Incorrect("Every epoch trained in the same order. `shuffle()` reshuffles on every pass unless "
@@ -371,6 +422,3 @@ def q3(clean_epochs):
     if run.warned("ran out of data"):
         raise Incorrect("Keras warned that the input ran out of data: give it a Dataset that does not end, "
                         "with `.repeat()` after `.batch()`.")
-    return (f"Every epoch trained on all {n} samples once, in a new order and new batches, with no "
-            f"'ran out of data' warning. (Without `.repeat()` this only works when Keras knows the "
-            f"Dataset's length; here it could not, as with files or `filter()`.)")

@@ -3,6 +3,10 @@
 1. End of epoch (easy): read metrics, then ``reset_state()`` (Keras 2's ``reset_states()`` is gone).
 2. A metric of your own in train_step (medium): a tracked ``Mean`` that fit() logs and resets.
 3. Clip like the optimizer (thought-provoking): reproduce ``RMSprop(clipnorm=1.0)`` inside ``train_step``.
+
+The models of 2 and 3 are compiled as the notebook's are (no ``run_eagerly``, no XLA), so the
+learner's ``train_step`` runs inside fit()'s graph; they train in float32 whatever dtype
+policy the notebook set.
 """
 
 from __future__ import annotations
@@ -11,8 +15,11 @@ import functools
 import math
 import warnings
 
-from kitlib.exercises import (Incorrect, NotAttempted, Wrong, call, contains_placeholder, describe, exercise, expect,
-                              tiny_data, tiny_model)
+from kitlib.exercises import (Incorrect, Kept, NotAttempted, Wrong, call, contains_placeholder, describe, exercise,
+                              expect, guarded, shorten_text, tiny_data, tiny_model, variant)
+
+_TENSORS_ONLY = ("train_step receives tensors from fit(), which cannot be changed in place; the model's "
+                 "own weights and metrics changing is what training does")
 
 
 def _context():
@@ -38,20 +45,7 @@ def _filled_metrics():
     return [loss, accuracy], {"loss": (0.5 * 64 + 0.25 * 16) / 80, "sparse_categorical_accuracy": 0.75}
 
 
-@exercise(
-    "13.1", "End of epoch",
-    answers=("finish_epoch",),
-    starter='''
-def finish_epoch(metrics):
-    """Read each metric's result as a float, then reset the metric for the next epoch.
-    Returns {metric name: result}."""
-    results = {}
-    for metric in metrics:
-        results[metric.name] = ___  # this epoch's result, as a float
-        ___                         # start the next epoch from zero
-    return results
-''',
-    solution='''
+_SOLUTION_1 = '''
 def finish_epoch(metrics):
     """Read each metric's result as a float, then reset the metric for the next epoch.
     Returns {metric name: result}."""
@@ -60,7 +54,28 @@ def finish_epoch(metrics):
         results[metric.name] = float(metric.result())  # this epoch's result, as a float
         metric.reset_state()  # start the next epoch from zero
     return results
-''',
+'''
+
+
+def _other_metrics():
+    """Three other metrics in another order, with known state: (metrics, {name: expected result})."""
+    import keras
+    import numpy as np
+    confidence = keras.metrics.Mean(name="confidence")
+    confidence.update_state([0.9, 0.6, 0.6])
+    accuracy = keras.metrics.SparseCategoricalAccuracy(name="acc")
+    accuracy.update_state(np.array([2, 0], dtype="float32"), np.eye(3, dtype="float32")[[2, 1]])
+    loss = keras.metrics.Mean(name="loss")
+    loss.update_state([1.5])
+    return [confidence, accuracy, loss], {"confidence": 0.7, "acc": 0.5, "loss": 1.5}
+
+
+@exercise(
+    "13.1", "End of epoch",
+    answers=("finish_epoch",),
+    starter=variant(_SOLUTION_1, ("float(metric.result())  # this", "___  # this"),
+                    ("metric.reset_state()  # start", "___                         # start")),
+    solution=_SOLUTION_1,
     hints=(
         "Section 3's loop does this at the end of every epoch.",
         "`metric.result()` gives a tensor; `float(...)` turns it into a number.",
@@ -68,12 +83,7 @@ def finish_epoch(metrics):
     ),
     context=_context,
     wrong=(
-        Wrong('def finish_epoch(metrics):\n'
-              '    results = {}\n'
-              '    for metric in metrics:\n'
-              '        results[metric.name] = float(metric.result())\n'
-              '        metric.reset_states()\n'
-              '    return results', "reset_state()"),
+        Wrong(variant(_SOLUTION_1, ("metric.reset_state()", "metric.reset_states()")), "reset_state()"),
         Wrong('def finish_epoch(metrics):\n'
               '    results = {}\n'
               '    for metric in metrics:\n'
@@ -82,12 +92,20 @@ def finish_epoch(metrics):
               '    return results', "before"),
         Wrong('def finish_epoch(metrics):\n'
               '    return {metric.name: float(metric.result()) for metric in metrics}', "reset"),
+        Wrong(variant(_SOLUTION_1, ("float(metric.result())", "metric.result()")), "float"),
+        Wrong('def finish_epoch(metrics):\n'
+              '    loss, accuracy = metrics\n'
+              '    results = {"loss": float(loss.result()), "sparse_categorical_accuracy": float(accuracy.result())}\n'
+              '    loss.reset_state()\n'
+              '    accuracy.reset_state()\n'
+              '    return results', "any list of metrics", kind="hardcoded"),
         Wrong('def finish_epoch(metrics):\n'
               '    results = {}\n'
-              '    for metric in metrics:\n'
-              '        results[metric.name] = metric.result()\n'
+              '    while metrics:\n'
+              '        metric = metrics.pop()\n'
+              '        results[metric.name] = float(metric.result())\n'
               '        metric.reset_state()\n'
-              '    return results', "float"),
+              '    return results', "in place", kind="mutates"),
     ),
     alternatives=(
         ('def finish_epoch(metrics):\n'
@@ -96,21 +114,46 @@ def finish_epoch(metrics):
         '        m.reset_state()\n'
         '    return results'),
     ),
+    varies=("the metrics: a loss Mean and an accuracy; then three others (confidence, acc, loss) in another "
+            "order, with other names and values"),
+    exempt={"graph": ("the notebook calls finish_epoch from its Python loop at the end of an epoch, "
+                      "outside any tf.function")},
 )
 def q1(finish_epoch):
-    metrics, expected = _filled_metrics()
-    try:
-        got = call(finish_epoch, list(metrics), name="finish_epoch")
-    except Incorrect as exc:
-        if "reset_states" in str(exc):
-            raise Incorrect("`metric.reset_states()` is the Keras 2 name; Keras 3 metrics have "
-                            "`reset_state()` (singular), and the old name raises AttributeError.") from None
-        raise
+    """Gives finish_epoch two lists of metrics with known state (a loss and an accuracy; then three
+    others in another order) and checks the returned {name: float} against the states, that every
+    metric was reset afterwards, and that the caller's list was left as it was."""
+    got, expected = None, None
+    for case, (metrics, expected) in enumerate((_filled_metrics(), _other_metrics())):
+        kept = Kept(list(metrics), "metrics")
+        try:
+            result = call(finish_epoch, kept.value, name="finish_epoch")
+        except Incorrect as exc:
+            if "reset_states" in str(exc):
+                raise Incorrect("`metric.reset_states()` is the Keras 2 name; Keras 3 metrics have "
+                                "`reset_state()` (singular), and the old name raises AttributeError.") from None
+            error = exc.learner_error
+            if case and error is not None:
+                raise Incorrect(f"With three other metrics ({', '.join(m.name for m in metrics)}) `finish_epoch` "
+                                f"raised {type(error).__name__}: {shorten_text(str(error))}\n`finish_epoch` must "
+                                f"work for any list of metrics: loop over it and use each metric's own "
+                                f"`name`.") from None
+            raise
+        kept.expect_unchanged(by="`finish_epoch`", fix="loop over the list (`for metric in metrics:`) "
+                                                       "without removing anything from it.")
+        _check_finished(result, metrics, expected, case)
+        got = got or result
+    return (f"Read, then reset: {', '.join(f'{k} {v:.4f}' for k, v in sorted(got.items()))}, and both metrics "
+            f"start the next epoch from zero.")
+
+
+def _check_finished(got, metrics, expected, case: int) -> None:
     if got is None:
         raise Incorrect("`finish_epoch` returned None: did you forget `return results`?")
     expect(isinstance(got, dict), f"`finish_epoch(...)` should return a dict, but it returned {describe(got)}.")
+    more = " `finish_epoch` must work for any list of metrics: use each metric's own `name`." if case else ""
     expect(sorted(map(str, got)) == sorted(expected),
-           f"The dict's keys are {sorted(map(str, got))}; expected the metrics' names {sorted(expected)}.")
+           f"The dict's keys are {sorted(map(str, got))}; expected the metrics' names {sorted(expected)}.{more}")
     for name, value in got.items():
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             raise Incorrect(f"`{name}` is {describe(value)}: convert the result with `float(metric.result())` "
@@ -120,30 +163,35 @@ def q1(finish_epoch):
                         "`result()` first, then `reset_state()`.")
     for name, value in expected.items():
         expect(math.isclose(got[name], value, rel_tol=1e-6),
-               f"`{name}` is {got[name]:.4f}; the metric held {value:.4f}.")
+               f"`{name}` is {got[name]:.4f}; the metric held {value:.4f}.{more}")
     left = {m.name: float(m.result()) for m in metrics}
     expect(all(v == 0.0 for v in left.values()),
            f"After `finish_epoch` the metrics still hold {left}: call `metric.reset_state()` on each, or the "
            f"next epoch's results mix in this epoch's.")
-    return (f"Read, then reset: {', '.join(f'{k} {v:.4f}' for k, v in sorted(got.items()))}, and both metrics "
-            f"start the next epoch from zero.")
 
 
 # --------------------------------------------------------------------------- shared by 2 and 3
 
 
-def _model_of(cls, optimizer=None):
-    """The tiny model's graph and weights (seeded) as an instance of *cls*, compiled (eager)."""
+def _model_of(cls, optimizer=None, *, eager: bool = False):
+    """The tiny model's graph and weights (seeded) as an instance of *cls*, compiled as the notebook
+    compiles (graph mode, no XLA; ``eager`` only for the built-in reference), in float32."""
     import keras
+    keras.config.set_dtype_policy("float32")  # the engine puts the learner's policy back afterwards
     base = tiny_model()
-    try:
-        model = cls(base.inputs, base.outputs)
-    except Exception as exc:
-        raise Incorrect(f"Building a model of your class raised {type(exc).__name__}: {exc}") from None
+    model = guarded(lambda: cls(base.inputs, base.outputs), cls.__name__,
+                    doing=f"Building a model of your class `{cls.__name__}`")
     model.compile(optimizer=optimizer or keras.optimizers.RMSprop(learning_rate=0.01),
                   loss=keras.losses.SparseCategoricalCrossentropy(),
-                  metrics=[keras.metrics.SparseCategoricalAccuracy()], run_eagerly=True)
+                  metrics=[keras.metrics.SparseCategoricalAccuracy()], run_eagerly=eager, jit_compile=False)
     return model
+
+
+_GRAPH_ADVICE = ("Your `train_step` works eagerly but fails inside `fit()`, which runs it as a TensorFlow graph "
+                 "(the notebook compiles without `run_eagerly=True`): there a tensor has no value yet, so "
+                 "`.numpy()`, `float(...)` and NumPy functions on tensors cannot work. Use `keras.ops` or `tf` "
+                 "operations (keras.ops.max, tf.norm, tf.clip_by_norm, ...) on tensors instead.")
+_EAGER_ONLY = ("symbolic", "numpy", "float() argument", "__float__", "not allowed in a graph", "autograph")
 
 
 def _check_model_class(cls, name):
@@ -152,8 +200,15 @@ def _check_model_class(cls, name):
            f"`{name}` should be a class derived from `keras.Model`, but it is {describe(cls)}.")
 
 
-def _fit(model, x, y, name, **kwargs):
-    history = call(model.fit, x, y, batch_size=8, shuffle=False, verbose=0, name=name, **kwargs)
+def _fit(model, x, y, name, batch_size: int = 8, **kwargs):
+    """fit() the learner's model in graph mode; an eager-only train_step gets the graph advice."""
+    known = ((lambda text: "values to unpack" in text,
+              ("Your `train_step` cannot unpack what fit() gives it: with sample weights `data` is `(x, y, "
+               "sample_weight)`. Unpack it as the step you were given does: "
+               "`x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)`.")),
+             (lambda text: any(k in text.lower() for k in _EAGER_ONLY), _GRAPH_ADVICE))
+    history = guarded(lambda: model.fit(x, y, batch_size=batch_size, shuffle=False, verbose=0, **kwargs), name,
+                      known=known, doing=f"Calling `{name}`")
     return history.history
 
 
@@ -202,9 +257,10 @@ class ConfidenceModel(keras.Model):
         return {metric.name: metric.result() for metric in self.metrics}
 '''
 
-_CONFIDENCE_SOLUTION = (_CONFIDENCE_STARTER
-                        .replace('self.confidence = ___  # a metric', 'self.confidence = keras.metrics.Mean(name="confidence")  # a metric')
-                        .replace("metric.update_state(___)  # the highest", "metric.update_state(keras.ops.max(y_pred, axis=-1))  # the highest"))
+_MAX_ROWS = "keras.ops.max(y_pred, axis=-1)"
+_CONFIDENCE_SOLUTION = variant(_CONFIDENCE_STARTER,
+                               ("self.confidence = ___", 'self.confidence = keras.metrics.Mean(name="confidence")'),
+                               ("metric.update_state(___)", f"metric.update_state({_MAX_ROWS})"))
 
 
 def _confidence_data():
@@ -253,35 +309,43 @@ def _confidence_probe(x, y, batch_size: int):
     ),
     context=_context,
     wrong=(
-        Wrong(_CONFIDENCE_SOLUTION.replace('keras.metrics.Mean(name="confidence")', "keras.metrics.Mean()"),
+        Wrong(variant(_CONFIDENCE_SOLUTION, ('keras.metrics.Mean(name="confidence")', "keras.metrics.Mean()")),
               'name="confidence"'),
-        Wrong(_CONFIDENCE_SOLUTION.replace("keras.ops.max(y_pred, axis=-1)", "keras.ops.max(y_pred)"), "axis=-1"),
-        Wrong(_CONFIDENCE_SOLUTION.replace("keras.ops.max(y_pred, axis=-1)", "keras.ops.argmax(y_pred, axis=-1)"),
-              "probabilit"),
-        Wrong('confidence_tracker = keras.metrics.Mean(name="confidence")\n'
-              'class ConfidenceModel(keras.Model):\n'
-              '    def train_step(self, data):\n'
-              '        x, y = data\n'
-              '        with tf.GradientTape() as tape:\n'
-              '            y_pred = self(x, training=True)\n'
-              '            loss = self.compute_loss(x=x, y=y, y_pred=y_pred)\n'
-              '        gradients = tape.gradient(loss, self.trainable_weights)\n'
-              '        self.optimizer.apply(gradients, self.trainable_weights)\n'
-              '        for metric in self.metrics:\n'
-              '            if metric.name == "loss":\n'
-              '                metric.update_state(loss, sample_weight=tf.shape(x)[0])\n'
-              '            else:\n'
-              '                metric.update_state(y, y_pred)\n'
-              '        confidence_tracker.update_state(keras.ops.max(y_pred, axis=-1))\n'
-              '        logs = {metric.name: metric.result() for metric in self.metrics}\n'
-              '        logs["confidence"] = confidence_tracker.result()\n'
-              '        return logs', "reset"),
+        Wrong(variant(_CONFIDENCE_SOLUTION, (_MAX_ROWS, "keras.ops.max(y_pred)")), "axis=-1"),
+        Wrong(variant(_CONFIDENCE_SOLUTION, (_MAX_ROWS, "keras.ops.argmax(y_pred, axis=-1)")), "probabilit"),
+        Wrong(variant(_CONFIDENCE_SOLUTION,
+                      (('        self.confidence = keras.metrics.Mean(name="confidence")  # a metric that averages '
+                        'values over the epoch, named "confidence"\n'), ""),
+                      (('            elif metric.name == "confidence":\n'
+                        f'                metric.update_state({_MAX_ROWS})  # the highest probability of each '
+                        'sample in the batch\n'), ""),
+                      ("        return {metric.name: metric.result() for metric in self.metrics}",
+                       (f"        confidence_tracker.update_state({_MAX_ROWS})\n"
+                        "        logs = {metric.name: metric.result() for metric in self.metrics}\n"
+                        '        logs["confidence"] = confidence_tracker.result()\n'
+                        "        return logs")))
+              .replace("class ConfidenceModel", 'confidence_tracker = keras.metrics.Mean(name="confidence")\n'
+                                                "class ConfidenceModel"), "reset"),
+        Wrong(variant(_CONFIDENCE_SOLUTION, (_MAX_ROWS, f"keras.ops.mean({_MAX_ROWS})")), "same size",
+              kind="hardcoded"),
+        Wrong(variant(_CONFIDENCE_SOLUTION, (_MAX_ROWS, "np.max(y_pred, axis=-1)")), "graph", kind="graph"),
+        Wrong(variant(_CONFIDENCE_SOLUTION, (_MAX_ROWS, "float(keras.ops.mean(keras.ops.max(y_pred, axis=-1)))")),
+              "graph", kind="graph"),
     ),
     alternatives=(
-        _CONFIDENCE_SOLUTION.replace("keras.ops.max(y_pred, axis=-1)", "tf.reduce_max(y_pred, axis=1)"),
+        variant(_CONFIDENCE_SOLUTION, (_MAX_ROWS, "tf.reduce_max(y_pred, axis=1)")),
+        variant(_CONFIDENCE_SOLUTION, (_MAX_ROWS, f"{_MAX_ROWS}, sample_weight=None")),
     ),
+    varies=("the batches: 24 samples in batches of 8 for 2 epochs, then 20 samples in batches of 8 (8, 8, 4: "
+            "a short last batch)\n"
+            "the mode: fit() compiled as the notebook compiles (graph mode, no run_eagerly)"),
+    exempt={"mutates": _TENSORS_ONLY},
 )
 def q2(ConfidenceModel):
+    """Fits ConfidenceModel in graph mode (compiled as the notebook compiles) for 2 epochs in equal
+    batches, then 1 epoch with a short last batch, and compares the logged `confidence` with the
+    mean of each sample's highest probability, computed before each update by a callback; names
+    a missing name, a batch-wide max, a metric never reset and per-batch averages."""
     _check_model_class(ConfidenceModel, "ConfidenceModel")
     x, y = _confidence_data()
     model = _model_of(ConfidenceModel)
@@ -292,8 +356,23 @@ def q2(ConfidenceModel):
         raise Incorrect(f"The model's metrics are {names}: yours is called `mean`, the default name of "
                         f"`keras.metrics.Mean()`, so `metric.name == \"confidence\"` never holds (and fit() would "
                         f"log it as `mean`). Name it: `keras.metrics.Mean(name=\"confidence\")`.")
+    conf = _confidence_run(model, x, y, epochs=2)
+    short = _confidence_run(model, x[:20], y[:20], epochs=1)  # the same model, one more epoch
+    if short is not None:
+        raise Incorrect(f"In batches of 8, 8 and 4 samples `confidence` is {short[0]:.4f}, but the mean over the "
+                        f"epoch's 20 samples is {short[1]:.4f}: one value per batch counts the short last batch "
+                        f"as much as a full one (right only when all batches have the same size). Give the "
+                        f"Mean one value per sample: `{_MAX_ROWS}`.")
+    return (f"`confidence` is logged every epoch ({', '.join(f'{v:.4f}' for v in conf)}), computed from the "
+            f"same predictions the step trains on, and reset by fit() at each epoch start because the metric "
+            f"is an attribute of the model.")
+
+
+def _confidence_run(model, x, y, epochs: int):
+    """Fit *model* and compare its `confidence` with the probe's. With 2 epochs: the logged values
+    (or Incorrect); with 1 epoch (a short last batch): None if right, else (got, wanted)."""
     probe = _confidence_probe(x, y, batch_size=8)
-    got = _fit(model, x, y, "fit(...) with your ConfidenceModel", epochs=2, callbacks=[probe])
+    got = _fit(model, x, y, "fit(...) with your ConfidenceModel", epochs=epochs, callbacks=[probe])
     if "confidence" not in got:
         raise Incorrect(f"fit() logged {sorted(got)}, no `confidence`. Create the metric as an attribute in "
                         f"`__init__`, named \"confidence\", and keep returning every metric of `self.metrics`.")
@@ -303,9 +382,9 @@ def q2(ConfidenceModel):
            f"`train_step` as it was.")
     conf, want = [float(v) for v in got["confidence"]], [float(e[1]) for e in probe.expected]
     if all(abs(a - b) <= 1e-6 for a, b in zip(conf, want)):
-        return (f"`confidence` is logged every epoch ({', '.join(f'{v:.4f}' for v in conf)}), computed from the "
-                f"same predictions the step trains on, and reset by fit() at each epoch start because the metric "
-                f"is an attribute of the model.")
+        return conf if epochs > 1 else None
+    if epochs == 1:
+        return conf[0], want[0]
     if abs(conf[0] - want[0]) <= 1e-6:
         raise Incorrect(f"Epoch 1 is right ({conf[0]:.4f}) but epoch 2 is not ({conf[1]:.4f} instead of "
                         f"{want[1]:.4f}): the metric was not reset between epochs, so epoch 2 averages both. fit() "
@@ -323,12 +402,15 @@ def q2(ConfidenceModel):
 
 
 @functools.lru_cache(maxsize=None)
-def _clip_reference(**clip):
-    """Weights and history of the built-in train_step with RMSprop(learning_rate=0.01, **clip)."""
+def _clip_reference(weight: float = 1.0, **clip):
+    """Weights and history of the built-in train_step with RMSprop(learning_rate=0.01, **clip),
+    every sample weighted by *weight*."""
     import keras
+    import numpy as np
     x, y = _clip_data()
-    model = _model_of(keras.Model, keras.optimizers.RMSprop(learning_rate=0.01, **clip))
-    history = model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0).history
+    model = _model_of(keras.Model, keras.optimizers.RMSprop(learning_rate=0.01, **clip), eager=True)
+    history = model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0,
+                        sample_weight=np.full(len(x), weight, "float32")).history
     return model.get_weights(), history
 
 
@@ -380,6 +462,12 @@ def _clipped_with(*lines: str) -> str:
         Wrong(_clipped_with("gradients = [tf.clip_by_value(g, -1.0, 1.0) for g in gradients]"), "clipvalue"),
         Wrong(_clipped_with(), "not clipped"),
         Wrong(_clipped_with("gradients = [g / tf.norm(g) for g in gradients]"), "at most"),
+        Wrong(_clipped_with("gradients = [tf.clip_by_norm(g, 1.0) if len(g.shape) == 2 else g for g in gradients]"),
+              "biases", kind="hardcoded"),
+        Wrong(_clipped_with("gradients = [g * min(1.0, 1.0 / float(tf.norm(g))) for g in gradients]"), "graph",
+              kind="graph"),
+        Wrong(_clipped_with("gradients = [g / max(1.0, np.linalg.norm(g)) for g in gradients]"), "graph",
+              kind="graph"),
     ),
     alternatives=(
         _clipped_with("clipped = []",
@@ -387,20 +475,51 @@ def _clipped_with(*lines: str) -> str:
                       "    norm = keras.ops.sqrt(keras.ops.sum(keras.ops.square(g)))",
                       "    clipped.append(g * 1.0 / keras.ops.maximum(norm, 1.0))",
                       "gradients = clipped"),
+        _clipped_with("gradients = [g / tf.maximum(tf.norm(g), 1.0) for g in gradients]"),
     ),
+    varies=("the gradients: plain samples (kernels' norms above 1, biases' below), then every sample "
+            "weighted 30 (the biases' norms above 1 too)\n"
+            "the mode: fit() compiled as the notebook compiles (graph mode, no run_eagerly)"),
+    exempt={"mutates": _TENSORS_ONLY},
 )
 def q3(ClippedModel):
+    """Fits ClippedModel (plain RMSprop, graph mode) for 2 epochs and compares its weights with the
+    built-in step's under RMSprop(clipnorm=1.0), naming global_clipnorm, clipvalue and no clipping;
+    then again with every sample weighted 30, where the biases' gradients also need clipping."""
+    import numpy as np
     _check_model_class(ClippedModel, "ClippedModel")
     x, y = _clip_data()
     expected_weights, expected = _clip_reference(clipnorm=1.0)
     model = _model_of(ClippedModel)
-    got = _fit(model, x, y, "fit(...) with your ClippedModel", epochs=2)
+    guarded(lambda: model.optimizer.build(model.trainable_variables), "ClippedModel")
+    start = model.get_weights(), [v.numpy() for v in model.optimizer.variables]
+    got = _fit(model, x, y, "fit(...) with your ClippedModel", epochs=2, sample_weight=np.ones(len(x), "float32"))
     weights = model.get_weights()
     diff = _max_diff(weights, expected_weights)
-    if diff <= 1e-6 and _history_diff(got, expected) <= 1e-5:
-        return ("Your train_step trains exactly like RMSprop(clipnorm=1.0) (weights within 1e-6). Clipping "
-                "in train_step lets you log the norms or clip only some layers; the optimizer's option is "
-                "the short form.")
+    if not (diff <= 1e-6 and _history_diff(got, expected) <= 1e-5):
+        _name_clipping(weights, diff)
+    heavy_weights, _ = _clip_reference(30.0, clipnorm=1.0)
+    model.set_weights(start[0])  # the same start again (weights and optimizer state): no second trace
+    for variable, value in zip(model.optimizer.variables, start[1]):
+        variable.assign(value)
+    _fit(model, x, y, "fit(...) with your ClippedModel", epochs=2, sample_weight=np.full(len(x), 30.0, "float32"))
+    weights = model.get_weights()
+    diff = _max_diff(weights, heavy_weights)
+    if diff > 1e-6:
+        if _max_diff(weights, expected_weights) <= 1e-6:
+            raise Incorrect("With every sample weighted 30 your model trains as if the weights were not there: "
+                            "pass `sample_weight` on to `compute_loss` (and the metrics), as the step you "
+                            "were given does.")
+        raise Incorrect(f"Right on plain samples, but with every sample weighted 30 (larger gradients, the "
+                        f"biases' too) your weights differ from RMSprop(clipnorm=1.0)'s by up to {diff:.3g}: "
+                        f"clip every gradient tensor, the biases' as well, each by its own norm.")
+    return ("Your train_step trains exactly like RMSprop(clipnorm=1.0) (weights within 1e-6). Clipping "
+            "in train_step lets you log the norms or clip only some layers; the optimizer's option is "
+            "the short form.")
+
+
+def _name_clipping(weights, diff: float) -> None:
+    """Raise Incorrect naming the clipping option the weights match (or the difference)."""
     for option, what in ((dict(global_clipnorm=1.0), ("all gradients scaled together by one factor, so that "
                                                      "their *joint* norm is at most 1")),
                          (dict(clipvalue=1.0), "each gradient *entry* cut to [-1, 1]"),
