@@ -8,7 +8,7 @@ Lesson code: the code cells before the ``## Exercises`` heading, without the ``p
 cell, counting lines that are not blank and not comments. Plumbing: lines of statements that
 exist for the kit, not for the lesson a learner copies: proofs and records (``kit.claim``,
 ``kit.record``, ``claims``), reseeding (``kit.reseed``), the setup cell's ``kit = ...`` and
-imports of kitlib, ``attempt(...)`` wrappers, and ``kit.epochs``/``kit.path``/``kit.fresh_dir``
+imports of kitlib (with the guard that says how to install it), ``attempt(...)`` wrappers, and ``kit.epochs``/``kit.path``/``kit.fresh_dir``
 helpers (counted once per line that uses them). The measure is a line count, so moving a
 proof into a helper lowers it only when the notebook really holds less machinery.
 """
@@ -37,6 +37,13 @@ def _name(node) -> str:
     return ""
 
 
+def _imports_kitlib(node) -> bool:
+    if not isinstance(node, (ast.Import, ast.ImportFrom)):
+        return False
+    names = [a.name for a in node.names] + [getattr(node, "module", "") or ""]
+    return any(n == "kitlib" or n.startswith("kitlib.") for n in names)
+
+
 def _plumbing_lines(tree) -> set[int]:
     """Line numbers (1-based) of a cell's source that belong to plumbing."""
     lines: set[int] = set()
@@ -44,10 +51,10 @@ def _plumbing_lines(tree) -> set[int]:
         span = None
         if isinstance(node, ast.Call) and _name(node.func) in PLUMBING_CALLS:
             span = (node.lineno, node.end_lineno)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            names = [a.name for a in node.names] + [getattr(node, "module", "") or ""]
-            if any(n == "kitlib" or n.startswith("kitlib.") for n in names):
-                span = (node.lineno, node.end_lineno)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)) and _imports_kitlib(node):
+            span = (node.lineno, node.end_lineno)
+        elif isinstance(node, ast.Try) and any(_imports_kitlib(n) for n in node.body):
+            span = (node.lineno, node.end_lineno)   # the "kitlib is missing: install it" guard
         if span:
             lines.update(range(span[0], span[1] + 1))
     return lines
