@@ -45,13 +45,15 @@ Exercises go in an ``## Exercises`` section before the Summary::
     # Which epoch had the lowest validation loss? ...
 
     # %%                         <- the answer cell: exactly ``ex.q1.starter``
-    best_epoch = ___      # the epoch (as fit() counts them) with the lowest validation loss
-    best_val_loss = ___   # that validation loss
+    def best_epoch(history):
+        # the epoch (as fit() counts them) with the lowest validation loss
+        return ___
 
     # %% tags=["solution"]       <- exactly ``ex.q1.solution_code``; removed for students
-    val_losses = history.history["val_loss"]
-    best_val_loss = min(val_losses)
-    best_epoch = val_losses.index(best_val_loss) + 1
+    def best_epoch(history):
+        # the epoch (as fit() counts them) with the lowest validation loss
+        val_losses = history.history["val_loss"]
+        return val_losses.index(min(val_losses)) + 1
 
     # %%
     ex.q1.check()
@@ -66,45 +68,51 @@ assigned or inside a ``def``), because the student build runs it.
 
 Defining exercises (kitlib/exercises/nbNN.py, one module per notebook)
 -----------------------------------------------------------------------
-::
+The module is the one source of an exercise's code: ``tools/refresh_notebooks.py`` writes
+the answer and solution cells from ``starter`` and ``solution``. Ask for a function (or a
+class) where the notebook's own data could hide a mistake, so the check can call it on
+inputs it builds::
 
-    from kitlib.exercises import Wrong, exercise, expect, expect_type
+    from kitlib.exercises import Kept, Wrong, call, exercise, expect, variant
 
-    def _history_context():     # tiny, fast stand-ins for the notebook's names (for tests)
-        import keras
-        import numpy as np
-        h = keras.callbacks.History()
-        h.history = {"loss": [0.9, 0.5, 0.3], "val_loss": [0.6, 0.4, 0.45]}
-        return {"history": h, "np": np}
+    _SOLUTION = '''
+    def best_epoch(history):
+        # the epoch (as fit() counts them) with the lowest validation loss
+        val_losses = history.history["val_loss"]
+        return val_losses.index(min(val_losses)) + 1
+    '''
 
     @exercise(
         "01.1", "The best epoch",
-        answers=("best_epoch", "best_val_loss"),   # names the learner defines
-        starter='''
-    best_epoch = ___      # the epoch (as fit() counts them) with the lowest validation loss
-    best_val_loss = ___   # that validation loss
-    ''',
-        solution='''
-    val_losses = history.history["val_loss"]
-    best_val_loss = min(val_losses)
-    best_epoch = val_losses.index(best_val_loss) + 1
-    ''',
+        answers=("best_epoch",),                   # names the learner defines
+        starter=variant(_SOLUTION, ("val_losses = history.history[\"val_loss\"]\n"
+                                    "    return val_losses.index(min(val_losses)) + 1", "return ___")),
+        solution=_SOLUTION,
         hints=("Which key of `history.history` holds the validation loss?",
                "`min(values)` and `values.index(v)` help.",
                "fit() prints `Epoch 1/2` first; list positions start at 0."),
-        context=_history_context,
-        wrong=(Wrong("best_val_loss = min(history.history['val_loss'])\\n"
-                     "best_epoch = history.history['val_loss'].index(best_val_loss)",
-                     "Epochs count from 1"),),
-        alternatives=("best_epoch = int(np.argmin(history.history['val_loss'])) + 1\\n"
-                      "best_val_loss = float(np.min(history.history['val_loss']))",),
+        context=_history_context,                  # stand-ins for the notebook's names (tests)
+        wrong=(Wrong(variant(_SOLUTION, (") + 1", ")")), "Epochs count from 1"),
+               Wrong(variant(_SOLUTION, ("val_losses.index(min(val_losses)) + 1", "len(val_losses)")),
+                     "last epoch", kind="hardcoded"),
+               Wrong(variant(_SOLUTION, ("val_losses.index(min(val_losses)) + 1",
+                                         "val_losses.sort() or 1")), "in place", kind="mutates")),
+        alternatives=(variant(_SOLUTION, ("val_losses.index(min(val_losses)) + 1",
+                                          "int(np.argmin(val_losses)) + 1")),),
+        varies="histories with the best epoch first, in the middle and last",
+        exempt={"graph": "the answer reads Python lists; nothing of it runs inside fit()"},
     )
-    def q1(best_epoch, best_val_loss, history):   # answers + names from the notebook
-        expect_type(best_epoch, int, "best_epoch", "a whole number such as 3")
-        values = history.history["val_loss"]
-        expect(best_epoch != values.index(min(values)), "Epochs count from 1 ...")
-        ...
-        return "Epoch 2 has the lowest validation loss."   # the message when correct
+    def q1(best_epoch, history):                   # answers + names from the notebook
+        '''Calls best_epoch() on built histories and the notebook's; refuses in-place changes.'''
+        for h in (*_built_histories(), history):
+            kept = Kept(h, "history")              # before the learner's code runs
+            values = kept.original.history["val_loss"]
+            want = values.index(min(values)) + 1
+            got = call(best_epoch, h, name="best_epoch")
+            kept.expect_unchanged(by="`best_epoch(history)`")
+            expect(got != want - 1 or want == 1, "Epochs count from 1 ...")
+            expect(got == want, f"Epoch {got} is not the one with the lowest validation loss.")
+        return "Right on every history."           # the message when correct
 
 The decorated function is the check: its parameters are the ``answers`` (the learner's
 names; ``___`` in them means "not attempted") and the notebook names it reads (here
