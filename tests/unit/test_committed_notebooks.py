@@ -58,10 +58,13 @@ def test_no_claim_ticks_a_false_or_a_none(path):
                        f"evidence as a true statement with its value: {found}")
 
 
-def test_refresh_replaces_this_machines_folders_in_text_and_html(monkeypatch):
+def test_refresh_replaces_this_machines_folders_in_text_and_html(monkeypatch, tmp_path):
     import sys as _sys
     _sys.path.insert(0, str(_ROOT.parent / "tools"))
     import refresh_notebooks as R
+    monkeypatch.setenv("KITLIB_DATA_DIR", str(tmp_path / "datasets"))
+    assert R.scrub_paths(f"{tmp_path}/datasets/mnist.npz") == "$KITLIB_DATA_DIR/mnist.npz"
+    monkeypatch.delenv("KITLIB_DATA_DIR")
     root = str(R.ROOT)
     out = R.scrub_paths({"text/plain": f"data {root}/data/x.npz", "text/html": f"<td>{root}/work</td>"})
     assert out == {"text/plain": "data <kit>/data/x.npz", "text/html": "<td>&lt;kit&gt;/work</td>"}
