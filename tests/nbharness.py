@@ -10,6 +10,7 @@ import json
 import math
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -361,6 +362,23 @@ def compare(baseline: dict, actual: dict, mode: str, profile: str | None = None,
     for key in sorted(got.keys() - expected.keys()):
         problems.append(f"{where}:{key}: new value without a baseline (run tools/ensemble.py)")
     return problems
+
+
+def venv_env(venv: Path, **extra) -> dict:
+    """The environment for running *venv*'s tools: its bin/ first on PATH, no inherited
+    PYTHONPATH or VIRTUAL_ENV of the test run."""
+    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}}
+    env["PATH"] = f"{venv / 'bin'}:{env.get('PATH', '/usr/bin:/bin')}"
+    env["VIRTUAL_ENV"] = str(venv)
+    env.update(extra)
+    return env
+
+
+def run_checked(cmd, **kw) -> subprocess.CompletedProcess:
+    """Run *cmd*; a failure shows the end of its output."""
+    r = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    assert r.returncode == 0, f"{' '.join(map(str, cmd))} failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
+    return r
 
 
 def write_json(path: Path, data) -> None:

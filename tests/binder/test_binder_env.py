@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -34,17 +32,11 @@ def _fingerprint() -> str:
     return h.hexdigest()
 
 
-def _env() -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}}
-    env["PATH"] = f"{VENV / 'bin'}:{env.get('PATH', '/usr/bin:/bin')}"
-    env["VIRTUAL_ENV"] = str(VENV)
-    return env
+def _env(**extra) -> dict:
+    return H.venv_env(VENV, **extra)
 
 
-def _run(cmd, **kw):
-    r = subprocess.run(cmd, capture_output=True, text=True, **kw)
-    assert r.returncode == 0, f"{' '.join(map(str, cmd))} failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
-    return r
+_run = H.run_checked
 
 
 @pytest.fixture(scope="module")

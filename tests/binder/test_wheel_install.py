@@ -36,17 +36,10 @@ def _fingerprint() -> str:
 
 
 def _env(**extra) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}}
-    env["PATH"] = f"{VENV / 'bin'}:{env.get('PATH', '/usr/bin:/bin')}"
-    env["VIRTUAL_ENV"] = str(VENV)
-    env.update(extra)
-    return env
+    return H.venv_env(VENV, **extra)
 
 
-def _run(cmd, **kw):
-    r = subprocess.run(cmd, capture_output=True, text=True, **kw)
-    assert r.returncode == 0, f"{' '.join(map(str, cmd))} failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
-    return r
+_run = H.run_checked
 
 
 @pytest.fixture(scope="module")
