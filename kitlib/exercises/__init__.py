@@ -16,7 +16,8 @@ the learner's function, ``___`` used inside a function, an object whose ``__iter
 ``exit()`` stop it). A check leaves no trace: Python's and NumPy's random streams, the
 warning filters, Keras' settings (floatx, epsilon, image data format, dtype policy, global
 seed and seed generator) and TensorFlow's (global seed, global generator, op determinism,
-run_functions_eagerly) are put back as they were. A check stops after
+run_functions_eagerly) are put back as they were. Checks build their models in float32,
+whatever dtype policy (mixed precision) the learner set. A check stops after
 ``$KITLIB_CHECK_TIMEOUT`` seconds (default 120; ``0`` turns the limit off) with a message
 about loops that never end: in the main thread on Linux/macOS (a Jupyter kernel's cells
 run there), and only in Python code (not inside one TensorFlow operation, nor in tf.data's
@@ -861,6 +862,19 @@ def _preserved_state():
 # --------------------------------------------------------------------------- a check that never ends
 
 
+def _float32_policy() -> None:
+    """Checks build their own models in float32, whatever dtype policy the learner set
+    (``mixed_float16`` computes in float16, ~1e-3 away from a float64 reference); the
+    learner's policy comes back with the rest of their state when the check ends."""
+    keras = sys.modules.get("keras")
+    if keras is None:
+        return   # not imported yet: a check that imports it gets float32, Keras' default
+    try:
+        keras.config.set_dtype_policy("float32")
+    except Exception:  # pragma: no cover - a Keras without dtype policies
+        pass
+
+
 TIMEOUT_ENV = "KITLIB_CHECK_TIMEOUT"
 DEFAULT_TIMEOUT_S = 120.0
 
@@ -1092,6 +1106,7 @@ class Exercise:
         limit = check_timeout()
         try:
             with _preserved_state(), _time_limit(limit):
+                _float32_policy()
                 return self._judge(ns, out)
         except CheckTimedOut:
             return self._result(INCORRECT, _timeout_message(limit or 0), out.getvalue())

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
 import warnings
 
@@ -38,20 +37,6 @@ def _number(value, what: str, verb: str = "returned") -> float:
 
 
 # --------------------------------------------------------------------------- shared by nb01–nb03
-
-
-@contextlib.contextmanager
-def float32_models():
-    """Build the check's own models in float32, whatever dtype policy the learner set
-    (``mixed_float16`` makes a model compute in float16, so NumPy's float64 reference would
-    differ by ~1e-3). The engine restores the learner's policy after the check as well."""
-    import keras
-    before = keras.config.dtype_policy()
-    keras.config.set_dtype_policy("float32")
-    try:
-        yield
-    finally:
-        keras.config.set_dtype_policy(before)
 
 
 def _graph_error(text: str) -> bool:
@@ -244,8 +229,7 @@ def _score_models():
              "a loss and two metrics"),
             (4, 20, 2, lambda: [keras.metrics.SparseCategoricalAccuracy(name="acc")],
              "a loss and one metric named `acc`")):
-        with float32_models():
-            model = tiny_model(num_classes=classes, seed=seed)
+        model = tiny_model(num_classes=classes, seed=seed)
         model.compile(optimizer="rmsprop", loss=keras.losses.SparseCategoricalCrossentropy(), metrics=metrics())
         x, y = tiny_data(n=n, num_classes=classes, seed=seed)
         p = dense_forward(model, x)
@@ -435,8 +419,7 @@ def q3(compile_for_one_hot):
     import numpy as np
 
     n_classes = 3
-    with float32_models():
-        model = tiny_model(num_classes=n_classes)
+    model = tiny_model(num_classes=n_classes)
     call(compile_for_one_hot, model, name="compile_for_one_hot")
     expect(getattr(model, "compiled", False),
            "`compile_for_one_hot(model)` did not compile the model: call `model.compile(...)` "

@@ -13,7 +13,7 @@ import math
 
 from kitlib.exercises import (Incorrect, Wrong, call, dense_forward, describe, exercise, expect,
                               expect_probability_loss, tiny_data, tiny_model, variant)
-from kitlib.exercises.nb01 import evaluate_compiled, float32_models
+from kitlib.exercises.nb01 import evaluate_compiled
 
 
 def _context():
@@ -125,8 +125,7 @@ def q1(compile_with_adam):
     integer labels reports the sparse cross-entropy and the accuracy."""
     import keras
     import numpy as np
-    with float32_models():
-        model = tiny_model(num_classes=3)
+    model = tiny_model(num_classes=3)
     _compile_with(compile_with_adam, model, "compile_with_adam")
     optimizer = model.optimizer
     if isinstance(optimizer, keras.optimizers.Adam) and type(optimizer) is not keras.optimizers.Adam:
@@ -181,10 +180,9 @@ def _multi_label_problem():
     import keras
     import numpy as np
     init = keras.initializers.GlorotUniform
-    with float32_models():
-        inputs = keras.Input(shape=(8,), name="features")
-        outputs = keras.layers.Dense(3, activation="sigmoid", kernel_initializer=init(seed=3))(inputs)
-        model = keras.Model(inputs, outputs)
+    inputs = keras.Input(shape=(8,), name="features")
+    outputs = keras.layers.Dense(3, activation="sigmoid", kernel_initializer=init(seed=3))(inputs)
+    model = keras.Model(inputs, outputs)
     x, _ = tiny_data(n=48)
     rng = np.random.default_rng(4)
     y = (rng.random((48, 3)) < 0.5).astype("float32")

@@ -13,7 +13,6 @@ import math
 
 from kitlib.exercises import (Incorrect, NotAttempted, Wrong, call, contains_placeholder, dense_forward, describe,
                               exercise, expect, guarded, in_graph, variant)
-from kitlib.exercises.nb01 import float32_models
 
 
 def _context():
@@ -126,8 +125,7 @@ def q1(one_hot_mae):
     from kitlib.exercises import tiny_data, tiny_model
     for n, classes, seed in ((6, 4, 0), (5, 3, 1)):
         _one_hot_mae_case(one_hot_mae, *_batch(n, classes, seed))
-    with float32_models():
-        model = tiny_model(num_classes=4)
+    model = tiny_model(num_classes=4)
     model.compile(optimizer="sgd", loss=one_hot_mae)
     x, labels = tiny_data(num_classes=4)
     targets = np.eye(4, dtype="float32")[labels.astype(int)]
@@ -502,8 +500,7 @@ def q3(ClassRecall):
                             f"`self.class_id`, the value given to the constructor, not a fixed class.")
         raise Incorrect(f"Right for class {k}, but `ClassRecall(class_id={other})` gives {got:.4f} on a batch "
                         f"where the recall of class {other} is {want:.4f}.")
-    with float32_models():
-        model = tiny_model(num_classes=c)
+    model = tiny_model(num_classes=c)
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.0), loss="sparse_categorical_crossentropy",
                   metrics=[_guard(lambda: cls(class_id=k), "ClassRecall")])
     x, y = tiny_data(n=48, num_classes=c)
@@ -682,8 +679,7 @@ def q4(TopTwoHits):
     expect(_close(got, want),
            f"After a second, weighted batch with labels of shape (16, 1), the count should be {want:.0f}; your "
            f"metric gives {got:.0f}. Flatten the labels whatever shape they arrive in.")
-    with float32_models():
-        model = tiny_model(num_classes=c)
+    model = tiny_model(num_classes=c)
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.0), loss="sparse_categorical_crossentropy",
                   metrics=[_guard(lambda: cls(), "TopTwoHits")])
     x, y = tiny_data(n=48, num_classes=c)

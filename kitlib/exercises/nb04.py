@@ -30,12 +30,6 @@ def _context():
     return {"keras": keras, "np": np, "layers": layers, "ops": ops}  # imported by the notebook above
 
 
-def _float32():
-    """Build the check's models in float32, whatever policy the learner set (mixed precision)."""
-    import keras
-    keras.config.set_dtype_policy("float32")
-
-
 def _close(a, b, rtol=1e-5, atol=1e-7) -> bool:
     return math.isclose(float(a), float(b), rel_tol=rtol, abs_tol=atol)
 
@@ -218,7 +212,6 @@ def q1(L1Penalty):
     other shapes inside a tf.function (as fit() runs them), naming L2, no-abs, mean and
     fixed-rate penalties."""
     import numpy as np
-    _float32()
     cls = _layer_class(L1Penalty, "L1Penalty")
     rate = 0.01
     x, _ = tiny_data(n=16)
@@ -337,7 +330,6 @@ def q2(DeadFraction):
     between runs and the `val_dead_fraction` fit() logs; then calls a layer in a tf.function on
     batches of another width and size."""
     import numpy as np
-    _float32()
     cls = _layer_class(DeadFraction, "DeadFraction")
     x, y = tiny_data(n=48)
     x_val, y_val = tiny_data(n=32, seed=1)
@@ -468,7 +460,6 @@ def q3(L2PerSample):
     batches of 8 and 64 and, at another rate, 13 × 6; then checks that the compiled model's
     evaluate() loss (graph mode) is the same in batches of 8, 64 and 24."""
     import numpy as np
-    _float32()
     cls = _layer_class(L2PerSample, "L2PerSample")
     rate = 0.01
     model = _run_keras(lambda: _model_with(lambda: cls(rate=rate), linear=True), "L2PerSample")

@@ -410,14 +410,12 @@ def q3(WeightedNpyFiles):
     equals evaluate() on the arrays with these weights as sample_weight."""
     import tempfile
 
-    import keras
     import numpy as np
 
     from kitlib.exercises import tiny_model
     from kitlib.pipeline import write_samples
 
     cls = _dataset_class(WeightedNpyFiles, "WeightedNpyFiles")
-    keras.config.set_dtype_policy("float32")   # a learner's mixed-precision policy is put back afterwards
     for case, (class_weight, n, batch_size, n_classes, shuffled) in enumerate(_CASES_3):
         rng = np.random.default_rng(7 + case)
         images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)

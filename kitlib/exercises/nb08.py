@@ -270,7 +270,6 @@ def q3(to_sample_weight):
     """Verifies that to_sample_weight(y, class_weight) gives each sample class_weight.get(label, 1.0), for
     two class_weight dicts (non-contiguous ids, a weight 0, classes left out) on float and int labels,
     leaves the caller's labels and dict unchanged, and trains bit for bit like fit(class_weight=...)."""
-    import keras
     import numpy as np
 
     from kitlib.exercises import tiny_data, tiny_model
@@ -280,7 +279,6 @@ def q3(to_sample_weight):
     weights = [_sample_weight_of(to_sample_weight, y.astype(dtype), class_weight)
                for class_weight, dtype in _CASES_3]
     class_weight, got = _CASES_3[0][0], weights[0]
-    keras.config.set_dtype_policy("float32")   # a learner's mixed-precision policy is put back afterwards
 
     def fit(**weighting):  # one training step on the whole batch, eagerly (no tracing: quick)
         seed_everything(0)

@@ -90,12 +90,6 @@ def _losses_in_graph(model, y_true: dict, y_pred: dict, name: str) -> None:
                      doing=f"The loss of `{out}`")
 
 
-def _float32_models():
-    """Build the check's models in float32 whatever policy the learner set (put back after the check)."""
-    import keras
-    keras.config.set_dtype_policy("float32")
-
-
 # --------------------------------------------------------------------------- 1. weighted losses
 
 
@@ -162,7 +156,6 @@ def q1(compile_weighted):
     score, cross-entropy on the class logits and a total of 0.5 × score + 2 × class (judged by evaluate()
     against losses computed by hand), and that the learner's own losses also run in fit()'s graph mode."""
     import kitlib
-    _float32_models()
     model = kitlib.models.get_multi_io_model()
     try:
         call(compile_weighted, model, name="compile_weighted")
@@ -435,7 +428,6 @@ def q3(head_weights, data):
            f"The class head's weights should be 5.0 for the {int((data.class_ids == 2).sum())} samples of class 2 "
            f"and 1.0 for the others; yours differ for {int((~np.isclose(class_w, expected)).sum())} samples.")
     k = min(n, 64)
-    _float32_models()
     model = kitlib.models.get_multi_io_model()
     model.compile(loss=["mse", _ce_from_logits()])
     x, y = _small(data, k)
@@ -531,7 +523,6 @@ def q4(three_heads, three_losses, three_targets, data):
     import numpy as np
 
     _check_data(data)
-    _float32_models()
     model = call(three_heads, name="three_heads")
     import keras
     expect(isinstance(model, keras.Model), f"`three_heads()` should return a keras.Model, but it returned "

@@ -177,7 +177,6 @@ def _model_of(cls, optimizer=None, *, eager: bool = False):
     """The tiny model's graph and weights (seeded) as an instance of *cls*, compiled as the notebook
     compiles (graph mode, no XLA; ``eager`` only for the built-in reference), in float32."""
     import keras
-    keras.config.set_dtype_policy("float32")  # the engine puts the learner's policy back afterwards
     base = tiny_model()
     model = guarded(lambda: cls(base.inputs, base.outputs), cls.__name__,
                     doing=f"Building a model of your class `{cls.__name__}`")

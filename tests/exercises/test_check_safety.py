@@ -154,3 +154,23 @@ def test_an_answer_that_never_ends_is_stopped(qid, monkeypatch):
     r = q.check(ns=ns)
     assert time.monotonic() - t0 < 20
     assert r.outcome == E.INCORRECT and "ran for more than 1 s without finishing" in r.message, str(r)
+
+
+# --------------------------------------------------------------------------- mixed precision
+
+
+@pytest.mark.parametrize("q", ALL, ids=[q.id for q in ALL])
+def test_right_answers_stay_right_after_the_learner_switched_to_mixed_precision(q):
+    """A learner who ran `set_global_policy("mixed_float16")` (the guide's performance tip)
+    before answering: the reference solution and every other correct form still check
+    correct, and the learner's policy is still set afterwards."""
+    import keras
+    before = keras.config.dtype_policy()
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        for code in (q.solution_code, *q.alternatives):
+            r = E.run_code(q, code)
+            assert r.outcome == E.CORRECT, f"under mixed_float16:\n{code}\n{r}"
+            assert keras.config.dtype_policy().name == "mixed_float16"
+    finally:
+        keras.config.set_dtype_policy(before)
