@@ -163,7 +163,7 @@ __all__ = ["___", "Placeholder", "PlaceholderError", "Exercise", "exercise", "Wr
            "Note", "Incorrect", "NotAttempted", "Undefined", "expect", "expect_type", "call", "describe",
            "contains_placeholder", "normalise_code", "modules", "exercises", "catalog", "run_code",
            "tiny_data", "tiny_model", "dense_forward", "expect_probability_loss", "guarded",
-           "expect_class", "attach_callback", "variant", "Kept", "WRONG_KINDS", "in_graph",
+           "expect_class", "attach_callback", "variant", "Kept", "WRONG_KINDS", "in_graph", "graph_mode_error",
            "CheckTimedOut", "check_timeout", "plain_text", "shorten_text",
            "CORRECT", "INCORRECT", "NOT_ATTEMPTED", "UNDEFINED", "OUTCOMES"]
 
@@ -490,32 +490,39 @@ def guarded(action: Callable[[], Any], name: str, *, known: tuple = (), doing: s
                          f"Read the error's last line: it usually names the problem.", exc) from None
 
 
-_GRAPH_ERRORS = ("symbolic", "numpy", "__float__", "not allowed in a graph", "graph execution",
-                 "is not allowed", "autograph", "iterating over `tf.tensor`", "cannot convert",
+_GRAPH_ERRORS = ("symbolic", "numpy", "__array__", "__float__", "float() argument", "not allowed in a graph",
+                 "graph execution", "is not allowed", "autograph", "iterating over `tf.tensor`", "cannot convert",
                  "to a numpy array", "'tensor' object has no attribute", "only integer scalar")
+
+
+def _is_graph_error(text: str) -> bool:
+    low = text.lower()
+    return any(k in low for k in _GRAPH_ERRORS)
+
+
+def graph_mode_error(what: str, where: str = "inside `fit()`",
+                     fix: str = "Use `keras.ops` (ops.mean, ops.where, ops.cast, ...) on tensors instead.") -> tuple:
+    """The ``(test, advice)`` pair for ``guarded(..., known=...)`` that names learner code
+    which works on concrete values but fails where Keras runs it as a TensorFlow graph
+    (``.numpy()``, ``float()``, NumPy functions, Python ``if`` on a tensor). *what* names the
+    code ("`PowerLoss`"), *where* the place ("inside `fit()`"), *fix* what to use instead."""
+    advice = (f"{what} works when called directly but fails {where}: there Keras runs it as a TensorFlow "
+              f"graph, where a tensor has no value yet, so `.numpy()`, `float(...)`, NumPy functions and "
+              f"Python `if` on a tensor cannot work. {fix}")
+    return (_is_graph_error, advice)
 
 
 def in_graph(fn: Callable, *args, name: str, doing: str | None = None):
     """Call the learner's *fn* (a loss, a metric's ``update_state``, a layer, ...) inside a
     ``tf.function``, the way ``fit()`` runs it when the model is not compiled with
     ``run_eagerly=True``; return the result as NumPy. An answer that works only eagerly
-    (``.numpy()``, ``float()`` or NumPy functions on tensors, Python ``if`` on a tensor)
-    gets a message that says so and names the fix (``keras.ops``)."""
+    gets :func:`graph_mode_error`'s message."""
     import numpy as np
     import tensorflow as tf
 
     tensors = [tf.convert_to_tensor(a) if isinstance(a, np.ndarray) else a for a in args]
     graph_fn = tf.function(lambda *a: fn(*a), autograph=True, reduce_retracing=True)
-    advice = (f"{doing or f'`{name}`'} works when called directly but fails inside `fit()`, which "
-              f"runs it as a TensorFlow graph: there a tensor has no value yet, so `.numpy()`, "
-              f"`float(...)`, NumPy functions and Python `if` on a tensor cannot work. Use "
-              f"`keras.ops` (ops.mean, ops.where, ops.cast, ...) on tensors instead.")
-
-    def graph_error(text: str) -> bool:
-        low = text.lower()
-        return any(k in low for k in _GRAPH_ERRORS)
-
-    out = guarded(lambda: graph_fn(*tensors), name, known=((graph_error, advice),),
+    out = guarded(lambda: graph_fn(*tensors), name, known=(graph_mode_error(doing or f"`{name}`"),),
                   doing=f"{doing or f'Using `{name}`'} inside a graph (as fit() does)")
     return tf.nest.map_structure(lambda t: np.asarray(t) if hasattr(t, "numpy") or
                                  isinstance(t, (int, float)) else t, out)

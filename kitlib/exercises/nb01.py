@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import warnings
 
-from kitlib.exercises import (_GRAPH_ERRORS, Incorrect, Kept, Wrong, call, dense_forward, describe, exercise,
+from kitlib.exercises import (Incorrect, Kept, Wrong, call, dense_forward, describe, exercise, graph_mode_error,
                               expect, expect_probability_loss, expect_type, guarded, tiny_data, tiny_model, variant)
 
 
@@ -39,21 +39,13 @@ def _number(value, what: str, verb: str = "returned") -> float:
 # --------------------------------------------------------------------------- shared by nb01–nb03
 
 
-def _graph_error(text: str) -> bool:
-    low = text.lower()
-    return any(k in low for k in _GRAPH_ERRORS)
-
-
 def evaluate_compiled(model, x, y, name: str, known=()) -> dict:
     """``model.evaluate(..., return_dict=True)`` on a model the learner compiled. It runs the
     compiled loss and metrics as a graph, as fit() does: NumPy code in a learner's own loss
     or metric gets the graph-mode lesson; other errors are shown cut at a sentence end."""
-    advice = (f"`{name}` compiles a loss or metric that works when called on arrays but fails inside "
-              f"evaluate()/fit(), which run it as a TensorFlow graph: there a tensor has no value yet, "
-              f"so NumPy functions, `.numpy()` and `float()` cannot work on it. Use `keras.ops` "
-              f"(ops.mean, ops.log, ...) or a Keras loss/metric class.")
-    return guarded(lambda: model.evaluate(x, y, verbose=0, return_dict=True), name,
-                   known=(*known, (_graph_error, advice)),
+    graph = graph_mode_error(f"The loss or metric that `{name}` compiles", "inside evaluate() and fit()",
+                             "Use `keras.ops` (ops.mean, ops.log, ...) or a Keras loss/metric class.")
+    return guarded(lambda: model.evaluate(x, y, verbose=0, return_dict=True), name, known=(*known, graph),
                    doing=f"Evaluating the model compiled by `{name}`")
 
 

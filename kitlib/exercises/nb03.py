@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 from kitlib.exercises import (Incorrect, NotAttempted, Wrong, call, contains_placeholder, dense_forward, describe,
-                              exercise, expect, guarded, in_graph, variant)
+                              exercise, expect, graph_mode_error, guarded, in_graph, variant)
 
 
 def _context():
@@ -44,11 +44,9 @@ def _numpy(value, what: str):
 
 def _guard(action, name: str):
     """Run Keras code that uses the learner's class; errors become NotAttempted or Incorrect."""
-    def numpy_inside_keras(text: str) -> bool:
-        return "numpy()" in text or "NumPy" in text or "__array__" in text or "symbolic" in text.lower()
-    return guarded(action, name, known=((numpy_inside_keras, (
-        f"`{name}` works on NumPy arrays but not inside fit()/evaluate(), which pass symbolic tensors. "
-        f"Write it with `keras.ops` (`ops.abs`, `ops.mean`, ...), not `np.*`.")),))
+    return guarded(action, name, known=(graph_mode_error(
+        f"`{name}`", "inside fit() and evaluate()",
+        "Write it with `keras.ops` (`ops.abs`, `ops.mean`, ...), not `np.*`."),))
 
 
 def _subclass(value, base, name: str, base_name: str):

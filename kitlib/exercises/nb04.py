@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 
-from kitlib.exercises import Incorrect, Wrong, describe, exercise, expect, guarded, in_graph, tiny_data, variant
+from kitlib.exercises import Incorrect, Wrong, describe, exercise, expect, graph_mode_error, guarded, in_graph, tiny_data, variant
 
 _NO_MUTATION = ("a layer receives tensors, which cannot be changed in place; nothing of the caller's "
                 "is handed to the learner's code")
@@ -42,9 +42,6 @@ def _layer_class(value, name: str):
     return value
 
 
-_EAGER_ONLY = ("symbolic", "numpy array", "float() argument", "__float__", "has no attribute 'numpy'")
-
-
 def _run_keras(action, name: str):
     """Run *action* (building, calling or evaluating a model with the learner's layer); turn
     errors into NotAttempted (a ___ was used) or Incorrect with a hint for the usual causes."""
@@ -67,10 +64,8 @@ def _run_keras(action, name: str):
         (lambda text: "must have the same dtype" in text or "int32" in text and "float32" in text,
          (f"`{name}` mixes integers and floats: `ops.shape(inputs)[0]` is an integer; cast it first, e.g. "
          f"`ops.cast(ops.shape(inputs)[0], inputs.dtype)`.")),
-        (lambda text: any(k in text for k in _EAGER_ONLY),
-         (f"`{name}` works on concrete numbers but fails inside a model, where fit() runs `call()` as a "
-          f"TensorFlow graph: a tensor has no value yet there, so NumPy functions, `.numpy()` and "
-          f"`float(...)` cannot work. Use `keras.ops` (ops.sum, ops.abs, ops.cast, ...) on tensors.")),
+        graph_mode_error(f"`{name}`", "inside a model's `call()` in fit()",
+                         "Use `keras.ops` (ops.sum, ops.abs, ops.cast, ...) on tensors."),
     )
     return guarded(action, name, known=known, doing=f"Using `{name}` in a model")
 

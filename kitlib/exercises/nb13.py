@@ -16,7 +16,7 @@ import math
 import warnings
 
 from kitlib.exercises import (Incorrect, Kept, NotAttempted, Wrong, call, contains_placeholder, describe, exercise,
-                              expect, guarded, shorten_text, tiny_data, tiny_model, variant)
+                              expect, graph_mode_error, guarded, shorten_text, tiny_data, tiny_model, variant)
 
 _TENSORS_ONLY = ("train_step receives tensors from fit(), which cannot be changed in place; the model's "
                  "own weights and metrics changing is what training does")
@@ -186,13 +186,6 @@ def _model_of(cls, optimizer=None, *, eager: bool = False):
     return model
 
 
-_GRAPH_ADVICE = ("Your `train_step` works eagerly but fails inside `fit()`, which runs it as a TensorFlow graph "
-                 "(the notebook compiles without `run_eagerly=True`): there a tensor has no value yet, so "
-                 "`.numpy()`, `float(...)` and NumPy functions on tensors cannot work. Use `keras.ops` or `tf` "
-                 "operations (keras.ops.max, tf.norm, tf.clip_by_norm, ...) on tensors instead.")
-_EAGER_ONLY = ("symbolic", "numpy", "float() argument", "__float__", "not allowed in a graph", "autograph")
-
-
 def _check_model_class(cls, name):
     import keras
     expect(isinstance(cls, type) and issubclass(cls, keras.Model),
@@ -205,7 +198,9 @@ def _fit(model, x, y, name, batch_size: int = 8, **kwargs):
               ("Your `train_step` cannot unpack what fit() gives it: with sample weights `data` is `(x, y, "
                "sample_weight)`. Unpack it as the step you were given does: "
                "`x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)`.")),
-             (lambda text: any(k in text.lower() for k in _EAGER_ONLY), _GRAPH_ADVICE))
+             graph_mode_error("Your `train_step`", "inside `fit()` (the notebook compiles without "
+                              "`run_eagerly=True`)", "Use `keras.ops` or `tf` operations (keras.ops.max, "
+                              "tf.norm, tf.clip_by_norm, ...) on tensors instead."))
     history = guarded(lambda: model.fit(x, y, batch_size=batch_size, shuffle=False, verbose=0, **kwargs), name,
                       known=known, doing=f"Calling `{name}`")
     return history.history
