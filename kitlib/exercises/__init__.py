@@ -93,13 +93,6 @@ inputs it builds::
                "`min(values)` and `values.index(v)` help.",
                "fit() prints `Epoch 1/2` first; list positions start at 0."),
         context=_history_context,                  # stand-ins for the notebook's names (tests)
-        wrong=(Wrong(variant(_SOLUTION, (") + 1", ")")), "Epochs count from 1"),
-               Wrong(variant(_SOLUTION, ("val_losses.index(min(val_losses)) + 1", "len(val_losses)")),
-                     "last epoch", kind="hardcoded"),
-               Wrong(variant(_SOLUTION, ("val_losses.index(min(val_losses)) + 1",
-                                         "val_losses.sort() or 1")), "in place", kind="mutates")),
-        alternatives=(variant(_SOLUTION, ("val_losses.index(min(val_losses)) + 1",
-                                          "int(np.argmin(val_losses)) + 1")),),
         varies="histories with the best epoch first, in the middle and last",
         exempt={"graph": "the answer reads Python lists; nothing of it runs inside fit()"},
     )
@@ -120,10 +113,22 @@ names; ``___`` in them means "not attempted") and the notebook names it reads (h
 ``history``; missing means "run the cells above"). It returns the success message, or
 raises :class:`Incorrect` (``expect(...)``, ``expect_type(...)``) with a teaching message.
 Call a learner's function through :func:`call` (exceptions and ``___`` are reported for
-you). ``context()`` builds the notebook names for the tests; ``wrong`` lists realistic
-mistakes with a substring of the message each must produce; ``alternatives`` lists other
-correct answers (a grader that rejects a right answer teaches the wrong lesson).
-tests/exercises/ picks up every ``nbNN`` module automatically.
+you). ``context()`` builds the notebook names for the tests.
+
+tests/exercises/ picks up every ``nbNN`` module automatically, and the exercise's test data
+from ``tests/exercises/answers/nbNN.py``: realistic wrong answers, each with a substring of
+the message the check must produce and its kind (:data:`WRONG_KINDS`), and other correct
+answers (a grader that rejects a right answer teaches the wrong lesson)::
+
+    q1 = dict(
+        wrong=(Wrong(variant(_SOLUTION, (") + 1", ")")), "Epochs count from 1"),
+               Wrong(variant(_SOLUTION, ("val_losses.index(min(val_losses)) + 1", "len(val_losses)")),
+                     "last epoch", kind="hardcoded")),
+        alternatives=(variant(_SOLUTION, ("val_losses.index(min(val_losses)) + 1",
+                                          "int(np.argmin(val_losses)) + 1")),),
+    )
+
+They live with the tests, not in the package learners import.
 
 Checks stay fast (well under a second): build what they need from :func:`tiny_data` and
 :func:`tiny_model` (seeded initializers, no global seeding). A check that must train calls
@@ -1008,8 +1013,8 @@ class Exercise:
     """One question. Made with the :func:`exercise` decorator; see the module docstring."""
 
     def __init__(self, id: str, title: str, check: Callable[..., Any], *, answers, starter: str,
-                 solution: str, hints, context: Callable[[], dict] | None = None, wrong=(),
-                 alternatives=(), varies: str = "", exempt: Mapping[str, str] | None = None):
+                 solution: str, hints, context: Callable[[], dict] | None = None, varies: str = "",
+                 exempt: Mapping[str, str] | None = None):
         if not isinstance(id, str) or not _ID_RE.match(id):
             raise ValueError(f"exercise id {id!r} must look like '01.2' (notebook number, dot, question)")
         if isinstance(answers, str):
@@ -1031,12 +1036,6 @@ class Exercise:
         for what, code in (("starter", starter), ("solution", solution)):
             if not isinstance(code, str) or not code.strip():
                 raise ValueError(f"{id}: {what} must be the code of the notebook cell")
-        wrong = tuple(wrong)
-        if not all(isinstance(w, Wrong) for w in wrong):
-            raise TypeError(f"{id}: wrong= takes Wrong(code, expect) items")
-        alternatives = tuple(alternatives)
-        if not all(isinstance(a, str) and a.strip() for a in alternatives):
-            raise TypeError(f"{id}: alternatives= takes other correct answers as code strings")
         if context is not None and not callable(context):
             raise TypeError(f"{id}: context must be a function returning a dict of notebook names")
         exempt = dict(exempt or {})
@@ -1052,8 +1051,6 @@ class Exercise:
         self.solution_code = normalise_code(solution)
         self.hints = hints
         self.context = context
-        self.wrong = wrong
-        self.alternatives = alternatives
         self.varies = textwrap.dedent(varies).strip() if isinstance(varies, str) else ""
         self.exempt = exempt
         self._check = check
@@ -1198,20 +1195,17 @@ def _names(names) -> str:
 
 
 def exercise(id: str, title: str, *, answers, starter: str, solution: str, hints,
-             context: Callable[[], dict] | None = None, wrong=(), alternatives=(), varies: str = "",
+             context: Callable[[], dict] | None = None, varies: str = "",
              exempt: Mapping[str, str] | None = None) -> Callable[[Callable], Exercise]:
     """Decorator: turn a check function into an :class:`Exercise` (see the module docstring).
 
-    ``wrong``: realistic mistakes, ``Wrong(code, expected message substring, kind=...)``;
-    ``alternatives``: other correct answers (code), which must check correct too;
     ``varies``: what the check varies so that only the general answer passes (one line per
     input: parameters, shapes, sizes, classes); ``exempt``: ``{kind: reason}`` for each
     kind of wrong answer in :data:`WRONG_KINDS` that cannot occur in this exercise.
     """
     def wrap(check: Callable) -> Exercise:
         return Exercise(id, title, check, answers=answers, starter=starter, solution=solution,
-                        hints=hints, context=context, wrong=wrong, alternatives=alternatives,
-                        varies=varies, exempt=exempt)
+                        hints=hints, context=context, varies=varies, exempt=exempt)
     return wrap
 
 

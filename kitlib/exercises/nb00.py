@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kitlib.exercises import Incorrect, Wrong, describe, exercise, expect, expect_type
+from kitlib.exercises import Incorrect, describe, exercise, expect, expect_type
 
 
 def _data_context():
@@ -29,14 +29,6 @@ n_images = len(data.x_train)
         "`len(array)` counts the rows of an array (so does `array.shape[0]`).",
     ),
     context=_data_context,
-    wrong=(
-        Wrong("n_images = data.x_train.shape", "first number"),
-        Wrong("n_images = data.x_train.shape[1]", "pixels"),
-        Wrong("n_images = len(data.x_val)", "validation"),
-        Wrong("n_images = str(len(data.x_train))", "whole number"),
-        Wrong("n_images = len(data.x_train) + len(data.x_val)", "validation images too"),
-    ),
-    alternatives=("n_images = data.x_train.shape[0]", "n_images = data.x_train.shape[0] * 1"),
     varies=("nothing: the answer is one number about the notebook's own `data`; a wrong number is matched "
             "against the other sizes it could be (pixels, validation, test, training plus validation)"),
     exempt={"hardcoded": "the answer is the count of one given array: a number typed in that equals it is "

@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 import warnings
 
-from kitlib.exercises import (Incorrect, Kept, Wrong, call, dense_forward, describe, exercise, graph_mode_error,
-                              expect, expect_probability_loss, expect_type, guarded, tiny_data, tiny_model, variant)
+from kitlib.exercises import (Incorrect, Kept, call, dense_forward, describe, exercise, graph_mode_error,
+                              expect, expect_probability_loss, expect_type, guarded, tiny_data, tiny_model)
 
 
 def _close(a, b, rtol=1e-5, atol=1e-7) -> bool:
@@ -81,7 +81,6 @@ def find_best_epoch(history):
     best_epoch = val_losses.index(best_val_loss) + 1
     return best_epoch, best_val_loss
 '''
-_BEST_LINES = "best_val_loss = min(val_losses)\n    best_epoch = val_losses.index(best_val_loss) + 1"
 
 
 @exercise(
@@ -103,25 +102,6 @@ def find_best_epoch(history):
         "fit() prints `Epoch 1/2` for the first epoch, but Python lists start at position 0.",
     ),
     context=_history_context,
-    wrong=(
-        Wrong(variant(_SOLUTION_1, ("index(best_val_loss) + 1", "index(best_val_loss)")), "Epochs count from 1"),
-        Wrong(variant(_SOLUTION_1, ('["val_loss"]', '["loss"]')), "training"),
-        Wrong(variant(_SOLUTION_1, ("return best_epoch, best_val_loss", "return float(best_epoch), best_val_loss")),
-              "whole number"),
-        Wrong(variant(_SOLUTION_1, (_BEST_LINES, "best_epoch = len(val_losses)\n    best_val_loss = val_losses[-1]")),
-              "last epoch", kind="hardcoded"),
-        Wrong(variant(_SOLUTION_1, ("return best_epoch, best_val_loss", "return 2, best_val_loss")),
-              "another epoch", kind="hardcoded"),
-        Wrong(variant(_SOLUTION_1, (_BEST_LINES, ("best_epoch = val_losses.index(min(val_losses)) + 1\n"
-                                                 "    val_losses.sort()\n    best_val_loss = val_losses[0]"))),
-              "in place", kind="mutates"),
-    ),
-    alternatives=(
-        variant(_SOLUTION_1, (_BEST_LINES, ("best_epoch = np.argmin(val_losses) + 1\n"
-                                           "    best_val_loss = np.min(val_losses)"))),
-        variant(_SOLUTION_1, (_BEST_LINES, ("best_val_loss = sorted(val_losses)[0]\n"
-                                           "    best_epoch = history.epoch[val_losses.index(best_val_loss)] + 1"))),
-    ),
     varies=("histories the check builds: the best epoch in the middle (training loss lowest at the end), "
             "first, and last; then the notebook's own history\n"
             "each history is kept before the call: a function that sorts or edits it is named"),
@@ -257,29 +237,6 @@ def scores(model, x, y):
         "groups all compiled metrics under one name)."),
     ),
     context=_keras_context,
-    wrong=(
-        Wrong(variant(_SOLUTION_2, ("return model.evaluate(x, y, verbose=0, return_dict=True)",
-                                    "return dict(zip(model.metrics_names, model.evaluate(x, y, verbose=0)))")),
-              "metrics_names"),
-        Wrong(variant(_SOLUTION_2, (", return_dict=True", "")), "list"),
-        Wrong(variant(_SOLUTION_2, ("return model.evaluate", "model.evaluate")), "return"),
-        Wrong(variant(_SOLUTION_2, ("return model.evaluate(x, y, verbose=0, return_dict=True)",
-                                    ("names = ['loss', 'sparse_categorical_accuracy', 'top2_accuracy']\n"
-                                    "    return dict(zip(names, model.evaluate(x, y, verbose=0)))"))),
-              "one metric named `acc`", kind="hardcoded"),
-        Wrong(variant(_SOLUTION_2, ("    return model.evaluate",
-                                    ("    model.compile(optimizer='rmsprop', loss='sparse_categorical_crossentropy',\n"
-                                    "                  metrics=['accuracy'])\n    return model.evaluate"))),
-              "changed the model", kind="mutates"),
-        Wrong(variant(_SOLUTION_2, ("    return model.evaluate",
-                                    "    model.fit(x, y, epochs=1, verbose=0)\n    return model.evaluate")),
-              "changed the model", kind="mutates"),
-    ),
-    alternatives=(
-        variant(_SOLUTION_2, ("return model.evaluate(x, y, verbose=0, return_dict=True)",
-                              ("results = model.evaluate(x, y, verbose=0, return_dict=True)\n"
-                              "    return {name: float(value) for name, value in results.items()}"))),
-    ),
     varies=("two compiled models: 3 classes with a loss and two metrics on 40 samples (a batch of 32 and a "
             "remainder), and 4 classes with one metric named `acc` on 20 samples\n"
             "the expected values come from NumPy before `scores` runs; a model it recompiles or trains is named"),
@@ -344,11 +301,6 @@ def _config_names(entry) -> list[str]:
     return [type(entry).__name__]
 
 
-_CCE = '"categorical_crossentropy"'
-_ONE_HOT = ('def compile_for_one_hot(model):\n'
-            '    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])')
-
-
 @exercise(
     "01.3", "One-hot labels",
     answers=("compile_for_one_hot",),
@@ -378,25 +330,6 @@ def compile_for_one_hot(model):
         "(the string `\"accuracy\"` also works: Keras picks the variant that fits the labels' shape)."),
     ),
     context=_keras_context,
-    wrong=(
-        Wrong(variant(_ONE_HOT, (_CCE, "keras.losses.SparseCategoricalCrossentropy()"),
-                      ('"accuracy"', "keras.metrics.SparseCategoricalAccuracy()")), "Sparse"),
-        Wrong(variant(_ONE_HOT, ('"accuracy"', "keras.metrics.SparseCategoricalAccuracy()")), "integer label"),
-        Wrong(variant(_ONE_HOT, (_CCE, '"mse"')), "cross-entropy"),
-        Wrong(variant(_ONE_HOT, (_CCE, "keras.losses.CategoricalCrossentropy(from_logits=True)")), "from_logits"),
-        Wrong(variant(_ONE_HOT, (', metrics=["accuracy"]', "")), "no metric"),
-        Wrong("def compile_for_one_hot(model):\n    return keras.losses.CategoricalCrossentropy()", "compile"),
-        Wrong(variant(_ONE_HOT, (_CCE, "lambda y, p: keras.losses.categorical_crossentropy(y, p, from_logits=True)")),
-              "from_logits"),
-        Wrong(variant(_ONE_HOT, (_CCE, "lambda y, p: -np.sum(y * np.log(p), axis=-1)")), "keras.ops", kind="graph"),
-    ),
-    alternatives=(
-        _ONE_HOT,
-        variant(_ONE_HOT, ('"rmsprop"', '"adam"'), (_CCE, "keras.losses.CategoricalCrossentropy()"),
-                ('["accuracy"]', '["categorical_accuracy", keras.metrics.TopKCategoricalAccuracy(k=3)]')),
-        variant(_ONE_HOT, (_CCE, "keras.losses.categorical_crossentropy"),
-                ('"accuracy"', "keras.metrics.categorical_accuracy")),
-    ),
     varies=("one model, the check's own: compile() takes no size, class count or parameter that a single "
             "input could hide; the loss is judged on predict()'s probabilities and in evaluate()"),
     exempt={"hardcoded": "the answer passes Keras classes or ids to compile(); none depends on the data's "
@@ -503,25 +436,6 @@ def accuracy_from_probabilities(probabilities, labels):
         "flatten the labels first with `np.reshape(labels, -1)`."),
     ),
     context=_keras_context,
-    wrong=(
-        Wrong(variant(_SOLUTION_4, ("np.reshape(labels, -1)", "labels")), "broadcast"),
-        Wrong(variant(_SOLUTION_4, ("np.reshape(labels, -1)", "labels[:, 0]")), "labels of shape (4,)",
-              kind="hardcoded"),
-        Wrong(variant(_SOLUTION_4, ("return float(np.mean(predicted == np.reshape(labels, -1)))",
-                                    "labels.shape = (-1,)\n    return float(np.mean(predicted == labels))")),
-              "in place", kind="mutates"),
-        Wrong(variant(_SOLUTION_4, ("axis=-1", "axis=0")), "axis"),
-        Wrong(variant(_SOLUTION_4, ("return float(np.mean(predicted == np.reshape(labels, -1)))",
-                                    "return predicted == np.reshape(labels, -1)")), "one number"),
-        Wrong(variant(_SOLUTION_4, ("return float(", "return 100 * float(")), "fraction"),
-    ),
-    alternatives=(
-        ('def accuracy_from_probabilities(probabilities, labels):\n'
-        '    return np.mean(probabilities.argmax(axis=1) == np.ravel(labels))'),
-        ('def accuracy_from_probabilities(probabilities, labels):\n'
-        '    labels = np.asarray(labels).reshape(-1).astype(int)\n'
-        '    return sum(int(p.argmax()) == y for p, y in zip(probabilities, labels)) / len(labels)'),
-    ),
     varies=("batches of 4 samples × 4 classes (1 right) and 8 × 4 (3 right); labels of shape (n,) and a "
             "column (n, 1)\nthe arrays are kept before each call: a function that reshapes or edits them "
             "in place is named"),

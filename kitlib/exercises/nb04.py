@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 
-from kitlib.exercises import Incorrect, Wrong, describe, exercise, expect, graph_mode_error, guarded, in_graph, tiny_data, variant
+from kitlib.exercises import Incorrect, describe, exercise, expect, graph_mode_error, guarded, in_graph, tiny_data, variant
 
 _NO_MUTATION = ("a layer receives tensors, which cannot be changed in place; nothing of the caller's "
                 "is handed to the learner's code")
@@ -180,21 +180,6 @@ def _judge_l1(penalty: float, h, rate: float, where: str) -> None:
         "`penalty = self.rate * ops.sum(ops.abs(inputs))`.",
     ),
     context=_context,
-    wrong=(
-        Wrong(variant(_SOLUTION_1, ("ops.abs(inputs)", "ops.square(inputs)")), "square"),
-        Wrong(variant(_SOLUTION_1, ("ops.sum(ops.abs(inputs))", "ops.sum(inputs)")), "absolute"),
-        Wrong(variant(_SOLUTION_1, ("ops.sum(ops.abs(inputs))", "ops.mean(ops.abs(inputs))")), "mean"),
-        Wrong(variant(_SOLUTION_1, ("        self.add_loss(penalty)\n", "")), "add_loss"),
-        Wrong(variant(_SOLUTION_1, ("self.rate * ops", "0.01 * ops")), "self.rate", kind="hardcoded"),
-        Wrong(variant(_SOLUTION_1, ("ops.sum(ops.abs(inputs))", "np.sum(np.abs(inputs))")), "graph",
-              kind="graph"),
-        Wrong(variant(_SOLUTION_1, ("self.rate * ops.sum(ops.abs(inputs))",
-                                    "self.rate * float(ops.sum(ops.abs(inputs)))")), "graph", kind="graph"),
-    ),
-    alternatives=(
-        variant(_SOLUTION_1, ("self.rate * ops.sum(ops.abs(inputs))", "keras.regularizers.L1(self.rate)(inputs)")),
-        variant(_SOLUTION_1, ("ops.sum(ops.abs(inputs))", "ops.sum(ops.where(inputs < 0, -inputs, inputs))")),
-    ),
     varies=("the rate: 0.01, 0.003, 0.2\n"
             "the inputs: a model's hidden layer (16 samples × 16 units), random batches of shape (5, 7) "
             "and (3, 4, 2) with negative values\n"
@@ -288,32 +273,6 @@ def _judge_dead(value: float, batches, where: str) -> None:
         "`ops.cast(ops.equal(inputs, 0.0), \"float32\")` (or `inputs <= 0`) is that 0/1 tensor.",
     ),
     context=_context,
-    wrong=(
-        Wrong('''
-class DeadFraction(layers.Layer):
-    def call(self, inputs):
-        self.add_metric(ops.mean(ops.cast(inputs <= 0, "float32")), name="dead_fraction")
-        return inputs
-''', "add_metric"),
-        Wrong(variant(_SOLUTION_2, (_ZEROS, "inputs")), "mean activation"),
-        Wrong(variant(_SOLUTION_2, (_ZEROS, 'ops.cast(inputs > 0, "float32")')), "alive"),
-        Wrong('''
-class DeadFraction(layers.Layer):
-    def call(self, inputs):
-        metric = keras.metrics.Mean(name="dead_fraction")
-        metric.update_state(ops.cast(inputs <= 0, "float32"))
-        return inputs
-''', "__init__"),
-        Wrong(variant(_SOLUTION_2, ('keras.metrics.Mean(name="dead_fraction")', "keras.metrics.Mean()")), "name"),
-        Wrong(variant(_SOLUTION_2, (_ZEROS, f"ops.mean({_ZEROS})")), "same size", kind="hardcoded"),
-        Wrong(variant(_SOLUTION_2, (_ZEROS, f"ops.sum({_ZEROS}, axis=-1) / 16")), "units", kind="hardcoded"),
-        Wrong(variant(_SOLUTION_2, (_ZEROS, '(np.asarray(inputs) == 0).astype("float32")')), "graph",
-              kind="graph"),
-    ),
-    alternatives=(
-        variant(_SOLUTION_2, (_ZEROS, "ops.where(inputs <= 0, 1.0, 0.0)")),
-        variant(_SOLUTION_2, (_ZEROS, f"ops.mean({_ZEROS}, axis=-1)")),
-    ),
     varies=("the batches: evaluate() on 48 samples in batches of 20, 20, 8; a layer called on 9 then 4\n"
             "the layer's width: 16 and 12 ReLU units\n"
             "the runs: evaluate() twice (reset), fit() with validation data (val_ twin)"),
@@ -427,23 +386,6 @@ def _judge_l2(got: float, data, rate: float, where: str) -> None:
         "averages over the batch."),
     ),
     context=_context,
-    wrong=(
-        Wrong(variant(_SOLUTION_3, (_PER_SAMPLE, "ops.sum(ops.square(inputs))")), "grows with the batch"),
-        Wrong(variant(_SOLUTION_3, (_PER_SAMPLE, "ops.sum(ops.square(inputs)) / 64")), "batch size",
-              kind="hardcoded"),
-        Wrong(variant(_SOLUTION_3, (_PER_SAMPLE, "ops.mean(ops.square(inputs))")), "units"),
-        Wrong(variant(_SOLUTION_3, ("self.rate * ops", "0.01 * ops")), "self.rate", kind="hardcoded"),
-        Wrong(variant(_SOLUTION_3, (_PER_SAMPLE, "ops.sum(ops.square(inputs)) / len(inputs)")), "len(inputs)",
-              kind="graph"),
-        Wrong(variant(_SOLUTION_3, (_PER_SAMPLE, "ops.sum(ops.square(inputs)) / inputs.shape[0]")), "None",
-              kind="graph"),
-    ),
-    alternatives=(
-        variant(_SOLUTION_3, (_PER_SAMPLE,
-                              "ops.sum(ops.square(inputs)) / ops.cast(ops.shape(inputs)[0], inputs.dtype)")),
-        variant(_SOLUTION_3, (f"self.rate * {_PER_SAMPLE}",
-                              "keras.regularizers.L2(self.rate)(inputs) / ops.cast(ops.shape(inputs)[0], \"float32\")")),
-    ),
     varies=("the batch size: 8 and 64 samples, 13 in a graph, and evaluate() in batches of 8, 64 and 24 "
             "(64 = 24 + 24 + 16: a short last batch)\n"
             "the rate: 0.01 and 0.05; the width: 16 and 6 units"),

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 
-from kitlib.exercises import Incorrect, Wrong, call, describe, exercise, expect, guarded, shorten_text, variant
+from kitlib.exercises import Incorrect, call, describe, exercise, expect, guarded, shorten_text, variant
 
 _IMMUTABLE = "a tf.data.Dataset cannot be changed in place: every method returns a new one"
 _NO_GRAPH = ("the answer only chains Dataset methods in Python; any function it maps is traced when the "
@@ -88,24 +88,6 @@ def split_holdout(samples, n_holdout):
         "Shuffle only the training part, after the split: `samples.skip(n_holdout).shuffle(buffer_size=1024)`.",
     ),
     context=_context,
-    wrong=(
-        Wrong('def split_holdout(samples, n_holdout):\n'
-              '    shuffled = samples.shuffle(buffer_size=1024)\n'
-              '    return shuffled.take(n_holdout), shuffled.skip(n_holdout)', "changes from pass to pass"),
-        Wrong('def split_holdout(samples, n_holdout):\n'
-              '    return samples.skip(n_holdout), samples.take(n_holdout).shuffle(1024)', "swapped"),
-        Wrong(variant(_SOLUTION_1, ("samples.skip(n_holdout)", "samples")), "also trains on"),
-        Wrong(variant(_SOLUTION_1, (".shuffle(buffer_size=1024)", "")), "same order"),
-        Wrong(variant(_SOLUTION_1, ("take(n_holdout)", "take(5)"), ("skip(n_holdout)", "skip(5)")), "n_holdout",
-              kind="hardcoded"),
-    ),
-    alternatives=(
-        ('def split_holdout(samples, n_holdout):\n'
-        '    fixed = samples.shuffle(1024, seed=7, reshuffle_each_iteration=False)\n'
-        '    return fixed.take(n_holdout), fixed.skip(n_holdout).shuffle(1024)'),
-        ('def split_holdout(samples, n_holdout):\n'
-        '    return samples.take(n_holdout).batch(2), samples.skip(n_holdout).shuffle(100).batch(4)'),
-    ),
     varies="the sizes: 20 samples with n_holdout=5, 23 with n_holdout=7 (three passes over each part)",
     exempt={"mutates": _IMMUTABLE, "graph": _NO_GRAPH},
 )
@@ -205,16 +187,6 @@ predicted = [[0, 1, 2], [3, 4, 5], [6, 7], [0, 1, 2], [3, 4, 5]]
         "batch 0. All 5 epochs run."),
     ),
     context=_context,
-    wrong=(
-        Wrong("predicted = [[0, 1, 2], [3, 4, 5], [6, 7, 0], [1, 2, 3], [4, 5, 6]]", "repeat"),
-        Wrong("predicted = [[0, 1, 2]] * 5", "carries on"),
-        Wrong("predicted = [[0, 1, 2], [3, 4, 5], [6, 7]]", "all 5 epochs"),
-        Wrong("predicted = [[0, 1, 2], [3, 4, 5], [6, 7], [], [0, 1, 2]]", "empty"),
-        Wrong("predicted = [[0, 1, 2], [3, 4, 5], [6, 7], [0, 1, 2], [3, 4]]", "epoch 5"),
-        Wrong("predicted = [[0, 1, 2], [3, 4, 5], [6, 7], [0, 1, 2], '3, 4, 5']", "one list per epoch"),
-    ),
-    alternatives=("predicted = [list(range(i, min(i + 3, 8))) for i in (0, 3, 6, 0, 3)]",
-                  "predicted = ((0, 1, 2), (3, 4, 5), (6, 7), (0, 1, 2), (3, 4, 5))"),
     varies=("nothing to vary: the answer is a prediction of one fit() call (8 batches, steps_per_epoch=3, "
             "5 epochs), compared with a spy run of that same call"),
     exempt={"hardcoded": ("the answer is the prediction for the one fit() call the exercise describes; it "
@@ -285,33 +257,6 @@ _PIPELINE = "samples.shuffle(buffer_size=n_samples).batch(batch_size).repeat()"
         "`math.ceil(n_samples / batch_size)` steps."),
     ),
     context=_context,
-    wrong=(
-        Wrong(variant(_SOLUTION_3, (".repeat()", "")), "nothing"),
-        Wrong(variant(_SOLUTION_3, (_PIPELINE, "samples.repeat().shuffle(n_samples).batch(batch_size)")),
-              "before `.shuffle()`"),
-        Wrong(variant(_SOLUTION_3, (_PIPELINE, "samples.shuffle(n_samples).repeat().batch(batch_size)")),
-              "before `.batch()`"),
-        Wrong(variant(_SOLUTION_3, (_PIPELINE, "samples.shuffle(n_samples).repeat(3).batch(batch_size)")),
-              "before `.batch()`"),
-        Wrong(variant(_SOLUTION_3, ("math.ceil(n_samples / batch_size)", "n_samples // batch_size")), "ceil"),
-        Wrong(variant(_SOLUTION_3, (_PIPELINE, "samples.batch(batch_size).shuffle(n_samples).repeat()")),
-              "same groups"),
-        Wrong(variant(_SOLUTION_3, ("buffer_size=n_samples)", "buffer_size=n_samples, reshuffle_each_iteration=False)")),
-              "same order"),
-        Wrong(variant(_SOLUTION_3, ("math.ceil(n_samples / batch_size)", "n_samples")), "counts batches"),
-        Wrong(variant(_SOLUTION_3, ("math.ceil(n_samples / batch_size)", "n_samples / batch_size")), "whole number"),
-        Wrong(variant(_SOLUTION_3, (".batch(batch_size)", ".batch(batch_size, drop_remainder=True)")),
-              "drop_remainder"),
-        Wrong(variant(_SOLUTION_3, (".batch(batch_size)", ".batch(4)")), "batch_size", kind="hardcoded"),
-        Wrong(variant(_SOLUTION_3, ("math.ceil(n_samples / batch_size)", "math.ceil(18 / 4)")), "fixed",
-              kind="hardcoded"),
-    ),
-    alternatives=(
-        ('def clean_epochs(samples, n_samples, batch_size):\n'
-        '    steps = -(-n_samples // batch_size)\n'
-        '    return samples.shuffle(1024).batch(batch_size).repeat(), steps'),
-        variant(_SOLUTION_3, (".batch(batch_size).repeat()", ".batch(batch_size).shuffle(8).repeat()")),
-    ),
     varies=("n_samples and batch_size: 18 in batches of 4 and 13 in batches of 5 (short last batches), "
             "3 epochs each, samples whose length Keras cannot know"),
     exempt={"mutates": _IMMUTABLE, "graph": _NO_GRAPH},

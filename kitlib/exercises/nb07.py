@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 
-from kitlib.exercises import Incorrect, Kept, Wrong, call, describe, exercise, expect, guarded, variant
+from kitlib.exercises import Incorrect, Kept, call, describe, exercise, expect, guarded, variant
 
 _PYTHON_ONLY = ("a PyDataset's methods run in Python (Keras calls them from its data iterator or worker "
                 "threads), never inside a tf.function, so nothing works eagerly yet fails in fit()'s graph")
@@ -142,22 +142,6 @@ _SIZES_1 = ((12, 4), (14, 4), (7, 3), (10, 5), (23, 6))   # the first divides ev
         "`len(self.x) // self.batch_size`: integer division drops the remainder.",
     ),
     context=_context,
-    wrong=(
-        Wrong(variant(_SOLUTION_1, (_LEN, "math.ceil(len(self.x) / self.batch_size)")), "smaller"),
-        Wrong(variant(_SOLUTION_1, (_LEN, "len(self.x) / self.batch_size")), "whole number"),
-        Wrong(variant(_SOLUTION_1, (_LEN, "round(len(self.x) / self.batch_size)")), "smaller"),
-        Wrong(variant(_SOLUTION_1, (_LEN, "len(self.x)")), "counts batches"),
-        Wrong(variant(_SOLUTION_1, (_LEN, "len(self.x) // 4")), "self.batch_size", kind="hardcoded"),
-        Wrong(variant(_SOLUTION_1, (_LEN, "60000 // self.batch_size")), "len(self.x)", kind="hardcoded"),
-        Wrong(variant(_SOLUTION_1, (_LEN, "math.ceil(len(self.x) / self.batch_size) - 1")), "divides evenly",
-              kind="hardcoded"),
-        Wrong("FullBatches = 4", "should be the class"),
-    ),
-    alternatives=(
-        variant(_SOLUTION_1, (_LEN, "int(len(self.x) / self.batch_size)")),
-        variant(_SOLUTION_1, (_LEN, "math.floor(len(self.x) / self.batch_size)")),
-        variant(_SOLUTION_1, (_LEN, "(len(self.x) - len(self.x) % self.batch_size) // self.batch_size")),
-    ),
     varies=("n and batch_size: (12, 4) divides evenly; (14, 4), (7, 3), (10, 5), (23, 6) leave a rest "
             "(several batch sizes and sample counts)"),
     exempt={"mutates": "the answer is `__len__`, which returns a count and is handed no object of the caller "
@@ -258,24 +242,6 @@ def _order(ds, n: int, batch_size: int) -> list[int]:
         "generator has moved on between the two calls."),
     ),
     context=_context,
-    wrong=(
-        Wrong(variant(_SOLUTION_2, (f"{_ORDER}\n        {_REORDER}",
-                                    "self.rng.shuffle(self.x)\n        self.rng.shuffle(self.y)")), "no longer"),
-        Wrong(variant(_SOLUTION_2, (_REORDER, "self.x = self.x[order]")), "no longer"),
-        Wrong(variant(_SOLUTION_2, (_ORDER, "order = self.rng.integers(0, len(self.x), len(self.x))")), "twice"),
-        Wrong(variant(_SOLUTION_2, (_REORDER, "x, y = self.x[order], self.y[order]")), "same order"),
-        Wrong(variant(_SOLUTION_2, (_ORDER, "order = np.random.permutation(len(self.x))")), "reproduce"),
-        Wrong(variant(_SOLUTION_2, (_ORDER, "order = self.rng.permutation(20)")), "len(self.x)", kind="hardcoded"),
-        Wrong(variant(_SOLUTION_2, (_ORDER, "order = np.random.default_rng(SEED).permutation(len(self.x))")),
-              "seed", kind="hardcoded"),
-        Wrong(variant(_SOLUTION_2, (_REORDER, "self.x[:], self.y[:] = self.x[order], self.y[order]")), "in place",
-              kind="mutates"),
-    ),
-    alternatives=(
-        variant(_SOLUTION_2, (_ORDER, "order = np.arange(len(self.x))\n        self.rng.shuffle(order)")),
-        variant(_SOLUTION_2, (_ORDER, "order = self.rng.permutation(len(self.y))"),
-                (_REORDER, "self.x = np.take(self.x, order, axis=0)\n        self.y = np.take(self.y, order)")),
-    ),
     varies=("n, batch_size and seed: 13 samples in batches of 4 (a last batch of 1), seeds 0 and 5; 20 samples "
             "in batches of 5 (no rest), seed 3; fit() over 3 epochs on the first"),
     exempt={"graph": _PYTHON_ONLY},
@@ -377,27 +343,6 @@ _RETURN3 = "return x, y, w"
         "`return x, y, w`."),
     ),
     context=_context,
-    wrong=(
-        Wrong(variant(_SOLUTION_3, (_RETURN3, "return x, y")), "two elements"),
-        Wrong(variant(_SOLUTION_3, (_W, "w = np.array([self.class_weight[int(l)] for l in y])")), "left out"),
-        Wrong(variant(_SOLUTION_3, (_RETURN3, "return x, y, w[:, None]")), "shape"),
-        Wrong(variant(_SOLUTION_3, (_W, "w = np.array([self.class_weight.get(int(l), 0.0) for l in y])")),
-              "weighs 1.0"),
-        Wrong(variant(_SOLUTION_3, (_RETURN3, "return x, y, self.class_weight")), "one weight per sample"),
-        Wrong(variant(_SOLUTION_3, (_W, 'w = np.where(y == 5, 2.0, 1.0).astype("float32")')), "self.class_weight",
-              kind="hardcoded"),
-        Wrong(variant(_SOLUTION_3, (_W, ("labels = self.labels[idx * self.batch_size:(idx + 1) * self.batch_size]\n"
-                                        "        w = np.array([self.class_weight.get(int(l), 1.0) for l in labels])"))),
-              "shuffled", kind="hardcoded"),
-        Wrong(variant(_SOLUTION_3, ("self.class_weight.get(int(label), 1.0)",
-                                    "self.class_weight.setdefault(int(label), 1.0)")), "in place", kind="mutates"),
-    ),
-    alternatives=(
-        variant(_SOLUTION_3, (_W, ("w = np.ones(len(y), dtype='float32')\n"
-                                  "        for c, weight in self.class_weight.items():\n"
-                                  "            w[y == c] = weight")), (_RETURN3, "return [x, y, w]")),
-        variant(_SOLUTION_3, (_W, "w = np.vectorize(lambda c: self.class_weight.get(int(c), 1.0))(y)")),
-    ),
     varies=("class_weight ({1: 3.0, 4: 0.5}; {5: 2.0, 0: 0.25}: non-contiguous ids, classes left out), 10 "
             "samples in batches of 4 (a rest of 2) and 9 in batches of 3, the files' order unshuffled and "
             "shuffled after an epoch"),
@@ -522,7 +467,6 @@ class NoisyBatches(ArrayBatches):
         return x + rng.normal(0.0, 0.1, size=x.shape).astype("float32"), y
 '''
 _RNG = "np.random.default_rng([self.seed, self.epoch, idx])"
-_SHARED = ("self.epoch = 0", "self.epoch = 0\n        self.rng = np.random.default_rng(seed)")
 
 
 @exercise(
@@ -538,23 +482,6 @@ _SHARED = ("self.epoch = 0", "self.epoch = 0\n        self.rng = np.random.defau
         "`np.random.default_rng([self.seed, self.epoch, idx])`. Why not `self.seed + self.epoch + idx`?",
     ),
     context=_context,
-    wrong=(
-        Wrong(variant(_SOLUTION_4, _SHARED, (_RNG, "self.rng")), "order"),
-        Wrong(variant(_SOLUTION_4, (_RNG, "np.random.default_rng()")), "reproduce"),
-        Wrong(variant(_SOLUTION_4, (_RNG, "np.random.default_rng(self.seed)")), "every batch"),
-        Wrong(variant(_SOLUTION_4, (_RNG, "np.random.default_rng([self.seed, idx])")), "every epoch"),
-        Wrong(variant(_SOLUTION_4, (_RNG, "np.random.default_rng(self.seed + self.epoch + idx)")), "collide"),
-        Wrong(variant(_SOLUTION_4, (_RNG, "np.random.default_rng([self.epoch, idx])")), "seed"),
-        Wrong(variant(_SOLUTION_4, (_RNG, "np.random.default_rng([SEED, self.epoch, idx])")), "seed",
-              kind="hardcoded"),
-        Wrong(variant(_SOLUTION_4, ('return x + rng.normal(0.0, 0.1, size=x.shape).astype("float32"), y',
-                                    ('x += rng.normal(0.0, 0.1, size=x.shape).astype("float32")\n'
-                                    '        return x, y'))), "in place", kind="mutates"),
-    ),
-    alternatives=(
-        variant(_SOLUTION_4, (_RNG, "np.random.default_rng(np.random.SeedSequence([self.seed, self.epoch, idx]))")),
-        variant(_SOLUTION_4, (_RNG, "np.random.default_rng((self.seed, self.epoch, idx))")),
-    ),
     varies=("seed (0, 1, 2), epoch (0 and 1), the order batches are asked for (forward, reversed, from 4 threads), "
             "and sizes: 16 samples in batches of 4, 10 in batches of 4 (a last batch of 2)"),
     exempt={"graph": _PYTHON_ONLY},

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 
-from kitlib.exercises import (Incorrect, Kept, Undefined, Wrong, attach_callback, call, describe, exercise, expect,
+from kitlib.exercises import (Incorrect, Kept, Undefined, attach_callback, call, describe, exercise, expect,
                               expect_class, expect_type, tiny_data, tiny_model, variant)
 
 #: What the notebook's model (compiled with SparseCategoricalAccuracy()) logs after an epoch.
@@ -88,23 +88,6 @@ accuracy_stopper = ___  # EarlyStopping on the validation accuracy: patience 3, 
         "restore_best_weights=True)`. Keras 3 finds out by itself that an accuracy should go up."),
     ),
     context=_keras_context,
-    wrong=(
-        Wrong(variant(_STOPPER_SOLUTION, (_VAL_MONITOR, 'monitor="val_accuracy"')), "val_sparse_categorical_accuracy"),
-        Wrong(variant(_STOPPER_SOLUTION, (_VAL_MONITOR, 'monitor="sparse_categorical_accuracy"')), "training data"),
-        Wrong(variant(_STOPPER_SOLUTION, ("patience=3,", 'patience=3, mode="min",')), "mode"),
-        Wrong(variant(_STOPPER_SOLUTION, (", restore_best_weights=True", "")), "restore_best_weights"),
-        Wrong(variant(_STOPPER_SOLUTION, ("patience=3", "patience=2")), "patience"),
-        Wrong("accuracy_stopper = keras.callbacks.EarlyStopping", "instance"),
-        Wrong("class Patient(keras.callbacks.EarlyStopping):\n"
-              "    def on_epoch_end(self, epoch, logs=None):\n"
-              "        pass  # never stops\n"
-              'accuracy_stopper = Patient(monitor="val_sparse_categorical_accuracy", mode="max",\n'
-              "                           patience=3, restore_best_weights=True)", "subclass of EarlyStopping"),
-    ),
-    alternatives=(
-        ('accuracy_stopper = keras.callbacks.EarlyStopping("val_sparse_categorical_accuracy", mode="max",\n'
-        '                                                 patience=3, restore_best_weights=True, verbose=1)'),
-    ),
     varies="four validation-accuracy runs: peaking in epoch 4 or 1, dipping first, still rising at the end",
     exempt={"hardcoded": "the answer is one EarlyStopping whose settings the task fixes; no parameter to hard-code",
             "mutates": "the answer is Keras' own EarlyStopping (subclasses are refused): no learner code runs",
@@ -194,35 +177,6 @@ def batch_checkpoint(folder):
         "`os.path.join(folder, \"w-e{epoch:02d}-b{batch:03d}.weights.h5\")`."),
     ),
     context=_keras_context,
-    wrong=(
-        Wrong('def batch_checkpoint(folder):\n'
-              '    return keras.callbacks.ModelCheckpoint(os.path.join(folder, "ckpt_{epoch}"), save_freq=5)',
-              ".keras"),
-        Wrong('def batch_checkpoint(folder):\n'
-              '    return keras.callbacks.ModelCheckpoint(os.path.join(folder, "w-{epoch}.weights.h5"),\n'
-              '                                           save_weights_only=True, save_freq=5)', "{batch}"),
-        Wrong('def batch_checkpoint(folder):\n'
-              '    return keras.callbacks.ModelCheckpoint(os.path.join(folder, "w-e{epoch}-b{batch}.weights.h5"),\n'
-              '                                           save_weights_only=True)', "save_freq"),
-        Wrong('def batch_checkpoint(folder):\n'
-              '    return keras.callbacks.ModelCheckpoint(os.path.join(folder, "w-e{epoch}-b{batch}.keras"),\n'
-              '                                           save_freq=5)', "only the weights"),
-        Wrong('def batch_checkpoint(folder):\n'
-              '    return keras.callbacks.ModelCheckpoint(f"{folder}/w-e{epoch}-b{batch}.weights.h5",\n'
-              '                                           save_weights_only=True, save_freq=5)', "f-string"),
-        Wrong('def batch_checkpoint(folder):\n'
-              '    return keras.callbacks.ModelCheckpoint("checkpoints/w-e{epoch}-b{batch}.weights.h5",\n'
-              '                                           save_weights_only=True, save_freq=5)', "not into `folder`",
-              kind="hardcoded"),
-    ),
-    alternatives=(
-        ('def batch_checkpoint(folder):\n'
-        '    return keras.callbacks.ModelCheckpoint(folder / "{epoch}_{batch}.weights.h5",\n'
-        '                                           save_freq=5, save_weights_only=True)'),
-        ('def batch_checkpoint(folder):\n'
-        '    return keras.callbacks.ModelCheckpoint(f"{folder}/w-e{{epoch}}-b{{batch}}.weights.h5",\n'
-        '                                           save_weights_only=True, save_freq=5)'),
-    ),
     varies="the folder: a fresh temporary one at every check (an answer that writes elsewhere fails)\n"
            "the weights before each batch end (the step number), so each file shows when it was written",
     exempt={"mutates": "the only input is a folder path (immutable); the files written in it are what is judged",
@@ -361,31 +315,6 @@ _STOP_BODY = '''        accuracy = logs["val_sparse_categorical_accuracy"]  # th
         "another callback may already have asked to stop in this epoch."),
     ),
     context=_keras_context,
-    wrong=(
-        Wrong(variant(_STOP_SOLUTION, ("self.model.stop_training = True", "self.stop_training = True")),
-              "self.model.stop_training"),
-        Wrong(variant(_STOP_SOLUTION, ('logs["val_sparse_categorical_accuracy"]', 'logs["val_accuracy"]')),
-              "val_sparse_categorical_accuracy"),
-        Wrong(variant(_STOP_SOLUTION, ('logs["val_sparse_categorical_accuracy"]', 'logs["sparse_categorical_accuracy"]')),
-              "training data"),
-        Wrong(variant(_STOP_SOLUTION, ("accuracy >= self.target", "accuracy > self.target")), "reaches"),
-        Wrong(variant(_STOP_SOLUTION, ("accuracy >= self.target", "round(accuracy, 1) >= self.target")),
-              "below the target"),
-        Wrong(variant(_STOP_SOLUTION, (_STOP_BODY, '''        accuracy = logs["val_sparse_categorical_accuracy"]
-        self.model.stop_training = accuracy >= self.target''')), "another callback"),
-        Wrong(variant(_STOP_SOLUTION, ("accuracy >= self.target", "accuracy >= 0.9")), "self.target", kind="hardcoded"),
-        Wrong(variant(_STOP_SOLUTION, ('logs["val_sparse_categorical_accuracy"]',
-                                       'logs.pop("val_sparse_categorical_accuracy")')), "pop", kind="mutates"),
-    ),
-    alternatives=(
-        variant(_STOP_SOLUTION, (_STOP_BODY, '''        logs = logs or {}
-        if logs.get("val_sparse_categorical_accuracy", 0.0) >= self.target:
-            print(f"epoch {epoch + 1} of {self.params['epochs']}: target reached, stopping")
-            self.model.stop_training = True''')),
-        variant(_STOP_SOLUTION, ("        if accuracy >= self.target:\n            self.model.stop_training = True",
-                                 ("        if accuracy >= self.target:\n            self.model.stop_training = True\n"
-                                 '        logs["target_reached"] = float(accuracy >= self.target)  # a new key'))),
-    ),
     varies="the target (0.9, 0.75, 0.85, 0.97) with its own validation/training accuracy run each\n"
            "a run that reaches its target exactly, one that never reaches it, training accuracy above and below\n"
            "one-epoch probes at each target (validation at the target, training above it) to name the mistake",
@@ -549,46 +478,6 @@ _OUTCOME_SOLUTION = _OUTCOME_HEAD + '''    best, best_epoch, waited = None, 0, 0
         "epoch's weights back at the end of fit() even then."),
     ),
     context=_keras_context,
-    wrong=(
-        Wrong(_OUTCOME_HEAD + "    best = int(np.argmin(val_losses))\n"
-                              "    return min(len(val_losses), best + patience + 1), best\n", "lowest"),
-        Wrong(variant(_OUTCOME_SOLUTION, ("return len(val_losses), best_epoch", "return len(val_losses), len(val_losses) - 1")),
-              "never stops"),
-        Wrong(variant(_OUTCOME_SOLUTION, ("return epoch + 1, best_epoch", "return epoch, best_epoch")), "counts that epoch"),
-        Wrong(variant(_OUTCOME_SOLUTION, ("loss < best - min_delta", "loss <= best - min_delta")), "equal"),
-        Wrong(variant(_OUTCOME_SOLUTION, ("waited >= patience", "waited >= 2")), "as if patience were 2",
-              kind="hardcoded"),
-        Wrong(variant(_OUTCOME_SOLUTION, ("loss < best - min_delta", "loss < best - 0.02")), "min_delta",
-              kind="hardcoded"),
-        Wrong(variant(_OUTCOME_SOLUTION, ("best, best_epoch, waited = None, 0, 0\n    for epoch, loss in enumerate(val_losses):",
-                                          ("best, best_epoch, waited = val_losses.pop(0), 0, 0  # epoch 0 is the first best\n"
-                                          "    for epoch, loss in enumerate(val_losses, start=1):")),
-                      ("return len(val_losses), best_epoch", "return len(val_losses) + 1, best_epoch")),
-              "changed `val_losses` in place", kind="mutates"),
-    ),
-    alternatives=(
-        _OUTCOME_HEAD + '''    best, best_epoch = float("inf"), 0
-    for epoch, loss in enumerate(val_losses):
-        if loss < best - min_delta:
-            best, best_epoch = loss, epoch
-        elif epoch - best_epoch >= patience:
-            return (epoch + 1, best_epoch)
-    return (len(val_losses), best_epoch)
-''',
-        _OUTCOME_HEAD + '''    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
-    stopper = keras.callbacks.EarlyStopping(min_delta=min_delta, patience=patience, restore_best_weights=True)
-    stopper.set_model(model)
-    model.stop_training = False  # what fit() does first
-    stopper.on_train_begin()
-    for epoch, loss in enumerate(val_losses):
-        model.set_weights([np.full(w.shape, epoch, w.dtype) for w in model.get_weights()])
-        stopper.on_epoch_end(epoch, {"val_loss": loss})
-        if model.stop_training:
-            break
-    stopper.on_train_end()
-    return epoch + 1, int(model.get_weights()[1][0])
-''',
-    ),
     varies="patience 1 to 4 and min_delta 0 to 0.05, one run each, with Keras' EarlyStopping as the truth\n"
            "histories: stopping early or never, equal values, improvements smaller than min_delta\n"
            "a fresh list per run, compared afterwards, so an answer that changes `val_losses` is named",

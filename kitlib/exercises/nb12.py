@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from kitlib.exercises import Incorrect, Wrong, call, describe, exercise, expect, expect_type, variant
+from kitlib.exercises import Incorrect, call, describe, exercise, expect, expect_type, variant
 
 
 def _logs_context():
@@ -83,27 +83,6 @@ def best_epoch(logs):
         "for step 0."),
     ),
     context=_logs_context,
-    wrong=(
-        Wrong(variant(_BEST_SOLUTION, ('logs["validation"]', 'logs["train"]')), "train"),
-        Wrong(variant(_BEST_SOLUTION, ("int(steps[np.argmin(values)]) + 1", "int(steps[np.argmin(values)])")), "from 0"),
-        Wrong(variant(_BEST_SOLUTION, ("int(steps[np.argmin(values)]) + 1", "float(steps[np.argmin(values)] + 1)")),
-              "whole number"),
-        Wrong(variant(_BEST_SOLUTION, ("int(steps[np.argmin(values)]) + 1", "int(np.argmin(values)) + 1")),
-              "position", kind="hardcoded"),
-        Wrong(variant(_BEST_SOLUTION, ('''    steps, values = logs["validation"]["epoch_loss"]
-    return int(steps[np.argmin(values)]) + 1''', "    return 3  # read off the chart")), "the notebook's own logs",
-              kind="hardcoded"),
-        Wrong(variant(_BEST_SOLUTION, ('logs["validation"]["epoch_loss"]', 'logs.pop("validation")["epoch_loss"]')),
-              "in place", kind="mutates"),
-    ),
-    alternatives=(
-        variant(_BEST_SOLUTION, ('''    steps, values = logs["validation"]["epoch_loss"]
-    return int(steps[np.argmin(values)]) + 1''', '''    series = logs["validation"]["epoch_loss"]
-    return int(series.steps[series.values.argmin()]) + 1''')),
-        variant(_BEST_SOLUTION, ('''    steps, values = logs["validation"]["epoch_loss"]
-    return int(steps[np.argmin(values)]) + 1''', '''    steps, values = logs["validation"]["epoch_loss"]
-    return min(zip(values, steps))[1].item() + 1''')),
-    ),
     varies="the logs: the notebook's, then three built ones where the train run and the accuracy tag peak "
            "elsewhere\nthe best epoch first, in the middle, and logged at steps 1, 3, 5, 7 (epochs missing)",
     exempt={"graph": "the answer reads NumPy arrays in Python; nothing of it runs inside fit()"},
@@ -190,22 +169,6 @@ def logged_epochs(steps_per_epoch, epochs, update_freq):
         "Keep epoch `e` when `(e + 1) * steps_per_epoch % update_freq == 0`.",
     ),
     context=_logs_context,
-    wrong=(
-        Wrong('def logged_epochs(steps_per_epoch, epochs, update_freq):\n'
-              '    return [e for e in range(epochs) if e % update_freq == 0]', "batch counter"),
-        Wrong('def logged_epochs(steps_per_epoch, epochs, update_freq):\n'
-              '    return [e for e in range(epochs) if e * steps_per_epoch % update_freq == 0]', "end of"),
-        Wrong('def logged_epochs(steps_per_epoch, epochs, update_freq):\n'
-              '    return list(range(epochs)) if steps_per_epoch % update_freq == 0 else []', "runs on"),
-        Wrong('def logged_epochs(steps_per_epoch, epochs, update_freq):\n'
-              '    return [e for e in range(3) if (e + 1) * steps_per_epoch % update_freq == 0]', "all `epochs`",
-              kind="hardcoded"),
-    ),
-    alternatives=(
-        ('def logged_epochs(steps_per_epoch, epochs, update_freq):\n'
-        '    ends = np.arange(1, epochs + 1) * steps_per_epoch\n'
-        '    return np.flatnonzero(ends % update_freq == 0).tolist()'),
-    ),
     varies="steps_per_epoch, epochs and update_freq over six runs: update_freq dividing the batches per epoch, "
            "larger than it with and without a common multiple, 1, and never hit",
     exempt={"mutates": "the arguments are three integers; nothing mutable is passed",
@@ -304,25 +267,6 @@ _NORM_WRITE = '''        with self.writer.as_default():  # leaving the block flu
         "`with` block flushes the writer, so `read_scalars` sees the value as soon as the epoch ends."),
     ),
     context=_logs_context,
-    wrong=(
-        Wrong(_NORM_SOLUTION.replace(_NORM_WRITE, '        tf.summary.scalar("kernel_norm", norm, step=epoch)\n'),
-              "as_default"),
-        Wrong(_NORM_SOLUTION.replace("step=epoch", "step=self.model.optimizer.iterations"), "optimizer"),
-        Wrong(_NORM_SOLUTION.replace("self.model.layers[-1]", "self.model.layers[1]"), "output layer"),
-        Wrong(_NORM_SOLUTION.replace(", step=epoch", ""), "step"),
-        Wrong(variant(_NORM_SOLUTION, ("self.model.layers[-1]", "self.model.layers[2]")), "output layer",
-              kind="hardcoded"),
-        Wrong(variant(_NORM_SOLUTION, ("        norm = float(", ("        kernel = self.model.layers[-1].kernel\n"
-                                       "        kernel.assign(kernel / keras.ops.norm(kernel))  # keep it at norm 1\n"
-                                       "        norm = float("))), "changed the weights", kind="mutates"),
-    ),
-    alternatives=(
-        _NORM_SOLUTION.replace(
-            "keras.ops.norm(self.model.layers[-1].kernel)",
-            'np.linalg.norm(self.model.get_layer("predictions").get_weights()[0])').replace(
-            "self.writer.as_default():", "self.writer.as_default(step=epoch):").replace(", step=epoch)", ")")
-        + "\n    def on_train_end(self, logs=None):\n        self.writer.close()\n",
-    ),
     varies="the model (1 or 2 hidden layers, output kernels 8x3 and 5x4), the epochs (2, 3) and the batches per "
            "epoch (2, 1), so the epoch, the layer index and the optimizer's step all differ",
     exempt={"graph": "a callback's on_epoch_end runs in Python between fit()'s steps, never inside its tf.function"},

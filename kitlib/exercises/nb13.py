@@ -15,7 +15,7 @@ import functools
 import math
 import warnings
 
-from kitlib.exercises import (Incorrect, Kept, NotAttempted, Wrong, call, contains_placeholder, describe, exercise,
+from kitlib.exercises import (Incorrect, Kept, NotAttempted, call, contains_placeholder, describe, exercise,
                               expect, graph_mode_error, guarded, shorten_text, tiny_data, tiny_model, variant)
 
 _TENSORS_ONLY = ("train_step receives tensors from fit(), which cannot be changed in place; the model's "
@@ -82,38 +82,6 @@ def _other_metrics():
         "The Keras 3 method is `metric.reset_state()` (singular). Read the result *before* resetting.",
     ),
     context=_context,
-    wrong=(
-        Wrong(variant(_SOLUTION_1, ("metric.reset_state()", "metric.reset_states()")), "reset_state()"),
-        Wrong('def finish_epoch(metrics):\n'
-              '    results = {}\n'
-              '    for metric in metrics:\n'
-              '        metric.reset_state()\n'
-              '        results[metric.name] = float(metric.result())\n'
-              '    return results', "before"),
-        Wrong('def finish_epoch(metrics):\n'
-              '    return {metric.name: float(metric.result()) for metric in metrics}', "reset"),
-        Wrong(variant(_SOLUTION_1, ("float(metric.result())", "metric.result()")), "float"),
-        Wrong('def finish_epoch(metrics):\n'
-              '    loss, accuracy = metrics\n'
-              '    results = {"loss": float(loss.result()), "sparse_categorical_accuracy": float(accuracy.result())}\n'
-              '    loss.reset_state()\n'
-              '    accuracy.reset_state()\n'
-              '    return results', "any list of metrics", kind="hardcoded"),
-        Wrong('def finish_epoch(metrics):\n'
-              '    results = {}\n'
-              '    while metrics:\n'
-              '        metric = metrics.pop()\n'
-              '        results[metric.name] = float(metric.result())\n'
-              '        metric.reset_state()\n'
-              '    return results', "in place", kind="mutates"),
-    ),
-    alternatives=(
-        ('def finish_epoch(metrics):\n'
-        '    results = {m.name: float(m.result()) for m in metrics}\n'
-        '    for m in metrics:\n'
-        '        m.reset_state()\n'
-        '    return results'),
-    ),
     varies=("the metrics: a loss Mean and an accuracy; then three others (confidence, acc, loss) in another "
             "order, with other names and values"),
     exempt={"graph": ("the notebook calls finish_epoch from its Python loop at the end of an epoch, "
@@ -302,34 +270,6 @@ def _confidence_probe(x, y, batch_size: int):
         "`keras.ops.max(y_pred, axis=-1)`."),
     ),
     context=_context,
-    wrong=(
-        Wrong(variant(_CONFIDENCE_SOLUTION, ('keras.metrics.Mean(name="confidence")', "keras.metrics.Mean()")),
-              'name="confidence"'),
-        Wrong(variant(_CONFIDENCE_SOLUTION, (_MAX_ROWS, "keras.ops.max(y_pred)")), "axis=-1"),
-        Wrong(variant(_CONFIDENCE_SOLUTION, (_MAX_ROWS, "keras.ops.argmax(y_pred, axis=-1)")), "probabilit"),
-        Wrong(variant(_CONFIDENCE_SOLUTION,
-                      (('        self.confidence = keras.metrics.Mean(name="confidence")  # a metric that averages '
-                        'values over the epoch, named "confidence"\n'), ""),
-                      (('            elif metric.name == "confidence":\n'
-                        f'                metric.update_state({_MAX_ROWS})  # the highest probability of each '
-                        'sample in the batch\n'), ""),
-                      ("        return {metric.name: metric.result() for metric in self.metrics}",
-                       (f"        confidence_tracker.update_state({_MAX_ROWS})\n"
-                        "        logs = {metric.name: metric.result() for metric in self.metrics}\n"
-                        '        logs["confidence"] = confidence_tracker.result()\n'
-                        "        return logs")))
-              .replace("class ConfidenceModel", 'confidence_tracker = keras.metrics.Mean(name="confidence")\n'
-                                                "class ConfidenceModel"), "reset"),
-        Wrong(variant(_CONFIDENCE_SOLUTION, (_MAX_ROWS, f"keras.ops.mean({_MAX_ROWS})")), "same size",
-              kind="hardcoded"),
-        Wrong(variant(_CONFIDENCE_SOLUTION, (_MAX_ROWS, "np.max(y_pred, axis=-1)")), "graph", kind="graph"),
-        Wrong(variant(_CONFIDENCE_SOLUTION, (_MAX_ROWS, "float(keras.ops.mean(keras.ops.max(y_pred, axis=-1)))")),
-              "graph", kind="graph"),
-    ),
-    alternatives=(
-        variant(_CONFIDENCE_SOLUTION, (_MAX_ROWS, "tf.reduce_max(y_pred, axis=1)")),
-        variant(_CONFIDENCE_SOLUTION, (_MAX_ROWS, f"{_MAX_ROWS}, sample_weight=None")),
-    ),
     varies=("the batches: 24 samples in batches of 8 for 2 epochs, then 20 samples in batches of 8 (8, 8, 4: "
             "a short last batch)\n"
             "the mode: fit() compiled as the notebook compiles (graph mode, no run_eagerly)"),
@@ -451,26 +391,6 @@ def _clipped_with(*lines: str) -> str:
         "`tf.clip_by_norm(g, 1.0)` does that to one tensor: `[tf.clip_by_norm(g, 1.0) for g in gradients]`.",
     ),
     context=_context,
-    wrong=(
-        Wrong(_clipped_with("gradients, _ = tf.clip_by_global_norm(gradients, 1.0)"), "global_clipnorm"),
-        Wrong(_clipped_with("gradients = [tf.clip_by_value(g, -1.0, 1.0) for g in gradients]"), "clipvalue"),
-        Wrong(_clipped_with(), "not clipped"),
-        Wrong(_clipped_with("gradients = [g / tf.norm(g) for g in gradients]"), "at most"),
-        Wrong(_clipped_with("gradients = [tf.clip_by_norm(g, 1.0) if len(g.shape) == 2 else g for g in gradients]"),
-              "biases", kind="hardcoded"),
-        Wrong(_clipped_with("gradients = [g * min(1.0, 1.0 / float(tf.norm(g))) for g in gradients]"), "graph",
-              kind="graph"),
-        Wrong(_clipped_with("gradients = [g / max(1.0, np.linalg.norm(g)) for g in gradients]"), "graph",
-              kind="graph"),
-    ),
-    alternatives=(
-        _clipped_with("clipped = []",
-                      "for g in gradients:",
-                      "    norm = keras.ops.sqrt(keras.ops.sum(keras.ops.square(g)))",
-                      "    clipped.append(g * 1.0 / keras.ops.maximum(norm, 1.0))",
-                      "gradients = clipped"),
-        _clipped_with("gradients = [g / tf.maximum(tf.norm(g), 1.0) for g in gradients]"),
-    ),
     varies=("the gradients: plain samples (kernels' norms above 1, biases' below), then every sample "
             "weighted 30 (the biases' norms above 1 too)\n"
             "the mode: fit() compiled as the notebook compiles (graph mode, no run_eagerly)"),

@@ -15,18 +15,19 @@ import time
 import nbformat
 import pytest
 
+import answers as A
 import nbharness as H
 from kitlib import exercises as E
 from kitlib.exercises import build as B
 
 CATALOG = E.catalog()
 ALL = [q for qs in CATALOG.values() for q in qs]
-WRONG = [(q, w) for q in ALL for w in q.wrong]
+WRONG = [(q, w) for q in ALL for w in A.wrong(q)]
 JUNK = [None, "text", 7, -1.5, [1, 2], {"a": 1}, object(), (lambda *a, **k: None), True]
 
 
 def _ids(items):
-    return [q.id if isinstance(q, E.Exercise) else f"{q[0].id}-wrong{q[0].wrong.index(q[1]) + 1}"
+    return [q.id if isinstance(q, E.Exercise) else f"{q[0].id}-wrong{A.wrong(q[0]).index(q[1]) + 1}"
             for q in items]
 
 
@@ -66,7 +67,7 @@ def test_untouched_answer_cell_is_not_attempted(q):
 
 @pytest.mark.parametrize("q", ALL, ids=_ids(ALL))
 def test_each_exercise_declares_a_realistic_wrong_answer(q):
-    assert q.wrong, f"{q.id}: declare at least one Wrong(code, expected message)"
+    assert A.wrong(q), f"{q.id}: declare at least one Wrong(code, expected message) in tests/exercises/answers/"
 
 
 @pytest.mark.parametrize("q, wrong", WRONG, ids=_ids(WRONG))
@@ -126,11 +127,11 @@ def test_notebook_follows_the_exercise_cell_pattern(module):
     assert B.solution_leaks(B.student_copy(nb), module) == []
 
 
-ALTERNATIVES = [(q, a) for q in ALL for a in q.alternatives]
+ALTERNATIVES = [(q, a) for q in ALL for a in A.alternatives(q)]
 
 
 @pytest.mark.parametrize("q, code", ALTERNATIVES,
-                         ids=[f"{q.id}-alt{q.alternatives.index(a) + 1}" for q, a in ALTERNATIVES])
+                         ids=[f"{q.id}-alt{A.alternatives(q).index(a) + 1}" for q, a in ALTERNATIVES])
 def test_other_correct_answers_are_accepted(q, code):
     r = E.run_code(q, code)
     assert r.outcome == E.CORRECT, str(r)
@@ -144,12 +145,12 @@ def test_each_kind_of_wrong_answer_is_tried_or_cannot_occur(q):
     """Every exercise's tests include a wrong answer of each kind (hard-coded for one input,
     mutating its inputs, failing only in graph mode), or the exercise says why that kind
     cannot occur in it; and at least one other correct form."""
-    tried = {w.kind for w in q.wrong}
+    tried = {w.kind for w in A.wrong(q)}
     for kind in E.WRONG_KINDS:
         assert kind in tried or kind in q.exempt, (
             f"{q.id}: declare a Wrong(..., kind={kind!r}) or exempt={{{kind!r}: 'why it cannot occur'}}")
         assert not (kind in tried and kind in q.exempt), f"{q.id}: {kind!r} is both tried and exempt"
-    assert q.alternatives, f"{q.id}: declare at least one other correct form in alternatives="
+    assert A.alternatives(q), f"{q.id}: declare at least one other correct form in alternatives="
 
 
 @pytest.mark.parametrize("q", ALL, ids=_ids(ALL))

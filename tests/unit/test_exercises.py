@@ -30,8 +30,7 @@ def _toy(**overrides):
         return "Right: that is the sum."
 
     kwargs = dict(answers=("total",), starter="total = ___", solution="total = sum(numbers)",
-                  hints=("Add them up.", "`sum(numbers)`."), context=lambda: {"numbers": [1, 2, 3]},
-                  wrong=(E.Wrong("total = len(numbers)", "how many"),))
+                  hints=("Add them up.", "`sum(numbers)`."), context=lambda: {"numbers": [1, 2, 3]})
     kwargs.update(overrides)
     return E.Exercise("99.1", "Add them up", check, **kwargs)
 
@@ -259,10 +258,6 @@ def test_bad_ids_and_signatures_are_rejected():
     with pytest.raises(ValueError, match="plain names"):
         E.Exercise("01.9", "t", lambda a, **kw: None, answers=("a",), starter="a = ___",
                    solution="a = 1", hints=("h", "h2"))
-    with pytest.raises(TypeError, match="Wrong"):
-        _toy(wrong=("total = 1",))
-    with pytest.raises(TypeError, match="alternatives"):
-        _toy(alternatives=(1,))
 
 
 def test_exercise_decorator_and_uses():
