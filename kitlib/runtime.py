@@ -419,7 +419,7 @@ def _jsonable(v, key: str):
 
 
 def setup(notebook: str, *, smoke: bool = False, seed: int = 42, deterministic: bool = True,
-          show: bool = True, lang: str = "en") -> Kit:
+          show: bool = True, lang: str = "en", logical_cpus: int | None = None) -> Kit:
     """Prepare a notebook: quiet logs, seed + op determinism, mode, work dir.
 
     ``notebook`` names the work directory (``work/<notebook>/``; see :func:`work_root` for
@@ -433,6 +433,10 @@ def setup(notebook: str, *, smoke: bool = False, seed: int = 42, deterministic: 
     it unless ``$KITLIB_LANG`` says otherwise (see :mod:`kitlib.i18n`), and an edition other
     than English works in ``work/<notebook>.<lang>/`` with its own metrics file, so the
     editions of one notebook can run side by side.
+
+    ``logical_cpus=n`` splits the CPU into *n* logical devices before anything starts
+    TensorFlow's runtime (:func:`kitlib.distribute.split_cpu`), for ``MirroredStrategy``
+    on a machine without GPUs; it has to be the first TensorFlow thing the kernel does.
     """
     if not isinstance(notebook, str):
         raise TypeError(f"notebook must be a str such as '01_end_to_end', got {notebook!r} "
@@ -443,7 +447,12 @@ def setup(notebook: str, *, smoke: bool = False, seed: int = 42, deterministic: 
                          f"(1 to 100 letters, digits, '_', '-', '.'; no '/', spaces, newlines or "
                          f"control characters)")
     edition = _i18n.check_language(lang)
+    if logical_cpus is not None:
+        V.integer(logical_cpus, "logical_cpus", low=1, high=64)
     quiet_logs()
+    if logical_cpus is not None:
+        from kitlib.distribute import split_cpu
+        split_cpu(logical_cpus)
     _i18n.set_language(edition)
     seed_everything(seed, deterministic)
     # Importing TensorFlow (inside seed_everything) resets its Python logger to INFO,
