@@ -1,8 +1,7 @@
 """Exercises for notebook 11 · Learning-rate schedules (``from kitlib.exercises import ___, nb11 as ex``).
 
 1. Two rates (easy): ``PiecewiseConstantDecay`` and which side of a boundary a step falls on.
-2. Warm-up, then cosine (medium): ``CosineDecay`` with ``warmup_steps``; what ``decay_steps`` and
-   ``alpha`` count.
+2. Warm-up, then cosine (medium): ``CosineDecay`` with ``warmup_steps``; what ``decay_steps``, ``alpha`` count.
 3. Halve on a rise (medium): a callback that sets ``optimizer.learning_rate`` from the logs.
 4. A warm-up per batch (thought-provoking): counting steps across epochs with ``optimizer.iterations``.
 """
@@ -12,104 +11,81 @@ from __future__ import annotations
 import math
 import textwrap
 
-from kitlib.exercises import (Incorrect, attach_callback, call, describe, exercise, expect, guarded,
-                              in_graph, tiny_model)
+from kitlib.exercises import Incorrect, attach_callback, call, describe, exercise, expect, guarded, in_graph
+from kitlib.exercises.nb10 import compiled_tiny_model, logs_left_alone
+
+_SCHEDULE_ONLY = "the check only calls the schedule with step numbers; no object of the caller is passed"
 
 
 def _keras_context():
     import keras
     import numpy as np
-    from keras.optimizers import schedules
-    return {"keras": keras, "np": np, "schedules": schedules}  # imported by the notebook above
+    return {"keras": keras, "np": np, "schedules": keras.optimizers.schedules}  # imported by the notebook above
 
 
 def _schedule_values(schedule, steps, name):
-    """The learner's schedule at *steps* as floats, read as an optimizer reads it: called inside
-    the optimizer's graph with an int64 step tensor (after a plain eager call, so an answer that
-    fails everywhere gets its own error rather than one about graphs)."""
+    """The learner's schedule at *steps* as floats, read as an optimizer does: in a graph, with an int64
+    step tensor (after a plain eager call, so an answer failing everywhere gets its own error)."""
     import keras
-    import numpy as np
     import tensorflow as tf
-
     if isinstance(schedule, type):
         raise Incorrect(f"`{name}` is the class {schedule.__name__} itself; create a schedule by calling it "
                         f"with its arguments.")
     expect(isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule),
            f"`{name}` should be a schedule from `keras.optimizers.schedules`, but it is {describe(schedule)}.")
     guarded(lambda: schedule(tf.constant(steps[0], dtype=tf.int64)), name, doing=f"Calling `{name}({steps[0]})`")
-    values = in_graph(lambda t: tf.map_fn(lambda s: tf.cast(schedule(s), tf.float64), t, fn_output_signature=tf.float64),
+    values = in_graph(lambda t: tf.map_fn(lambda s: tf.cast(schedule(s), "float64"), t, fn_output_signature=tf.float64),
                       tf.constant(steps, dtype=tf.int64), name=name,
                       doing=f"Your schedule `{name}` (called with the optimizer's step counter)")
-    return [float(v) for v in np.asarray(values, dtype="float64")]
+    return [float(v) for v in values]
 
 
-def _close(a, b, rtol=1e-5, atol=1e-12) -> bool:
-    return math.isclose(a, b, rel_tol=rtol, abs_tol=atol)
+def _close(a, b, atol=1e-12) -> bool:
+    return math.isclose(a, b, rel_tol=1e-5, abs_tol=atol)
 
 
 def _table(steps, values) -> str:
     return ", ".join(f"step {s}: {v:.3g}" for s, v in zip(steps, values))
 
 
-# --------------------------------------------------------------------------- 1. two rates
-
-
 @exercise(
-    "11.1", "Two rates",
-    answers=("two_rates",),
-    starter="""
-two_rates = ___  # a schedule: 1e-3 for the steps up to 500 (step 500 included), 1e-4 after
-""",
-    solution="""
-two_rates = schedules.PiecewiseConstantDecay(boundaries=[500], values=[1e-3, 1e-4])
-""",
-    hints=(
-        "Section 1 shows a schedule with fixed values between boundaries.",
-        "`PiecewiseConstantDecay(boundaries=[...], values=[...])` takes one more value than boundaries.",
-        ("The boundary step itself still gets the earlier value: `boundaries=[500]` keeps 1e-3 at step 500 "
-        "and switches at step 501."),
-    ),
+    "11.1", "Two rates", answers=("two_rates",),
+    starter="two_rates = ___  # a schedule: 1e-3 for the steps up to 500 (step 500 included), 1e-4 after",
+    solution="two_rates = schedules.PiecewiseConstantDecay(boundaries=[500], values=[1e-3, 1e-4])",
+    hints=("Section 1 shows a schedule with fixed values between boundaries.",
+           "`PiecewiseConstantDecay(boundaries=[...], values=[...])` takes one more value than boundaries.",
+           ("The boundary step itself still gets the earlier value: `boundaries=[500]` keeps 1e-3 at step 500 "
+            "and switches at step 501.")),
     context=_keras_context,
     varies="the step: 0, inside, both sides of the boundary (500, 501) and far after, read in the optimizer's graph",
     exempt={"hardcoded": "the task fixes every number of the schedule (500, 1e-3, 1e-4); no parameter to hard-code",
-            "mutates": "the check only calls the schedule with step numbers; no object of the caller is passed"},
+            "mutates": _SCHEDULE_ONLY},
 )
 def q1(two_rates):
-    """Reads the schedule at steps on both sides of the boundary and far after it, the way the
-    optimizer does (an int64 step tensor, inside a graph), and compares with 1e-3 up to step 500
-    and 1e-4 after; names an off-by-one boundary, swapped values or a rate that keeps falling."""
+    """Reads the schedule as the optimizer does (int64 step tensor, in a graph) around the boundary and far after:
+    1e-3 up to step 500, 1e-4 after; names an off-by-one boundary, swapped values or a rate that keeps falling."""
     steps = [0, 250, 499, 500, 501, 1000, 100_000]
-    expected = [1e-3, 1e-3, 1e-3, 1e-3, 1e-4, 1e-4, 1e-4]
     got = _schedule_values(two_rates, steps, "two_rates")
-    if all(_close(g, e) for g, e in zip(got, expected)):
-        return ("1e-3 up to step 500, 1e-4 from step 501. An optimizer given this schedule computes "
-                "`two_rates(optimizer.iterations)` before every update, so update number 500 (counted from "
-                "0) still uses 1e-3.")
-    shown = _table(steps, got)
-    if _close(got[0], 1e-3) and not all(_close(g, got[-1]) for g in got[4:]):
-        raise Incorrect(f"Your schedule gives {shown}: after step 500 it keeps falling, but the rate should "
-                        f"stay at 1e-4. Fixed values between boundaries: `PiecewiseConstantDecay`.")
-    if _close(got[3], 1e-4) and _close(got[2], 1e-3):
-        raise Incorrect(f"Your schedule gives {shown}. At step 500 it already uses 1e-4: a boundary step still "
-                        f"gets the *earlier* value (`step <= boundary`), so the boundary is 500.")
-    if _close(got[4], 1e-3) and _close(got[5], 1e-4):
-        raise Incorrect(f"Your schedule gives {shown}. At step 501 it still uses 1e-3: the change comes one "
-                        f"step late. With `boundaries=[500]` step 501 is the first with the second value.")
-    if _close(got[0], 1e-4) and _close(got[-1], 1e-3):
-        raise Incorrect(f"Your schedule gives {shown}: the values are in the wrong order. `values[0]` applies "
-                        f"before the first boundary, `values[1]` after it.")
-    raise Incorrect(f"Your schedule gives {shown}; expected 1e-3 for the steps up to 500 and 1e-4 after.")
-
-
-# --------------------------------------------------------------------------- 2. warm-up, then cosine
+    if all(_close(g, e) for g, e in zip(got, [1e-3] * 4 + [1e-4] * 3)):
+        return ("1e-3 up to step 500, 1e-4 from step 501. An optimizer given this schedule computes `two_rates("
+                "optimizer.iterations)` before every update, so update number 500 (counted from 0) still uses 1e-3.")
+    shown = f"Your schedule gives {_table(steps, got)}"
+    expect(not _close(got[0], 1e-3) or all(_close(g, got[-1]) for g in got[4:]), f"{shown}: after step 500 it "
+           f"keeps falling, but the rate should stay at 1e-4. Fixed values between boundaries: "
+           f"`PiecewiseConstantDecay`.")
+    expect(not (_close(got[3], 1e-4) and _close(got[2], 1e-3)), f"{shown}. At step 500 it already uses 1e-4: a "
+           f"boundary step still gets the *earlier* value (`step <= boundary`), so the boundary is 500.")
+    expect(not (_close(got[4], 1e-3) and _close(got[5], 1e-4)), f"{shown}. At step 501 it still uses 1e-3: the "
+           f"change comes one step late. With `boundaries=[500]` step 501 is the first with the second value.")
+    expect(not (_close(got[0], 1e-4) and _close(got[-1], 1e-3)), f"{shown}: the values are in the wrong order. "
+           f"`values[0]` applies before the first boundary, `values[1]` after it.")
+    raise Incorrect(f"{shown}; expected 1e-3 for the steps up to 500 and 1e-4 after.")
 
 
 @exercise(
-    "11.2", "Warm-up, then cosine",
-    answers=("warmup_cosine",),
-    starter="""
-warmup_cosine = ___  # 0 -> 1e-3 in a straight line over steps 0..200, then half a cosine down to 1e-5 at step 1200
-""",
+    "11.2", "Warm-up, then cosine", answers=("warmup_cosine",),
+    starter=("warmup_cosine = ___  # 0 -> 1e-3 in a straight line over steps 0..200, then half a cosine down to "
+             "1e-5 at step 1200"),
     solution="""
 warmup_cosine = schedules.CosineDecay(
     initial_learning_rate=0.0,  # where the warm-up starts
@@ -118,69 +94,47 @@ warmup_cosine = schedules.CosineDecay(
     decay_steps=1000,  # counted after the warm-up: 200 + 1000 = step 1200
     alpha=0.01)  # the final rate as a fraction of the peak: 0.01 * 1e-3 = 1e-5
 """,
-    hints=(
-        "Section 1's \"CosineDecay, warm-up\" curve has this shape; look at its arguments.",
-        ("With a warm-up, `initial_learning_rate` is where the warm-up *starts* and `warmup_target` where "
-        "it ends. Print `warmup_cosine(1200)` to test your answer."),
-        ("`decay_steps` counts the steps after the warm-up, and `alpha` is the lowest rate as a *fraction* "
-        "of the peak (`warmup_target`), not a rate."),
-    ),
+    hints=("Section 1's \"CosineDecay, warm-up\" curve has this shape; look at its arguments.",
+           ("With a warm-up, `initial_learning_rate` is where the warm-up *starts* and `warmup_target` where "
+            "it ends. Print `warmup_cosine(1200)` to test your answer."),
+           ("`decay_steps` counts the steps after the warm-up, and `alpha` is the lowest rate as a *fraction* "
+            "of the peak (`warmup_target`), not a rate.")),
     context=_keras_context,
     varies="the step: warm-up start, middle and end, the cosine's quarter, half and three-quarter points, its end "
            "and far after, read in the optimizer's graph",
     exempt={"hardcoded": "the task fixes every number of the schedule (200, 1200, 1e-3, 1e-5); no parameter to "
                          "hard-code",
-            "mutates": "the check only calls the schedule with step numbers; no object of the caller is passed"},
+            "mutates": _SCHEDULE_ONLY},
 )
 def q2(warmup_cosine):
-    """Reads the schedule as the optimizer does (int64 step tensor, inside a graph) during the
-    warm-up, along the cosine (quarter points tell a cosine from a straight line) and after its
-    end; names a decay_steps that includes the warm-up, alpha given as a rate, a warm-up that
-    starts at the peak, a missing warm-up or a straight-line decay."""
+    """Reads the schedule as the optimizer does (int64 step tensor, in a graph) during the warm-up, along
+    the cosine (quarter points tell it from a straight line) and after its end; names a decay_steps that
+    includes the warm-up, alpha as a rate, a warm-up from the peak or none, a straight-line decay."""
     steps = [0, 100, 200, 700, 1200, 5000, 450, 950]
     peak, low = 1e-3, 1e-5
     cosine = [low + (peak - low) * 0.5 * (1 + math.cos(math.pi * f)) for f in (0.25, 0.75)]
     expected = [0.0, peak / 2, peak, low + (peak - low) / 2, low, low, *cosine]
     got = _schedule_values(warmup_cosine, steps, "warmup_cosine")
     if all(_close(g, e, atol=1e-9) for g, e in zip(got, expected)):
-        return ("0 at step 0, 1e-3 at step 200, halfway down at step 700 and 1e-5 from step 1200 on. The "
-                "warm-up keeps the first updates small while the optimizer's moment estimates are still "
-                "noisy.")
-    shown = _table(steps, got)
+        return ("0 at step 0, 1e-3 at step 200, halfway down at step 700 and 1e-5 from step 1200 on. The warm-up "
+                "keeps the first updates small while the optimizer's moment estimates are still noisy.")
+    shown = f"Your schedule gives {_table(steps, got)}"
     if not _close(got[2], peak):
-        if _close(got[0], peak) and _close(got[1], peak):
-            raise Incorrect(f"Your schedule gives {shown}: it is flat at 1e-3 during steps 0..200. The warm-up "
-                            f"starts at `initial_learning_rate` and rises to `warmup_target`: start it at 0.0.")
-        if _close(got[0], peak):
-            raise Incorrect(f"Your schedule gives {shown}: it starts at 1e-3 and has no warm-up. Add "
-                            f"`warmup_target` and `warmup_steps`.")
-        raise Incorrect(f"Your schedule gives {shown}; at step 200, the end of the warm-up, it should be 1e-3.")
-    if not _close(got[0], 0.0, atol=1e-12):
-        raise Incorrect(f"Your schedule gives {shown}; the warm-up starts at `initial_learning_rate`: 0.0.")
-    if got[4] > low * 1.01 and got[5] <= low * 1.01:
-        raise Incorrect(f"Your schedule gives {shown}: at step 1200 it has not come down to 1e-5 yet. "
-                        f"`decay_steps` counts the steps after the warm-up: 1200 - 200 = 1000.")
-    if got[5] < low * 0.5:
-        raise Incorrect(f"Your schedule gives {shown}: it ends far below 1e-5. `alpha` is the final rate as a "
-                        f"fraction of the peak `warmup_target`: 1e-5 / 1e-3 = 0.01.")
+        expect(not (_close(got[0], peak) and _close(got[1], peak)), f"{shown}: it is flat at 1e-3 during steps "
+               f"0..200. The warm-up starts at `initial_learning_rate` and rises to `warmup_target`: start it at 0.0.")
+        expect(not _close(got[0], peak),
+               f"{shown}: it starts at 1e-3 and has no warm-up. Add `warmup_target` and `warmup_steps`.")
+        raise Incorrect(f"{shown}; at step 200, the end of the warm-up, it should be 1e-3.")
+    expect(_close(got[0], 0.0, atol=1e-12), f"{shown}; the warm-up starts at `initial_learning_rate`: 0.0.")
+    expect(not (got[4] > low * 1.01 and got[5] <= low * 1.01), f"{shown}: at step 1200 it has not come down to 1e-5 "
+           f"yet. `decay_steps` counts the steps after the warm-up: 1200 - 200 = 1000.")
+    expect(not got[5] < low * 0.5, f"{shown}: it ends far below 1e-5. `alpha` is the final rate as a fraction of "
+                                   f"the peak `warmup_target`: 1e-5 / 1e-3 = 0.01.")
     linear = [peak - (peak - low) * f for f in (0.25, 0.75)]
-    if all(_close(g, e, atol=1e-9) for g, e in zip(got[:6], expected)) and \
-            all(_close(g, e, atol=1e-9) for g, e in zip(got[6:], linear)):
-        raise Incorrect(f"Your schedule gives {shown}: after the warm-up it falls in a straight line. The "
-                        f"task asks for half a cosine, which falls slowly at first and last "
-                        f"(at step 450 it should be {cosine[0]:.3g}): `CosineDecay`.")
-    raise Incorrect(f"Your schedule gives {shown}; expected {_table(steps, expected)}.")
-
-
-# --------------------------------------------------------------------------- 3. halve on a rise
-
-
-def _float_optimizer_model(learning_rate: float):
-    import keras
-    model = tiny_model()
-    model.compile(optimizer=keras.optimizers.RMSprop(learning_rate=learning_rate),
-                  loss=keras.losses.SparseCategoricalCrossentropy(), run_eagerly=True)
-    return model
+    expect(not all(_close(g, e, atol=1e-9) for g, e in zip(got, [*expected[:6], *linear])), f"{shown}: after the "
+           f"warm-up it falls in a straight line. The task asks for half a cosine, which falls slowly at first and "
+           f"last (at step 450 it should be {cosine[0]:.3g}): `CosineDecay`.")
+    raise Incorrect(f"{shown}; expected {_table(steps, expected)}.")
 
 
 def _lr_error(exc: Incorrect) -> Incorrect:
@@ -191,7 +145,12 @@ def _lr_error(exc: Incorrect) -> Incorrect:
     return exc
 
 
-_HALVE_SOLUTION = '''
+_HALVE_BODY = '''        loss = logs["loss"]  # this epoch's training loss
+        if self.previous_loss is not None and loss > self.previous_loss:  # it rose since the previous epoch
+            self.model.optimizer.learning_rate = float(self.model.optimizer.learning_rate) / 2
+        self.previous_loss = loss
+'''
+_HALVE_SOLUTION = f'''
 class HalveOnRise(keras.callbacks.Callback):
     """Halves the learning rate after each epoch whose training loss is higher than
     the previous epoch's."""
@@ -200,25 +159,12 @@ class HalveOnRise(keras.callbacks.Callback):
         self.previous_loss = None
 
     def on_epoch_end(self, epoch, logs=None):
-        loss = logs["loss"]  # this epoch's training loss
-        if self.previous_loss is not None and loss > self.previous_loss:  # it rose since the previous epoch
-            self.model.optimizer.learning_rate = float(self.model.optimizer.learning_rate) / 2
-        self.previous_loss = loss
-'''
-_HALVE_BODY = '''        loss = logs["loss"]  # this epoch's training loss
-        if self.previous_loss is not None and loss > self.previous_loss:  # it rose since the previous epoch
-            self.model.optimizer.learning_rate = float(self.model.optimizer.learning_rate) / 2
-        self.previous_loss = loss
-'''
+{_HALVE_BODY}'''
 
 
 def _halvings(lr0: float, losses) -> list[float]:
-    """The learning rate after each epoch under HalveOnRise's rule, replayed."""
-    rates, rate = [], lr0
-    for i, loss in enumerate(losses):
-        rate = rate / 2 if i and loss > losses[i - 1] else rate
-        rates.append(rate)
-    return rates
+    """The learning rate after each epoch under HalveOnRise's rule: halved once per rise so far."""
+    return [lr0 / 2 ** sum(b > a for a, b in zip(losses, losses[1:i + 1])) for i in range(len(losses))]
 
 
 def _halving_with(body: str) -> str:
@@ -227,47 +173,38 @@ def _halving_with(body: str) -> str:
 
 
 @exercise(
-    "11.3", "Halve on a rise",
-    answers=("HalveOnRise",),
+    "11.3", "Halve on a rise", answers=("HalveOnRise",),
     starter=_halving_with('''
         loss = ___  # this epoch's training loss
         if ___:     # it rose since the previous epoch
             ___     # halve the optimizer's learning rate
-        self.previous_loss = loss
-        '''),
+        self.previous_loss = loss'''),
     solution=_HALVE_SOLUTION,
-    hints=(
-        "`logs[\"loss\"]` is the epoch's training loss. The first epoch has nothing to compare with.",
-        "Read the current rate with `float(self.model.optimizer.learning_rate)`.",
-        ("Set it by assignment: `self.model.optimizer.learning_rate = new_rate` (Keras 3 has no "
-        "`optimizer.lr` and no `keras.backend.set_value`)."),
-    ),
+    hints=("`logs[\"loss\"]` is the epoch's training loss. The first epoch has nothing to compare with.",
+           "Read the current rate with `float(self.model.optimizer.learning_rate)`.",
+           ("Set it by assignment: `self.model.optimizer.learning_rate = new_rate` (Keras 3 has no "
+            "`optimizer.lr` and no `keras.backend.set_value`).")),
     context=_keras_context,
-    varies="the starting rate (0.01, 0.003) and the loss history (rises after epochs 3, 5, 6; after 2, 5; an equal loss)\n"
-           "a second fit() with the same callback (its state must start afresh)",
+    varies="the starting rate (0.01, 0.003) and the loss history (rises after epochs 3, 5, 6; after 2, 5; an equal "
+           "loss)\na second fit() with the same callback (its state must start afresh)",
     exempt={"graph": "a callback's on_epoch_end runs in Python between fit()'s steps, never inside its tf.function"},
 )
 def q3(HalveOnRise):
-    """Drives on_train_begin/on_epoch_end (as fit() does) through two loss histories with
-    different starting rates, twice each, and compares the optimizer's learning rate after each
-    epoch with the rule (halved after each epoch whose training loss is above the previous
-    one's); refuses a callback that removes or changes entries of `logs`."""
+    """Drives on_train_begin/on_epoch_end through two loss histories and starting rates, twice each: the rate must
+    halve after each epoch whose training loss is above the previous one's; refuses changes to `logs` entries."""
     import keras
-
-    from kitlib.exercises.nb10 import logs_left_alone
-    cls = HalveOnRise
-    expect(isinstance(cls, type) and issubclass(cls, keras.callbacks.Callback),
-           f"`HalveOnRise` should be a class derived from `keras.callbacks.Callback`, but it is {describe(cls)}.")
+    expect(isinstance(HalveOnRise, type) and issubclass(HalveOnRise, keras.callbacks.Callback), "`HalveOnRise` "
+           f"should be a class derived from `keras.callbacks.Callback`, but it is {describe(HalveOnRise)}.")
+    callback = call(HalveOnRise, name="HalveOnRise")
+    expect(isinstance(callback, keras.callbacks.Callback), "`HalveOnRise()` is not a Callback.")
     runs = ((0.01, [1.00, 0.80, 0.90, 0.85, 0.95, 0.97, 0.60], [0.90, 0.85, 0.80, 0.90, 0.80, 0.85, 0.70]),
             (0.003, [0.70, 0.75, 0.60, 0.60, 0.55, 0.58], [0.50, 0.45, 0.55, 0.40, 0.60, 0.35]))
-    callback = call(cls, name="HalveOnRise")
-    expect(isinstance(callback, keras.callbacks.Callback), "`HalveOnRise()` is not a Callback.")
-    for number, (lr0, losses, val_losses) in enumerate(runs):
+    for lr0, losses, val_losses in runs:
         expected = _halvings(lr0, losses)
-        model = _float_optimizer_model(lr0)
+        model = compiled_tiny_model(lr0)
         attach_callback(callback, model, epochs=len(losses), steps=10, name="HalveOnRise")
         got = []
-        for again in range(2):  # a second fit() with the same callback must start afresh
+        for _ in range(2):  # a second fit() with the same callback must start afresh
             model.optimizer.learning_rate = lr0
             try:
                 call(callback.on_train_begin, {}, name="on_train_begin")
@@ -278,19 +215,15 @@ def q3(HalveOnRise):
                 raise _lr_error(exc) from None
         first, second = got[:len(losses)], got[len(losses):]
         if not all(_close(g, e) for g, e in zip(first, expected)):
-            shown = ", ".join(f"{g:.4g}" for g in first)
-            want = ", ".join(f"{e:.4g}" for e in expected)
+            shown, want = ", ".join(f"{g:.4g}" for g in first), ", ".join(f"{e:.4g}" for e in expected)
             if all(_close(g, lr0) for g in first):
                 where = (" You set `optimizer.lr`: in Keras 3 that only adds an unused attribute; the rate is "
                          "`optimizer.learning_rate`." if hasattr(model.optimizer, "lr") else "")
-                raise Incorrect(f"With training losses {losses} the learning rate never changed ({shown})."
-                                f"{where}")
+                raise Incorrect(f"With training losses {losses} the learning rate never changed ({shown}).{where}")
             halved = [math.log2(lr0 / g) for g in first if g > 0]
-            if any(abs(h - round(h)) > 1e-6 for h in halved):
-                raise Incorrect(f"Starting from a rate of {lr0} with training losses {losses}, the rate after each "
-                                f"epoch was {shown}; expected {want}. Your rates are not {lr0} halved: read the "
-                                f"current rate from `self.model.optimizer.learning_rate` and halve that, rather "
-                                f"than a fixed number.")
+            expect(not any(abs(h - round(h)) > 1e-6 for h in halved), f"Starting from {lr0} with training losses "
+                   f"{losses}, the rate after each epoch was {shown}; expected {want}. These are not {lr0} halved: "
+                   f"read the current rate from `self.model.optimizer.learning_rate` and halve it, not a fixed number.")
             raise Incorrect(f"With training losses {losses} the rate after each epoch was {shown}; expected {want} "
                             f"(halved after each epoch whose loss is above the previous epoch's, not above the best "
                             f"so far; the training loss, not val_loss).")
@@ -300,12 +233,8 @@ def q3(HalveOnRise):
             "on an optimizer built with a schedule the assignment raises TypeError (section 4).")
 
 
-# --------------------------------------------------------------------------- 4. a warm-up per batch
-
-
 def _drive_batches(callback, model, epochs: int, per_epoch: int) -> list[float]:
-    """Call the hooks fit() calls around each update (the optimizer's step counter advancing
-    after each update, as in training) and return the learning rate each update would use."""
+    """Call the hooks fit() calls around each update (the step counter +1 after each); return the rate each uses."""
     rates = []
     attach_callback(callback, model, epochs=epochs, steps=per_epoch, name="LinearWarmup")
     call(callback.on_train_begin, {}, name="on_train_begin")
@@ -314,10 +243,9 @@ def _drive_batches(callback, model, epochs: int, per_epoch: int) -> list[float]:
         for batch in range(per_epoch):
             step = int(model.optimizer.iterations)
             call(callback.on_train_batch_begin, batch, {}, name="on_train_batch_begin")
-            expect(int(model.optimizer.iterations) == step,
-                   f"Your `on_train_batch_begin` changed `optimizer.iterations` (from {step} to "
-                   f"{int(model.optimizer.iterations)}): that counter belongs to the optimizer, which adds 1 "
-                   f"after each update, and schedules and checkpoints read it too. Only read it.")
+            expect(int(model.optimizer.iterations) == step, f"Your `on_train_batch_begin` changed "
+                   f"`optimizer.iterations` (from {step} to {int(model.optimizer.iterations)}): that counter belongs "
+                   f"to the optimizer, which adds 1 after each update; schedules, checkpoints read it. Only read it.")
             rates.append(float(model.optimizer.learning_rate))  # what this update uses
             model.optimizer.iterations.assign_add(1)  # the update
             call(callback.on_train_batch_end, batch, {"loss": 1.0}, name="on_train_batch_end")
@@ -345,17 +273,14 @@ _WARMUP_RATE = "self.target * min(1.0, (k + 1) / self.warmup_steps)"
 
 
 @exercise(
-    "11.4", "A warm-up per batch",
-    answers=("LinearWarmup",),
-    starter=_WARMUP_SOLUTION.replace(_WARMUP_K, "___  # the number of this update, counted from 0 across epochs").replace(
-        _WARMUP_RATE, "self.target * ___  # the share of the target that update k uses"),
+    "11.4", "A warm-up per batch", answers=("LinearWarmup",),
+    starter=_WARMUP_SOLUTION.replace(_WARMUP_K, "___  # the number of this update, counted from 0 across epochs")
+    .replace(_WARMUP_RATE, "self.target * ___  # the share of the target that update k uses"),
     solution=_WARMUP_SOLUTION,
-    hints=(
-        "`batch` starts again at 0 in every epoch; the optimizer counts its updates over the whole run.",
-        "`int(self.model.optimizer.iterations)` is the number of updates done before this one, i.e. k.",
-        ("Assign `self.model.optimizer.learning_rate = self.target * min(1.0, (k + 1) / self.warmup_steps)`; "
-        "that needs an optimizer created with a float rate (with a schedule the assignment raises TypeError)."),
-    ),
+    hints=("`batch` starts again at 0 in every epoch; the optimizer counts its updates over the whole run.",
+           "`int(self.model.optimizer.iterations)` is the number of updates done before this one, i.e. k.",
+           ("Assign `self.model.optimizer.learning_rate = self.target * min(1.0, (k + 1) / self.warmup_steps)`; "
+            "that needs an optimizer created with a float rate (with a schedule the assignment raises TypeError).")),
     context=_keras_context,
     varies="target, warmup_steps, updates per epoch and epochs: (0.02, 6, 4, 2) and (0.05, 5, 3, 3), where the "
            "warm-up ends mid-epoch\n"
@@ -364,71 +289,59 @@ _WARMUP_RATE = "self.target * min(1.0, (k + 1) / self.warmup_steps)"
                      "tf.function"},
 )
 def q4(LinearWarmup):
-    """Drives the batch and epoch hooks (as fit() does, the optimizer's step counter advancing
-    after each update) for two settings of target/warmup_steps/epochs and compares the rate each
-    update uses with target * min(1, (k + 1) / warmup_steps), k counted across epochs; refuses a
-    callback that changes `optimizer.iterations` or silently skips an optimizer with a schedule."""
+    """Drives the batch and epoch hooks (as fit() does, the step counter advancing after each update) for
+    two settings of target/warmup_steps/epochs: update k (across epochs) must use target * min(1, (k + 1) /
+    warmup_steps); refuses changes to `optimizer.iterations` and silently skipping a scheduled optimizer."""
     import keras
-    cls = LinearWarmup
-    expect(isinstance(cls, type) and issubclass(cls, keras.callbacks.Callback),
-           f"`LinearWarmup` should be a class derived from `keras.callbacks.Callback`, but it is {describe(cls)}.")
-    settings = ((0.02, 6, 4, 2), (0.05, 5, 3, 3))  # (target, warmup_steps, updates per epoch, epochs)
+    expect(isinstance(LinearWarmup, type) and issubclass(LinearWarmup, keras.callbacks.Callback), "`LinearWarmup` "
+           f"should be a class derived from `keras.callbacks.Callback`, but it is {describe(LinearWarmup)}.")
 
     def ramp(target, warmup, n):
         return [target * min(1.0, (k + 1) / warmup) for k in range(n)]
 
+    settings = ((0.02, 6, 4, 2), (0.05, 5, 3, 3))  # (target, warmup_steps, updates per epoch, epochs)
+    first_target, first_warmup = settings[0][:2]
     for target, warmup, per_epoch, epochs in settings:
         expected = ramp(target, warmup, per_epoch * epochs)
-        warmup_cb = call(cls, target, warmup, name="LinearWarmup")
-        expect(isinstance(warmup_cb, keras.callbacks.Callback), "`LinearWarmup(target, warmup_steps)` is not a Callback.")
+        cb = call(LinearWarmup, target, warmup, name="LinearWarmup")
+        expect(isinstance(cb, keras.callbacks.Callback), "`LinearWarmup(target, warmup_steps)` is not a Callback.")
         try:
-            got = _drive_batches(warmup_cb, _float_optimizer_model(1e-3), epochs, per_epoch)
+            got = _drive_batches(cb, compiled_tiny_model(1e-3), epochs, per_epoch)
         except Incorrect as exc:
             raise _lr_error(exc) from None
         if all(_close(g, e) for g, e in zip(got, expected)):
             continue
         shown = ", ".join(f"{g:.3g}" for g in got)
-        first_target, first_warmup = settings[0][:2]
         for fixed, same in (("warmup_steps", ramp(target, first_warmup, len(got))),
                             ("target", ramp(first_target, warmup, len(got)))):
-            if (target, warmup) != settings[0][:2] and all(_close(g, e) for g, e in zip(got, same)):
+            if (target, warmup) != (first_target, first_warmup) and all(_close(g, e) for g, e in zip(got, same)):
                 raise Incorrect(f"With target={target} and warmup_steps={warmup} the updates used {shown}: right "
-                                f"for this notebook's {fixed} only. Use `self.{fixed}`, the value the callback "
-                                f"was created with, not a number.")
-        want = ", ".join(f"{e:.3g}" for e in expected)
-        case = f"With target={target}, warmup_steps={warmup} and {epochs} epochs of {per_epoch} updates"
-        if _close(got[per_epoch], expected[0]) and _close(got[0], expected[0]):
-            raise Incorrect(f"{case} the updates used {shown}: the warm-up started again in epoch 2, because "
-                            f"`batch` restarts at 0 every epoch. Count updates with "
-                            f"`self.model.optimizer.iterations`.")
-        if _close(got[0], 0.0, atol=1e-12):
-            raise Incorrect(f"{case} the updates used {shown}: the first update used learning rate 0, so it "
-                            f"changed nothing. Update k uses target * (k + 1) / warmup_steps.")
-        if len(set(round(g, 12) for g in got[:per_epoch])) == 1:
-            raise Incorrect(f"{case} the updates used {shown}: the rate stays the same within an epoch. Set it "
-                            f"before every batch, in `on_train_batch_begin`.")
-        raise Incorrect(f"{case} the updates used {shown}; expected {want}.")
-    # On an optimizer built with a schedule the rate cannot be set: that must fail loudly.
-    scheduled = tiny_model()
-    scheduled.compile(optimizer=keras.optimizers.RMSprop(keras.optimizers.schedules.ExponentialDecay(1e-3, 10, 0.5)),
-                      loss=keras.losses.SparseCategoricalCrossentropy())
+                                f"for this notebook's {fixed} only. Use `self.{fixed}`, the value the callback was "
+                                f"created with, not a number.")
+        case = (f"With target={target}, warmup_steps={warmup} and {epochs} epochs of {per_epoch} updates the "
+                f"updates used {shown}")
+        expect(not (_close(got[per_epoch], expected[0]) and _close(got[0], expected[0])), f"{case}: the warm-up "
+               f"started again in epoch 2, because `batch` restarts at 0 every epoch. Count updates with "
+               f"`self.model.optimizer.iterations`.")
+        expect(not _close(got[0], 0.0, atol=1e-12), f"{case}: the first update used learning rate 0, so it changed "
+                                                    f"nothing. Update k uses target * (k + 1) / warmup_steps.")
+        expect(len(set(round(g, 12) for g in got[:per_epoch])) != 1, f"{case}: the rate stays the same within an "
+               f"epoch. Set it before every batch, in `on_train_batch_begin`.")
+        raise Incorrect(f"{case}; expected {', '.join(f'{e:.3g}' for e in expected)}.")
+    scheduled = compiled_tiny_model(keras.optimizers.schedules.ExponentialDecay(1e-3, 10, 0.5))  # must fail loudly
     try:
-        target, warmup = settings[0][:2]
-        _drive_batches(call(cls, target, warmup, name="LinearWarmup"), scheduled, 1, 1)
+        _drive_batches(call(LinearWarmup, first_target, first_warmup, name="LinearWarmup"), scheduled, 1, 1)
     except Incorrect as exc:
-        raised = exc.learner_error
-        if raised is None:  # the check's own message (e.g. a rate the callback set wrongly)
+        if exc.learner_error is None:  # the check's own message (e.g. a rate the callback set wrongly)
             raise
-        if not isinstance(raised, TypeError):
-            raise Incorrect(f"On an optimizer created with a learning-rate schedule your callback raised "
-                            f"{type(raised).__name__} ({str(exc).splitlines()[0]}). Refusing is right, but with "
-                            f"the error Keras raises for it, TypeError (the wrong type of learning rate): let "
-                            f"the assignment's TypeError through, or raise TypeError (or a subclass of it) "
-                            f"yourself.") from None
+        expect(isinstance(exc.learner_error, TypeError), f"On an optimizer created with a learning-rate schedule your "
+               f"callback raised {type(exc.learner_error).__name__} ({str(exc).splitlines()[0]}). Refusing is right, "
+               f"but with the error Keras raises for it, TypeError (the wrong type of learning rate): let the "
+               f"assignment's TypeError through, or raise a TypeError (or subclass) yourself.")
     else:
         raise Incorrect("On an optimizer created with a learning-rate schedule, your callback silently did "
                         "nothing: the warm-up the user asked for never happened. Let the TypeError of the "
                         "assignment through (or raise your own saying the optimizer needs a float rate).")
-    return (f"Updates 0..{warmup - 1} ramp up to {target}, epoch 2 continues where epoch 1 stopped, and an "
-            f"optimizer with a schedule is refused. A schedule (CosineDecay with warmup_steps, exercise 2) "
-            f"does the same without a callback.")
+    return (f"Updates 0..{first_warmup - 1} ramp up to {first_target}, epoch 2 continues where epoch 1 stopped, and "
+            f"an optimizer with a schedule is refused. A schedule (CosineDecay with warmup_steps, exercise 2) does "
+            f"the same without a callback.")
