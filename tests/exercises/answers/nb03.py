@@ -6,8 +6,28 @@ from kitlib.exercises.nb03 import (  # noqa: F401
     _CONFIG,
     _SOLUTION_3,
     _SOLUTION_32,
-    _TOP2_PORTED,
 )
+
+# TopTwoHits ported from Keras 2 as it was: both traps (B×B broadcast, result() returning the variable)
+_TOP2_PORTED = '''
+class TopTwoHits(keras.metrics.Metric):
+    def __init__(self, name="top2_hits", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.hits = self.add_weight(shape=(), initializer="zeros", name="hits")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        labels = ops.cast(y_true, "int32")
+        top2 = ops.cast(ops.top_k(y_pred, k=2)[1], "int32")
+        first, second = top2[:, :1], top2[:, 1:]
+        hit = ops.cast(ops.logical_or(ops.equal(labels, first), ops.equal(labels, second)), "float32")
+        hit = ops.reshape(hit, (-1,))
+        if sample_weight is not None:
+            hit = hit * ops.reshape(ops.cast(sample_weight, hit.dtype), (-1,))
+        self.hits.assign_add(ops.sum(hit))
+
+    def result(self):
+        return self.hits
+'''
 
 _POWER_TEMPLATE = variant(_SOLUTION_32, ("ops.power(ops.abs(y_true - y_pred), self.power)",
                                          "ops.abs(y_true - y_pred) ** self.power"))
