@@ -192,14 +192,13 @@ def q2(scores):
     """Calls `scores` on two differently compiled models (two metrics, one renamed metric) and verifies the
     dict's names and values against NumPy values computed before the call, and that `scores` neither
     recompiles nor trains the model it is given."""
-    for i, (model, x, y, expected, what) in enumerate(list(_score_models())):  # all expectations first
+    for model, x, y, expected, what in list(_score_models()):  # all expectations first
         with warnings.catch_warnings():   # Kept copies the model: Keras warns about its optimizer
             warnings.simplefilter("ignore")
-            kept = Kept(model, "model") if i == 0 else None
+            kept = Kept(model, "model")
         got = call(scores, model, x, y, name="scores")
-        if kept is not None:
-            kept.expect_unchanged(by="`scores(model, x, y)`", fix="only evaluate it: `model.evaluate(x, y, "
-                                  "verbose=0, return_dict=True)`, no compile() or fit() inside `scores`.")
+        kept.expect_unchanged(by="`scores(model, x, y)`", fix="only evaluate it: `model.evaluate(x, y, "
+                              "verbose=0, return_dict=True)`, no compile() or fit() inside `scores`.")
         names, on = sorted(expected), f"On a model compiled with {what}"
         expect(got is not None, "`scores` returned None: did you forget `return`?")
         if isinstance(got, (list, tuple)):

@@ -51,7 +51,7 @@ def _run_keras(action, name: str):
         (lambda text: "None values not supported" in text or "NoneType" in text,
          (f"`{name}` divides by `inputs.shape[0]`, which is None in fit()'s graph: the batch size is not known when "
           f"the layer is traced. Use `ops.shape(inputs)[0]` (cast it to float), or let `ops.mean` do the dividing.")),
-        (lambda text: "must have the same dtype" in text or "int32" in text and "float32" in text,
+        (lambda text: "must have the same dtype" in text or "that does not match type" in text,
          (f"`{name}` mixes integers and floats: `ops.shape(inputs)[0]` is an integer; cast it first, e.g. "
           f"`ops.cast(ops.shape(inputs)[0], inputs.dtype)`.")),
         graph_mode_error(f"`{name}`", "inside a model's `call()` in fit()",

@@ -176,6 +176,9 @@ def _order(ds, n: int, batch_size: int) -> list[int]:
     for i in range(math.ceil(n / batch_size)):
         batch = _batch(ds, i, "PairedShuffle", pair=True)
         xs, labels = [int(v) for v in batch[0][:, 0]], [int(v) - 100 for v in batch[1]]
+        expect(len(xs) == len(labels), f"After on_epoch_end(), in batch {i} x has {len(xs)} row(s) and y has "
+               f"{len(labels)}: the arrays no longer have the same length. Reorder both whole arrays with one and the "
+               f"same permutation.")
         if xs != labels:
             k = next(j for j in range(min(len(xs), len(labels))) if xs[j] != labels[j])
             raise Incorrect(f"After on_epoch_end(), sample {xs[k]} comes with the label of sample {labels[k]}: x and "

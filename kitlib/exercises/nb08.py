@@ -127,10 +127,10 @@ def q2(balanced_class_weight):
             _check_class_weight_dict(got, "balanced_class_weight(y)")
         expect(isinstance(got, dict), f"For {what}, `balanced_class_weight` returned {describe(got)}; "
                                       f"return a dict {{class id: weight}}.")
-        if sorted(k for k in got if _is_int_id(k)) == list(range(len(classes))) and list(expected) != list(got):
-            raise Incorrect(f"For {what} your keys are {sorted(int(k) for k in got)}: positions in `classes`, "
+        cw = _check_class_weight_dict(got, "balanced_class_weight(y)")  # a string key: its own message first
+        if sorted(cw) == list(range(len(classes))) and list(expected) != list(cw):
+            raise Incorrect(f"For {what} your keys are {sorted(cw)}: positions in `classes`, "
                             f"not class ids. Keras would weight classes 0, 1, 2 and leave {list(expected)} at 1.0.")
-        cw = _check_class_weight_dict(got, "balanced_class_weight(y)")
         expect(sorted(cw) == list(expected), f"For {what} your keys are {sorted(cw)}; the classes are "
                                              f"{list(expected)}.")
         for c, w in expected.items():

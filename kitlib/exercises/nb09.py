@@ -132,11 +132,12 @@ def q1(compile_weighted):
     total, wanted = results["loss"], 0.5 * score_loss + 2.0 * class_loss
     config = model.get_compile_config()
     mixed = isinstance(config.get("loss"), (list, tuple)) and isinstance(config.get("loss_weights"), dict)
-    expect(not mixed or math.isclose(total, wanted, rel_tol=1e-5),
+    swapped = math.isclose(total, 2.0 * score_loss + 0.5 * class_loss, rel_tol=1e-5)
+    expect(not (mixed and swapped),
            f"The total loss is {total:.4f} = 2 × score + 0.5 × class: silently swapped. With a list of losses, Keras 3 "
            f"pairs a dict of loss_weights with the list's positions in sorted key order (class_output, then "
            f"score_output), not by name. Give both as dicts, or both as lists in the order of the outputs.")
-    expect(not math.isclose(total, 2.0 * score_loss + 0.5 * class_loss, rel_tol=1e-5),
+    expect(not swapped,
            f"The total loss is 2 × score + 0.5 × class ({total:.4f}): the weights are swapped. A list of "
            f"loss_weights follows the order of the outputs, [score_output, class_output].")
     expect(not math.isclose(total, score_loss + class_loss, rel_tol=1e-5), f"The total loss ({total:.4f}) is the "

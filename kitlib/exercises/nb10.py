@@ -86,8 +86,8 @@ def q1(accuracy_stopper):
     import keras
     stopper = accuracy_stopper
     if isinstance(stopper, type) and issubclass(stopper, keras.callbacks.Callback):
-        raise Incorrect("`accuracy_stopper` is the class `EarlyStopping` itself; fit() needs an instance: "
-                        "call it, `keras.callbacks.EarlyStopping(monitor=..., ...)`.")
+        raise Incorrect(f"`accuracy_stopper` is the class `{stopper.__name__}` itself; fit() needs an instance: "
+                        f"call EarlyStopping, `keras.callbacks.EarlyStopping(monitor=..., ...)`.")
     expect_class(stopper, keras.callbacks.EarlyStopping, "accuracy_stopper", "keras.callbacks.EarlyStopping",
                  why="its own rules for when to stop")
     monitor = stopper.monitor
@@ -158,8 +158,7 @@ def q2(batch_checkpoint):
             checkpoint = call(batch_checkpoint, folder, name="batch_checkpoint")
         except (Incorrect, Undefined) as exc:
             text = str(exc)
-            if ("NameError" in text and ("'epoch'" in text or "'batch'" in text)) \
-                    or text.startswith(("`epoch` is not defined", "`batch` is not defined")):
+            if text.startswith(("`epoch` is not defined", "`batch` is not defined")):
                 raise Incorrect("Calling `batch_checkpoint` raised a NameError for `epoch`/`batch`: in an f-string "
                                 "Python fills `{epoch}` itself, before ModelCheckpoint sees it. Use a plain string "
                                 "for that part of the name (or double the braces: `{{epoch}}`).") from None

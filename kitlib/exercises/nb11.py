@@ -220,7 +220,11 @@ def q3(HalveOnRise):
                 where = (" You set `optimizer.lr`: in Keras 3 that only adds an unused attribute; the rate is "
                          "`optimizer.learning_rate`." if hasattr(model.optimizer, "lr") else "")
                 raise Incorrect(f"With training losses {losses} the learning rate never changed ({shown}).{where}")
-            halved = [math.log2(lr0 / g) for g in first if g > 0]
+            bad = next((g for g in first if not 0 < g < math.inf), None)  # 0, negative, inf or nan
+            expect(bad is None, f"Starting from {lr0} with training losses {losses}, your callback set the rate to "
+                   f"{bad} ({shown}): a learning rate must be a positive, finite number, and halving never gets there. "
+                   f"Check the arithmetic: `rate / 2` (not `rate // 2`, nor a division by zero).")
+            halved = [math.log2(lr0) - math.log2(g) for g in first]  # no overflow for tiny rates
             expect(not any(abs(h - round(h)) > 1e-6 for h in halved), f"Starting from {lr0} with training losses "
                    f"{losses}, the rate after each epoch was {shown}; expected {want}. These are not {lr0} halved: "
                    f"read the current rate from `self.model.optimizer.learning_rate` and halve it, not a fixed number.")

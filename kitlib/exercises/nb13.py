@@ -276,7 +276,8 @@ def _clip_data():
 
 
 def _max_diff(a, b) -> float:
-    return max(float(abs(u - v).max()) for u, v in zip(a, b))
+    import numpy as np
+    return float(np.max([np.abs(u - v).max() for u, v in zip(a, b)]))  # NaN anywhere: NaN
 
 
 _CLIP_LINE = "gradients = [tf.clip_by_norm(g, 1.0) for g in gradients]  # each tensor on its own, like clipnorm"
@@ -348,7 +349,9 @@ def q3(ClippedModel):
     _fit(model, x, y, "fit(...) with your ClippedModel", epochs=2, sample_weight=np.full(len(x), 30.0, "float32"))
     weights = model.get_weights()
     diff = _max_diff(weights, _clip_reference(30.0, clipnorm=1.0)[0])
-    if diff > 1e-6:
+    if not diff <= 1e-6:  # NaN too
+        expect(math.isfinite(diff), "Right on plain samples, but with every sample weighted 30 your weights became NaN "
+               "or infinite: look for a division by zero, or the root or log of a negative number, in your step.")
         expect(not _max_diff(weights, expected_weights) <= 1e-6, "With every sample weighted 30 your model trains "
                "as if unweighted: pass `sample_weight` on to `compute_loss` (and the metrics), as the given step does.")
         raise Incorrect(f"Right on plain samples, but with every sample weighted 30 (larger gradients, the "

@@ -56,6 +56,14 @@ q2 = dict(
         Wrong(variant(_SOLUTION_2, ("    return model.evaluate",
                                     "    model.fit(x, y, epochs=1, verbose=0)\n    return model.evaluate")),
               "changed the model", kind="mutates"),
+        Wrong(variant(_SOLUTION_2, ("return model.evaluate(x, y, verbose=0, return_dict=True)",
+                                    ("results = model.evaluate(x, y, verbose=0, return_dict=True)\n"
+                                    "    if 'acc' in results:   # the usual name, please (the second model only)\n"
+                                    "        model.compile(optimizer=model.optimizer, loss='sparse_categorical_crossentropy',\n"
+                                    "                      metrics=['sparse_categorical_accuracy'])\n"
+                                    "        results = model.evaluate(x, y, verbose=0, return_dict=True)\n"
+                                    "    return results"))),
+              "changed the model", kind="mutates"),
     ),
     alternatives=(
         variant(_SOLUTION_2, ("return model.evaluate(x, y, verbose=0, return_dict=True)",

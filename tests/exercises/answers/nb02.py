@@ -23,6 +23,8 @@ q1 = dict(
         Wrong(variant(_ADAM, (_OPT, '"adam"')), "default"),
         Wrong(variant(_ADAM, ("learning_rate=5e-4", "lr=5e-4")), "lr="),
         Wrong(variant(_ADAM, ("keras.optimizers.Adam", "keras.optimizers.legacy.Adam")), "legacy"),
+        Wrong(variant(_ADAM, ("learning_rate=5e-4", "learning_rate=5e-4, is_legacy_optimizer=False")),
+              "not recognized: {'is_legacy_optimizer'"),
         Wrong(variant(_ADAM, (_SCCE, '"categorical_crossentropy"')), "Sparse"),
         Wrong(variant(_ADAM, (_SCCE, "keras.losses.SparseCategoricalCrossentropy(from_logits=True)")), "from_logits"),
         Wrong(variant(_ADAM, ("Adam(", "RMSprop(")), "RMSprop"),
@@ -47,6 +49,7 @@ q2 = dict(
         Wrong(variant(_MULTI, ('"binary_accuracy"', '"accuracy"')), "CategoricalAccuracy"),
         Wrong(variant(_MULTI, ('"binary_crossentropy"', '"categorical_crossentropy"')), "binary"),
         Wrong(variant(_MULTI, ('"binary_accuracy"', "keras.metrics.Accuracy()")), "exactly"),
+        Wrong(variant(_MULTI, ('"binary_accuracy"', 'keras.metrics.Accuracy(name="exact")')), "`exact` reports"),
         Wrong(variant(_MULTI, (', metrics=["binary_accuracy"]', "")), "no metric"),
         Wrong('def compile_multi_label(model):\n'
               '    def right_answers(y, p):\n'

@@ -39,6 +39,8 @@ class DeadFraction(layers.Layer):
 ''', "add_metric"),
         Wrong(variant(_SOLUTION_2, (_ZEROS, "inputs")), "mean activation"),
         Wrong(variant(_SOLUTION_2, (_ZEROS, 'ops.cast(inputs > 0, "float32")')), "alive"),
+        Wrong(variant(_SOLUTION_2, (_ZEROS, f"ops.mean({_ZEROS}, axis=-1.0)")),  # not a dtype mix
+              "Using `DeadFraction` in a model raised"),
         Wrong('''
 class DeadFraction(layers.Layer):
     def call(self, inputs):

@@ -42,6 +42,7 @@ q2 = dict(
         Wrong(variant(_SOLUTION_2, (f"{_ORDER}\n        {_REORDER}",
                                     "self.rng.shuffle(self.x)\n        self.rng.shuffle(self.y)")), "no longer"),
         Wrong(variant(_SOLUTION_2, (_REORDER, "self.x = self.x[order]")), "no longer"),
+        Wrong(variant(_SOLUTION_2, (_REORDER, "self.x, self.y = self.x[order], self.y[order][:-1]")), "y has 0"),
         Wrong(variant(_SOLUTION_2, (_ORDER, "order = self.rng.integers(0, len(self.x), len(self.x))")), "twice"),
         Wrong(variant(_SOLUTION_2, (_REORDER, "x, y = self.x[order], self.y[order]")), "same order"),
         Wrong(variant(_SOLUTION_2, (_ORDER, "order = np.random.permutation(len(self.x))")), "reproduce"),

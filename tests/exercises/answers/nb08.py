@@ -32,6 +32,9 @@ q1 = dict(
 q2 = dict(
     wrong=(
         Wrong(variant(_SOLUTION_2, (_DICT_2, "return dict(enumerate(weights))")), "positions"),
+        Wrong(variant(_SOLUTION_2, (_DICT_2, ('weights = dict(enumerate(weights))\n'
+                                             '    weights["others"] = 1.0   # any other class\n'
+                                             '    return weights'))), "a string"),
         Wrong(variant(_SOLUTION_2, (_DICT_2, "return dict(zip(classes, weights))")), "int"),
         Wrong(variant(_SOLUTION_2, (_DICT_2, "return weights")), "AttributeError"),
         Wrong(variant(_SOLUTION_2, (_DICT_2, "return {int(c): len(y) / np.sum(y == c) for c in classes}")), "balanced"),

@@ -32,6 +32,9 @@ q1 = dict(
         Wrong(variant(_SOLUTION_1, (_LW, "loss_weights=None")), "weighted sum"),
         Wrong(variant(_SOLUTION_1, (_LOSS, ("loss=[keras.losses.MeanSquaredError(), "
                                           "keras.losses.CategoricalCrossentropy(from_logits=True)]"))), "sorted"),
+        Wrong(variant(_SOLUTION_1, (_LOSS, ("loss=[keras.losses.MeanSquaredError(), "
+                                          "keras.losses.CategoricalCrossentropy(from_logits=True)]")),
+                      (_LW, 'loss_weights={"score_output": 1.0, "class_output": 4.0}')), "; 0.5 ×"),
         Wrong(variant(_SOLUTION_1, ("from_logits=True", "")), "from_logits"),
         Wrong(variant(_SOLUTION_1, ("def compile_weighted(model):", "def compile_weighted(two_headed):")),
               "given", kind="hardcoded"),

@@ -20,6 +20,7 @@ q1 = dict(
         Wrong(variant(_STOPPER_SOLUTION, (", restore_best_weights=True", "")), "restore_best_weights"),
         Wrong(variant(_STOPPER_SOLUTION, ("patience=3", "patience=2")), "patience"),
         Wrong("accuracy_stopper = keras.callbacks.EarlyStopping", "instance"),
+        Wrong("accuracy_stopper = keras.callbacks.ReduceLROnPlateau", "class `ReduceLROnPlateau`"),
         Wrong("class Patient(keras.callbacks.EarlyStopping):\n"
               "    def on_epoch_end(self, epoch, logs=None):\n"
               "        pass  # never stops\n"
@@ -49,6 +50,8 @@ q2 = dict(
         Wrong('def batch_checkpoint(folder):\n'
               '    return keras.callbacks.ModelCheckpoint(f"{folder}/w-e{epoch}-b{batch}.weights.h5",\n'
               '                                           save_weights_only=True, save_freq=5)', "f-string"),
+        Wrong('def batch_checkpoint(folder):\n'  # a NameError of its own: reported as it is, no f-string lesson
+              '    raise NameError("no \'epoch\' in the name")', "raised NameError: no 'epoch'"),
         Wrong('def batch_checkpoint(folder):\n'
               '    return keras.callbacks.ModelCheckpoint("checkpoints/w-e{epoch}-b{batch}.weights.h5",\n'
               '                                           save_weights_only=True, save_freq=5)', "not into `folder`",

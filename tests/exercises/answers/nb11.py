@@ -97,6 +97,10 @@ q3 = dict(
                        "            self.model.optimizer.learning_rate = 0.01 / 2 ** self.rises"))),
               "read the current rate", kind="hardcoded"),
         Wrong(variant(_HALVE_SOLUTION, ('loss = logs["loss"]', 'loss = logs.pop("loss")')), "pop", kind="mutates"),
+        Wrong(variant(_HALVE_SOLUTION, ("learning_rate) / 2", "learning_rate) // 2")), "set the rate to 0.0"),
+        Wrong(variant(_HALVE_SOLUTION, ("float(self.model.optimizer.learning_rate) / 2",  # a Variable / 0: inf
+                                        "self.model.optimizer.learning_rate / (2 * (epoch // 10))")),
+              "set the rate to inf"),
     ),
     alternatives=(
         variant(_HALVE_SOLUTION, ("self.previous_loss = None", 'self.previous_loss = float("inf")'),

@@ -63,7 +63,8 @@ q3 = dict(
               kind="hardcoded"),
         Wrong(variant(_NORM_SOLUTION, ("        norm = float(", ("        kernel = self.model.layers[-1].kernel\n"
                                        "        kernel.assign(kernel / keras.ops.norm(kernel))  # keep it at norm 1\n"
-                                       "        norm = float("))), "changed the weights", kind="mutates"),
+                                       "        norm = float("))),
+              "changed the weights: the output kernel's norm was [", kind="mutates"),  # fit() without shuffling
     ),
     alternatives=(
         _NORM_SOLUTION.replace(

@@ -88,6 +88,9 @@ q3 = dict(
               kind="graph"),
         Wrong(_clipped_with("gradients = [g / max(1.0, np.linalg.norm(g)) for g in gradients]"), "graph",
               kind="graph"),
+        Wrong(_clipped_with(  # NaN only when weighted: the weighted run must not let NaN through
+            "gradients = [tf.clip_by_norm(g, 1.0) + tf.sqrt(1.0 - tf.reduce_max(sample_weight)) for g in gradients]"),
+              "NaN"),
     ),
     alternatives=(
         _clipped_with("clipped = []",
