@@ -39,7 +39,7 @@ dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(32)
 def build():
     model = keras.Sequential([keras.Input((20,)), keras.layers.Dense(16, activation="relu"),
                               keras.layers.Dense(2, activation="softmax")])
-    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="sparse_categorical_crossentropy",
+    model.compile(optimizer=keras.optimizers.SGD(0.05, momentum=0.9), loss="sparse_categorical_crossentropy",
                   metrics=["sparse_categorical_accuracy"])
     return model
 
