@@ -47,7 +47,13 @@ def _machine_paths() -> list[tuple[str, str]]:
         pairs.append((data.rstrip("/"), "$KITLIB_DATA_DIR"))
     import tempfile
     pairs.append((tempfile.gettempdir(), "<tmp>"))
-    return sorted({(a, b) for a, b in pairs if a and len(a) > 1}, key=lambda ab: -len(ab[0]))
+    # a folder that is two of these at once (a checkout in /tmp: its parent is the temporary
+    # folder) keeps the first name listed, the more telling one
+    first: dict[str, str] = {}
+    for a, b in pairs:
+        if a and len(a) > 1:
+            first.setdefault(a, b)
+    return sorted(first.items(), key=lambda ab: -len(ab[0]))
 
 
 def scrub_paths(value, html: bool = False):
