@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from kitlib.exercises import Incorrect, NotAttempted, contains_placeholder, describe, exercise, expect, guarded
+from kitlib.exercises import Incorrect, NotAttempted, contains_placeholder, describe, exercise, expect, guarded, variant
 
 _BEFORE_FIT = "the answer is plain Python computed before fit() is called; nothing of it runs inside fit()"
 
@@ -92,7 +92,7 @@ def _global_batch_problem(replicas: int, per_replica: int, got: float, factor: i
 
 @exercise(
     "14.1", "The global batch", answers=("global_batch_for",),
-    starter=re.sub(r"return .*", "return ___", _GLOBAL_SOLUTION), solution=_GLOBAL_SOLUTION, context=_context,
+    starter=variant(_GLOBAL_SOLUTION, (_GLOBAL_SOLUTION.split("return ")[1].rstrip(), "___")), solution=_GLOBAL_SOLUTION, context=_context,
     hints=(("Each step, the strategy splits the batch that fit() gets between its replicas. How many replicas "
             "does `strategy` have? Section 1 printed it."),
            ("`strategy.num_replicas_in_sync` is the number of replicas (on every worker together, with several "
@@ -171,7 +171,7 @@ _RULES_14_2 = (
 
 @exercise(
     "14.2", "Scale the learning rate", answers=("scaled_learning_rate",),
-    starter=re.sub(r"return .*", "return ___", _SCALED_SOLUTION), solution=_SCALED_SOLUTION, context=_context,
+    starter=variant(_SCALED_SOLUTION, (_SCALED_SOLUTION.split("return ")[1].rstrip(), "___")), solution=_SCALED_SOLUTION, context=_context,
     hints=(("Section 3: when the global batch grows by some factor, the linear scaling rule multiplies the "
             "learning rate by that same factor."),
            ("The factor is `global_batch / base_batch`: 2 for 64 → 128, 1.5 for 64 → 96, 0.25 for 128 → 32. "
